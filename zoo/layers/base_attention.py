@@ -21,9 +21,7 @@ def check_positive_int(name, value, allow_none=False):
 def check_choice(name, value, choices):
     """Raise a `ValueError` naming `name` unless `value` is one of `choices`."""
     if value not in choices:
-        raise ValueError(
-            f"`{name}` must be one of {sorted(choices)}, received {name}={value!r}."
-        )
+        raise ValueError(f"`{name}` must be one of {sorted(choices)}, received {name}={value!r}.")
 
 
 def masked_softmax(scores, query_mask=None, value_mask=None, causal=False):

@@ -55,9 +55,7 @@ class StructuredSelfAttention(keras.layers.Layer):
           Networks for Document Classification".
     """
 
-    def __init__(
-        self, units, heads=1, penalty=0.0, kernel_initializer="glorot_uniform", **kwargs
-    ):
+    def __init__(self, units, heads=1, penalty=0.0, kernel_initializer="glorot_uniform", **kwargs):
         super().__init__(**kwargs)
         check_positive_int("units", units)
         check_positive_int("heads", heads)
@@ -72,8 +70,10 @@ class StructuredSelfAttention(keras.layers.Layer):
         self.supports_masking = True
 
     def build(self, input_shape):
-        if isinstance(input_shape, (list, tuple)) and input_shape and not all(
-            isinstance(d, int) or d is None for d in input_shape
+        if (
+            isinstance(input_shape, (list, tuple))
+            and input_shape
+            and not all(isinstance(d, int) or d is None for d in input_shape)
         ):
             raise ValueError(
                 "StructuredSelfAttention expects one sequence [batch, T, dim], received a "
