@@ -112,7 +112,7 @@ def test_saved_model_reloads_with_identical_outputs(name, tmp_path):
     path = tmp_path / "model.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
-    for before, after in zip(model(data), reloaded(data)):
+    for before, after in zip(model(data), reloaded(data), strict=True):
         np.testing.assert_allclose(to_numpy(before), to_numpy(after), rtol=1e-6)
 
 

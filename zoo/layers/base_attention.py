@@ -113,12 +113,11 @@ class BaseAttention(keras.layers.Layer):
                 "`query`, `value` and `key` must have the same batch size, received shapes "
                 f"query={query_shape}, value={value_shape}, key={key_shape}."
             )
-        if key_shape[1] is not None and value_shape[1] is not None:
-            if key_shape[1] != value_shape[1]:
-                raise ValueError(
-                    "`key` and `value` must have the same length Tv, received shapes "
-                    f"key={key_shape}, value={value_shape}."
-                )
+        if None not in (key_shape[1], value_shape[1]) and key_shape[1] != value_shape[1]:
+            raise ValueError(
+                "`key` and `value` must have the same length Tv, received shapes "
+                f"key={key_shape}, value={value_shape}."
+            )
         return query_shape, value_shape, key_shape
 
     @staticmethod

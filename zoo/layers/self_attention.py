@@ -89,7 +89,7 @@ class SelfAttention(keras.layers.Layer):
             isinstance(d, int) or d is None for d in input_shape
         )
         shapes = list(input_shape) if is_list else [input_shape, input_shape]
-        for name, shape in zip(("query", "value"), shapes):
+        for name, shape in zip(("query", "value"), shapes, strict=False):
             if len(shape) != 3:
                 raise ValueError(
                     f"SelfAttention expects sequences of rank 3 [batch, T, dim], received "
