@@ -1,0 +1,80 @@
+import keras
+import numpy as np
+import pytest
+from helpers import to_numpy
+
+from zoo.models import Seq2Seq
+
+SOURCE = np.array([[5, 6, 7, 8], [9, 10, 0, 0]])
+TARGET_IN = np.array([[2, 4, 5, 6], [2, 6, 7, 0]])
+VARIANTS = {
+    "plain": {"attention": None},
+    "bahdanau_bi_2layers": {"attention": "bahdanau", "bidirectional": True, "num_layers": 2},
+    "luong_general": {"attention": "luong"},
+    "luong_dot_no_feeding": {"attention": "luong", "attention_score": "dot", "input_feeding": False},
+    "luong_local": {"attention": "luong", "attention_window": 1},
+}
+
+
+def tiny(**kwargs):
+    sizes = {"source_vocab_size": 20, "target_vocab_size": 9, "embedding_dim": 6, "units": 8}
+    return Seq2Seq(**{**sizes, **kwargs})
+
+
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_teacher_forcing_equals_step_by_step_decoding(name):
+    # Training (scan over the sequence) and inference (one decode_step at a time) must agree,
+    # or what is trained is not what is decoded.
+    model = tiny(**VARIANTS[name])
+    logits = to_numpy(model({"source": SOURCE, "target_in": TARGET_IN}))
+    memory, mask, state = model.encode(SOURCE)
+    for t in range(TARGET_IN.shape[1]):
+        step_logits, state, _ = model.decode_step(TARGET_IN[:, t], state, memory, mask)
+        np.testing.assert_allclose(to_numpy(step_logits), logits[:, t], rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["bahdanau_bi_2layers", "luong_general"])
+def test_attention_weights_ignore_source_padding(name):
+    model = tiny(**VARIANTS[name])
+    memory, mask, state = model.encode(SOURCE)
+    _, weights = model.decode_sequence(TARGET_IN, state, memory, mask)
+    w = to_numpy(weights)
+    assert w.shape == (2, 4, 4)
+    np.testing.assert_allclose(w.sum(-1), 1.0, rtol=1e-5)
+    assert np.all(w[1, :, 2:] == 0.0)
+
+
+def test_source_padding_does_not_change_the_output():
+    model = tiny(attention="luong")
+    padded = np.concatenate([SOURCE, np.zeros((2, 3), "int64")], axis=1)
+    a = model({"source": SOURCE, "target_in": TARGET_IN})
+    b = model({"source": padded, "target_in": TARGET_IN})
+    np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_only_in_training():
+    model = tiny(attention="luong", dropout=0.5)
+    inputs = {"source": SOURCE, "target_in": TARGET_IN}
+    np.testing.assert_array_equal(to_numpy(model(inputs)), to_numpy(model(inputs)))
+    assert not np.allclose(to_numpy(model(inputs, training=True)), to_numpy(model(inputs)))
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"attention": "cosine"}, "attention"),
+        ({"units": 0}, "units"),
+        ({"num_layers": -1}, "num_layers"),
+        ({"dropout": 1.5}, "dropout"),
+    ],
+)
+def test_bad_arguments(kwargs, name):
+    with pytest.raises(ValueError, match=name):
+        tiny(**kwargs)
+
+
+def test_config_round_trip():
+    model = tiny(attention="luong", attention_window=2, bidirectional=True)
+    clone = Seq2Seq.from_config(model.get_config())
+    assert clone.get_config() == model.get_config()
+    assert keras.saving.get_registered_name(Seq2Seq) == "lstm_zoo>Seq2Seq"

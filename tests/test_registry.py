@@ -1,0 +1,101 @@
+import keras
+import numpy as np
+import pytest
+from helpers import to_numpy
+
+import zoo
+from zoo import registry
+
+TINY = {"source_vocab_size": 30, "target_vocab_size": 12, "embedding_dim": 8, "units": 8}
+BATCH = {
+    "source": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
+    "target_in": np.array([[2, 4, 5], [2, 6, 0]]),
+}
+
+
+def test_list_models_is_sorted_and_filters():
+    names = zoo.list_models()
+    assert names == sorted(names)
+    assert {"lstm_nmt", "lstm_bahdanau_nmt", "lstm_luong_nmt"} <= set(names)
+    assert zoo.list_models("*_nmt", task="translation") == [
+        "lstm_bahdanau_nmt",
+        "lstm_luong_nmt",
+        "lstm_nmt",
+    ]
+    assert zoo.list_models("lstm_luong*") == ["lstm_luong_nmt"]
+    with pytest.raises(ValueError, match="task"):
+        zoo.list_models(task="poetry")
+
+
+def test_unknown_name_names_close_matches():
+    with pytest.raises(ValueError, match="lstm_luong_nmt"):
+        zoo.get("lstm_luong")
+
+
+def test_unknown_override_lists_valid_keys():
+    with pytest.raises(ValueError, match=r"Unknown argument.*'unit'.*Valid arguments.*units"):
+        zoo.get("lstm_nmt", unit=3)
+
+
+def test_duplicate_names_raise(monkeypatch):
+    monkeypatch.setattr(registry, "_REGISTRY", dict(registry._REGISTRY))
+
+    def builder(**config):
+        return keras.Sequential()
+
+    kwargs = {"task": "translation", "attention": "none", "default_data": "dates", "defaults": {}}
+    registry.register("my_model", **kwargs)(builder)
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register("my_model", **kwargs)(builder)
+
+
+def test_spec_is_frozen():
+    spec = zoo.spec("lstm_luong_nmt")
+    with pytest.raises(AttributeError):
+        spec.name = "other"
+    with pytest.raises(TypeError):
+        spec.defaults["units"] = 1
+
+
+def test_overrides_reach_the_model():
+    model = zoo.get("lstm_luong_nmt", **TINY, attention_score="dot")
+    assert model.units == 8 and model.attention_layer.score == "dot"
+
+
+# -- every registered entry -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_spec_metadata_matches_the_model(name):
+    spec = zoo.spec(name)
+    model = zoo.get(name, **{k: v for k, v in TINY.items() if k in spec.defaults})
+    assert model.built
+    assert (model.attention or "none") == spec.attention
+    assert spec.paper and spec.description and spec.default_data
+    if spec.twin is not None:
+        twin = zoo.spec(spec.twin)
+        assert twin.attention == "none" and twin.task == spec.task
+        assert twin.default_data == spec.default_data
+    else:
+        assert spec.attention == "none"
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_model_runs_and_round_trips_keras_file(name, tmp_path):
+    spec = zoo.spec(name)
+    model = zoo.get(name, **{k: v for k, v in TINY.items() if k in spec.defaults})
+    logits = model(BATCH)
+    assert tuple(logits.shape) == (2, 3, TINY["target_vocab_size"])
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    reloaded = keras.saving.load_model(path)
+    np.testing.assert_allclose(to_numpy(reloaded(BATCH)), to_numpy(logits), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_every_model_has_a_recipe(name):
+    from pathlib import Path
+
+    recipe = Path(__file__).parents[1] / zoo.spec(name).recipe
+    assert recipe.is_file(), f"{recipe} is missing"
+    assert f'"{name}"' in recipe.read_text()

@@ -1,0 +1,201 @@
+"""The `zoo` command: list | describe | train | evaluate | predict."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: quiet start-up
+
+EXPECTED_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotImplementedError, OSError)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.handler(args) or 0
+    except EXPECTED_ERRORS as error:
+        print(f"zoo {args.command}: error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("\nInterrupted; rerun the same command to resume training.", file=sys.stderr)
+        return 130
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="zoo", description="lstm-zoo: LSTM models with attention, ready to train and serve."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = commands.add_parser("list", help="list the registered models")
+    p.add_argument("pattern", nargs="?", default="*", help="shell-style name pattern")
+    p.add_argument("--task", help="only models of this task")
+    p.set_defaults(handler=cmd_list)
+
+    p = commands.add_parser("describe", help="show a model's spec and defaults")
+    p.add_argument("name")
+    p.set_defaults(handler=cmd_describe)
+
+    p = commands.add_parser("train", help="train a model; rerun the same command to resume")
+    p.add_argument("name", help="registered model name (see `zoo list`)")
+    p.add_argument("--data", help="dataset name or path to a data file (default: the model's)")
+    p.add_argument("--epochs", type=int, help="maximum number of epochs")
+    p.add_argument("--batch-size", type=int)
+    p.add_argument("--hparams", help="JSON file of hyperparameters (e.g. best_hparams.json)")
+    p.add_argument("--runs-root", default="runs", help="where run directories go (default: runs)")
+    p.add_argument("--run-dir", help="use (or resume) exactly this run directory")
+    p.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")
+    p.add_argument(
+        "--set",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="override one hyperparameter (JSON value), e.g. --set units=256",
+    )
+    p.set_defaults(handler=cmd_train)
+
+    p = commands.add_parser("evaluate", help="print (or recompute) a run's test metrics")
+    p.add_argument("run_dir")
+    p.add_argument("--data", help="score on this dataset's test split or file instead")
+    p.add_argument("--beam-size", type=int)
+    p.set_defaults(handler=cmd_evaluate)
+
+    p = commands.add_parser("predict", help="translate text with a trained run")
+    p.add_argument("run_dir", help="a run directory written by `zoo train`")
+    p.add_argument("texts", nargs="+", help="sentences to translate")
+    p.add_argument("--beam-size", type=int)
+    p.add_argument("--attention-png", help="save the first sentence's attention map here")
+    p.add_argument("--json", action="store_true", help="print JSON instead of text")
+    p.set_defaults(handler=cmd_predict)
+    return parser
+
+
+def cmd_list(args: argparse.Namespace) -> None:
+    import zoo
+
+    for name in zoo.list_models(args.pattern, task=args.task):
+        spec = zoo.spec(name)
+        print(f"{name:28s} {spec.task:15s} {spec.attention:10s} {spec.description}")
+
+
+def cmd_describe(args: argparse.Namespace) -> None:
+    import zoo
+
+    spec = zoo.spec(args.name)
+    print(
+        json.dumps(
+            {
+                "name": spec.name,
+                "task": spec.task,
+                "attention": spec.attention,
+                "twin": spec.twin,
+                "paper": spec.paper,
+                "default_data": spec.default_data,
+                "recipe": spec.recipe,
+                "description": spec.description,
+                "defaults": dict(spec.defaults),
+            },
+            indent=2,
+        )
+    )
+
+
+def cmd_train(args: argparse.Namespace) -> None:
+    from zoo.training import load_hparams, train
+
+    settings = load_hparams(args.hparams) if args.hparams else {}
+    for item in args.set:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise ValueError(f"--set expects KEY=VALUE, received {item!r}.")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[key] = value
+    if args.epochs is not None:
+        settings["epochs"] = args.epochs
+    if args.batch_size is not None:
+        settings["batch_size"] = args.batch_size
+    run = train(
+        args.name,
+        args.data,
+        runs_root=args.runs_root,
+        run_dir=args.run_dir,
+        resume=not args.new,
+        **settings,
+    )
+    print_metrics(run)
+
+
+def cmd_evaluate(args: argparse.Namespace) -> None:
+    run = Path(args.run_dir)
+    if args.data is None and args.beam_size is None:
+        print_metrics(run)
+        return
+    from zoo.data import load_translation
+    from zoo.training import evaluate_translator
+    from zoo.translation import Translator
+
+    config = json.loads((run / "config.json").read_text())
+    search = {"beam_size": args.beam_size or config["training"]["beam_size"]}
+    translator = Translator.load(run, **search)
+    corpus = load_translation(args.data or config["data"], seed=config["training"]["seed"])
+    print(json.dumps(evaluate_translator(translator, corpus.test), indent=2, ensure_ascii=False))
+
+
+def cmd_predict(args: argparse.Namespace) -> None:
+    from zoo.translation import Translator
+
+    search = {} if args.beam_size is None else {"beam_size": args.beam_size}
+    translator = Translator.load(args.run_dir, **search)
+    out = translator.translate(args.texts)
+    if args.attention_png:
+        from zoo.plots import attention_heatmap
+
+        attention_heatmap(
+            out["attention"][0],
+            out["source_tokens"][0],
+            out["target_tokens"][0],
+            args.attention_png,
+            title=f"{args.texts[0]} -> {out['translation'][0]}",
+        )
+    if args.json:
+        rows = [
+            {"text": t, "translation": tr, "log_prob": float(lp)}
+            for t, tr, lp in zip(args.texts, out["translation"], out["log_prob"], strict=True)
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for text, translation in zip(args.texts, out["translation"], strict=True):
+            print(f"{text}\t{translation}")
+    if args.attention_png:
+        print(f"attention map: {args.attention_png}", file=sys.stderr)
+
+
+def print_metrics(run: Path) -> None:
+    path = Path(run) / "metrics.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} does not exist: the run has not finished (rerun its `zoo train` command)."
+        )
+    metrics = json.loads(path.read_text())
+    print(f"run: {run}")
+    print(
+        f"test: exact match {metrics['exact_match']:.2%}  BLEU {metrics['bleu']:.1f}  "
+        f"chrF {metrics['chrf']:.1f}  ({metrics['count']} sentences)"
+    )
+    for bucket in metrics["by_source_length"]:
+        print(
+            f"  source length {bucket['bucket']:>6s}: BLEU {bucket['bleu']:5.1f}  "
+            f"exact {bucket['exact_match']:.2%}  (n={bucket['count']})"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,35 @@
+"""Datasets by name (or a path to the user's own file) and the tokenization they share."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from zoo.data.corpus import ParallelCorpus
+from zoo.data.dates import generate_dates
+from zoo.data.tsv import DataFileError, read_parallel_tsv
+
+TRANSLATION_DATASETS = {"dates": generate_dates}
+
+
+def load_translation(name_or_path: str, seed: int = 0, size: int | None = None) -> ParallelCorpus:
+    """A named translation dataset, or a `source<TAB>target` file, split train/validation/test.
+
+    Args:
+        name_or_path: `"dates"`, or the path of a UTF-8 TSV file.
+        seed: Seed of the generator (for generated data) and of the split.
+        size: Number of pairs to generate (generated data only).
+    """
+    if name_or_path in TRANSLATION_DATASETS:
+        generate = TRANSLATION_DATASETS[name_or_path]
+        pairs = generate(seed=seed) if size is None else generate(size=size, seed=seed)
+        return ParallelCorpus.split(name_or_path, pairs, seed=seed)
+    path = Path(name_or_path)
+    if path.suffix.lower() in (".tsv", ".txt") or path.exists():
+        return ParallelCorpus.split(str(path), read_parallel_tsv(path), seed=seed)
+    raise DataFileError(
+        f"Unknown translation dataset {name_or_path!r}. Use one of "
+        f"{sorted(TRANSLATION_DATASETS)} or the path of a 'source<TAB>target' .tsv file."
+    )
+
+
+__all__ = ["DataFileError", "ParallelCorpus", "TRANSLATION_DATASETS", "load_translation"]

@@ -1,0 +1,83 @@
+"""Text to token ids and back, as TensorFlow ops so that training and serving share them.
+
+Normalization and splitting use tensorflow-text kernels, which TF Serving links in, so the
+exported SavedModel tokenizes exactly as training did.
+"""
+
+from __future__ import annotations
+
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from zoo.data.vocabulary import EOS_ID, PAD_ID, UNK_ID, Vocabulary
+
+LEVELS = ("char", "word")
+
+
+def normalize(texts: tf.Tensor, lowercase: bool = False) -> tf.Tensor:
+    """Invalid UTF-8 becomes U+FFFD, then NFKC (and optional case folding), spaces collapsed."""
+    texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
+    texts = tf_text.case_fold_utf8(texts) if lowercase else tf_text.normalize_utf8(texts, "NFKC")
+    texts = tf.strings.regex_replace(texts, r"\s+", " ")
+    return tf.strings.strip(texts)
+
+
+class Tokenizer:
+    """Splits normalized text into characters or into words and punctuation.
+
+    Args:
+        level: `"char"` (every Unicode character, spaces included) or `"word"` (words and
+            punctuation marks, split by tensorflow-text's `UnicodeScriptTokenizer`).
+        lowercase: Whether to case-fold (which also applies NFKC).
+    """
+
+    def __init__(self, level: str = "char", lowercase: bool = False):
+        if level not in LEVELS:
+            raise ValueError(f"`level` must be one of {LEVELS}, received level={level!r}.")
+        self.level = level
+        self.lowercase = lowercase
+        self._words = tf_text.UnicodeScriptTokenizer()
+
+    @property
+    def separator(self) -> str:
+        return "" if self.level == "char" else " "
+
+    def get_config(self) -> dict:
+        return {"level": self.level, "lowercase": self.lowercase}
+
+    def split(self, texts: tf.Tensor) -> tf.RaggedTensor:
+        """`string[batch]` -> ragged `string[batch, (tokens)]`."""
+        texts = normalize(tf.convert_to_tensor(texts, tf.string), self.lowercase)
+        if self.level == "char":
+            return tf.strings.unicode_split(texts, "UTF-8")
+        return self._words.tokenize(texts)
+
+
+class TokenIds:
+    """Maps tokens to ids and back with in-graph lookup tables built from a `Vocabulary`."""
+
+    def __init__(self, vocabulary: Vocabulary):
+        self.vocabulary = vocabulary
+        tokens = tf.constant(vocabulary.tokens)
+        ids = tf.range(len(vocabulary.tokens), dtype=tf.int64)
+        self.to_id = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(tokens, ids), default_value=UNK_ID
+        )
+        self.to_token = tf.lookup.StaticHashTable(
+            tf.lookup.KeyValueTensorInitializer(ids, tokens), default_value=""
+        )
+
+    def encode(self, tokens: tf.RaggedTensor, append_eos: bool = False) -> tf.RaggedTensor:
+        ids = tf.cast(self.to_id.lookup(tokens), tf.int32)
+        if append_eos:
+            eos = tf.fill([ids.nrows(), 1], EOS_ID)
+            ids = tf.concat([ids, tf.RaggedTensor.from_tensor(eos)], axis=1)
+        return ids
+
+    def decode(self, ids: tf.Tensor, separator: str) -> tf.Tensor:
+        """`int[batch, time]` -> `string[batch]`, stopping at the first `</s>` or `<pad>`."""
+        ids = tf.cast(ids, tf.int64)
+        stop = tf.logical_or(tf.equal(ids, EOS_ID), tf.equal(ids, PAD_ID))
+        keep = tf.equal(tf.cumsum(tf.cast(stop, tf.int32), axis=1), 0)
+        kept = tf.ragged.boolean_mask(ids, keep)
+        return tf.strings.reduce_join(self.to_token.lookup(kept), axis=1, separator=separator)

@@ -1,0 +1,6 @@
+"""Model families. Importing a family module registers its entries (explicitly, no scanning)."""
+
+from zoo.models import seq2seq
+from zoo.models.seq2seq import Seq2Seq
+
+__all__ = ["Seq2Seq", "seq2seq"]

@@ -1,0 +1,349 @@
+"""Encoder-decoder LSTMs for translation: no attention, Bahdanau, or Luong.
+
+The decoder is written as one step function (`decode_step`) that both training (run over the
+target sequence with `keras.ops.scan`, teacher forcing) and inference (`zoo.decoding`, greedy
+and beam search in a `keras.ops.while_loop`) call, so what is trained is what is decoded and
+exported.
+"""
+
+import keras
+from keras import ops
+
+from zoo.layers import BahdanauAttention, LuongAttention
+from zoo.registry import register
+
+ATTENTIONS = (None, "bahdanau", "luong")
+
+
+@keras.saving.register_keras_serializable(package="lstm_zoo")
+class Seq2Seq(keras.Model):
+    """An LSTM encoder-decoder with optional attention.
+
+    - `attention=None`: the encoder's final states start the decoder (Sutskever et al. 2014,
+      Cho et al. 2014).
+    - `attention="bahdanau"`: at step `t` the previous decoder state attends over the encoder
+      outputs (additive score) and the context is fed into the LSTM with the previous target
+      token; the output layer sees the new state and the context (Bahdanau et al. 2015).
+    - `attention="luong"`: the new decoder state attends (dot / general / concat score,
+      optionally local-p) and `h~_t = tanh(W_c [c_t; h_t])` predicts the token; with input
+      feeding `h~_t` also enters the next step (Luong et al. 2015).
+
+    Args:
+        source_vocab_size: Number of source token ids (id 0 is padding).
+        target_vocab_size: Number of target token ids (id 0 is padding).
+        embedding_dim: Size of the token embeddings.
+        units: LSTM size of the decoder (and of each encoder direction).
+        num_layers: Number of stacked LSTM layers in the encoder and in the decoder.
+        bidirectional: Whether the encoder is a BiLSTM (its final states are mapped to the
+            decoder's initial states by a learned `tanh` layer).
+        dropout: Dropout rate on embeddings, between encoder layers and before the output
+            layer.
+        attention: `None`, `"bahdanau"` or `"luong"`.
+        attention_units: Hidden size of the additive / concat scores (default: `units`).
+        attention_score: Luong score, `"dot"`, `"general"` or `"concat"`.
+        attention_window: Luong local-p half-width `D`; `None` for global attention.
+        input_feeding: Luong input feeding.
+
+    Call arguments:
+        inputs: Dict with `"source"` (`int[batch, Ts]`) and `"target_in"` (`int[batch, Tt]`,
+            the target shifted right, starting with `<s>`).
+
+    Returns:
+        Logits `[batch, Tt, target_vocab_size]`.
+    """
+
+    def __init__(
+        self,
+        source_vocab_size,
+        target_vocab_size,
+        embedding_dim=64,
+        units=128,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        attention=None,
+        attention_units=None,
+        attention_score="general",
+        attention_window=None,
+        input_feeding=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        for arg, value in (
+            ("source_vocab_size", source_vocab_size),
+            ("target_vocab_size", target_vocab_size),
+            ("embedding_dim", embedding_dim),
+            ("units", units),
+            ("num_layers", num_layers),
+        ):
+            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+                raise ValueError(f"`{arg}` must be a positive integer, received {arg}={value!r}.")
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1), received dropout={dropout!r}.")
+        if attention not in ATTENTIONS:
+            raise ValueError(
+                f"`attention` must be one of {ATTENTIONS}, received attention={attention!r}."
+            )
+        self.source_vocab_size = source_vocab_size
+        self.target_vocab_size = target_vocab_size
+        self.embedding_dim = embedding_dim
+        self.units = units
+        self.num_layers = num_layers
+        self.bidirectional = bool(bidirectional)
+        self.dropout = float(dropout)
+        self.attention = attention
+        self.attention_units = attention_units
+        self.attention_score = attention_score
+        self.attention_window = attention_window
+        self.input_feeding = bool(input_feeding) and attention == "luong"
+
+        # -- layers ------------------------------------------------------------------------
+        self.source_embedding = keras.layers.Embedding(
+            source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
+        )
+        self.target_embedding = keras.layers.Embedding(
+            target_vocab_size, embedding_dim, name="target_embedding"
+        )
+        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.encoder_layers = []
+        for i in range(num_layers):
+            lstm = keras.layers.LSTM(
+                units, return_sequences=True, return_state=True, name=f"encoder_lstm_{i}"
+            )
+            if self.bidirectional:
+                lstm = keras.layers.Bidirectional(lstm, name=f"encoder_bilstm_{i}")
+            self.encoder_layers.append(lstm)
+        self.encoder_dropout = keras.layers.Dropout(dropout, name="encoder_dropout")
+        self.bridges = []
+        if self.bidirectional:
+            self.bridges = [
+                keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}")
+                for i in range(2 * num_layers)
+            ]
+        self.decoder_cells = [
+            keras.layers.LSTMCell(units, name=f"decoder_lstm_{i}") for i in range(num_layers)
+        ]
+        self.attention_layer = None
+        if attention == "bahdanau":
+            self.attention_layer = BahdanauAttention(attention_units or units, name="attention")
+        elif attention == "luong":
+            self.attention_layer = LuongAttention(
+                attention_score, window=attention_window, units=attention_units, name="attention"
+            )
+        self.attentional = None
+        if attention is not None:
+            self.attentional = keras.layers.Dense(
+                units, activation="tanh", use_bias=attention == "bahdanau", name="attentional"
+            )
+        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
+        self.output_projection = keras.layers.Dense(target_vocab_size, name="output_projection")
+        self.build()
+
+    # -- building ------------------------------------------------------------------------
+
+    @property
+    def memory_dim(self):
+        return 2 * self.units if self.bidirectional else self.units
+
+    def build(self, input_shape=None):
+        # Every size follows from the config; sublayers are built here, outside the decoding
+        # loops, where creating variables is not allowed.
+        if self.built:
+            return
+        self.source_embedding.build((None, None))
+        self.target_embedding.build((None, None))
+        features = self.embedding_dim
+        for lstm in self.encoder_layers:
+            lstm.build((None, None, features))
+            features = self.memory_dim
+        for bridge in self.bridges:
+            bridge.build((None, 2 * self.units))
+        step_input = self.embedding_dim
+        if self.attention == "bahdanau":
+            step_input += self.memory_dim
+        if self.input_feeding:
+            step_input += self.units
+        for cell in self.decoder_cells:
+            cell.build((None, step_input))
+            step_input = self.units
+        memory_shape = (None, None, self.memory_dim)
+        if self.attention_layer is not None:
+            self.attention_layer.build([(None, self.units), memory_shape])
+            self.attentional.build((None, self.units + self.memory_dim))
+        self.output_projection.build((None, self.units))
+        self.built = True
+
+    # -- encoder / decoder ---------------------------------------------------------------
+
+    def encode(self, source, training=False):
+        """Returns `(memory [B, Ts, D], memory_mask [B, Ts], initial decoder state)`."""
+        mask = ops.not_equal(source, 0)
+        x = self.embedding_dropout(self.source_embedding(source), training=training)
+        final_states = []
+        for i, lstm in enumerate(self.encoder_layers):
+            if i > 0:
+                x = self.encoder_dropout(x, training=training)
+            x, *states = lstm(x, mask=mask, training=training)
+            final_states.append(states)
+        state = []
+        for i, states in enumerate(final_states):
+            if self.bidirectional:  # [h_fw, c_fw, h_bw, c_bw] -> decoder (h, c)
+                h = self.bridges[2 * i](ops.concatenate([states[0], states[2]], axis=-1))
+                c = self.bridges[2 * i + 1](ops.concatenate([states[1], states[3]], axis=-1))
+                state += [h, c]
+            else:
+                state += list(states)
+        if self.input_feeding:
+            state.append(ops.zeros_like(state[0]))
+        return x, mask, state
+
+    def _step(self, embedded, state, memory, memory_mask):
+        """One decoder step from embedded tokens `[B, E]`: `(output [B, units], state, weights)`."""
+        lstm_state = state[: 2 * self.num_layers]
+        x = embedded
+        weights = None
+        if self.attention == "bahdanau":
+            context, weights = self.attention_layer(
+                [lstm_state[-2], memory], mask=[None, memory_mask], return_attention_scores=True
+            )
+            x = ops.concatenate([x, context], axis=-1)
+        if self.input_feeding:
+            x = ops.concatenate([x, state[-1]], axis=-1)
+        new_state = []
+        for i, cell in enumerate(self.decoder_cells):
+            x, (h, c) = cell(x, lstm_state[2 * i : 2 * i + 2])
+            new_state += [h, c]
+        if self.attention == "bahdanau":
+            x = self.attentional(ops.concatenate([x, context], axis=-1))
+        elif self.attention == "luong":
+            context, weights = self.attention_layer(
+                [x, memory], mask=[None, memory_mask], return_attention_scores=True
+            )
+            x = self.attentional(ops.concatenate([context, x], axis=-1))
+            if self.input_feeding:
+                new_state.append(x)
+        if weights is None:  # keeps one output structure for every variant
+            weights = ops.zeros_like(ops.cast(memory_mask, x.dtype))
+        return x, new_state, weights
+
+    def decode_step(self, tokens, state, memory, memory_mask):
+        """Inference step: `tokens [B]` -> `(logits [B, V], new state, weights [B, Ts])`."""
+        output, state, weights = self._step(
+            self.target_embedding(tokens), state, memory, memory_mask
+        )
+        return self.output_projection(output), state, weights
+
+    def decode_sequence(self, target_in, state, memory, memory_mask, training=False):
+        """Teacher-forced decoding: `(logits [B, Tt, V], weights [B, Tt, Ts])`."""
+        embedded = self.embedding_dropout(self.target_embedding(target_in), training=training)
+
+        # The outputs ride in the carry because Keras' TensorFlow `scan` stacks outputs that
+        # have the carry's structure.
+        def step(carry, embedded_t):
+            output, state, weights = self._step(embedded_t, carry[0], memory, memory_mask)
+            carry = (state, output, weights)
+            return carry, carry
+
+        initial = (
+            state,
+            ops.zeros_like(state[0]),
+            ops.zeros_like(ops.cast(memory_mask, state[0].dtype)),
+        )
+        _, (_, outputs, weights) = ops.scan(step, initial, ops.transpose(embedded, (1, 0, 2)))
+        outputs = ops.transpose(outputs, (1, 0, 2))
+        logits = self.output_projection(self.output_dropout(outputs, training=training))
+        return logits, ops.transpose(weights, (1, 0, 2))
+
+    def call(self, inputs, training=False):
+        memory, memory_mask, state = self.encode(inputs["source"], training=training)
+        logits, _ = self.decode_sequence(
+            inputs["target_in"], state, memory, memory_mask, training=training
+        )
+        return logits
+
+    # -- config --------------------------------------------------------------------------
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "source_vocab_size": self.source_vocab_size,
+                "target_vocab_size": self.target_vocab_size,
+                "embedding_dim": self.embedding_dim,
+                "units": self.units,
+                "num_layers": self.num_layers,
+                "bidirectional": self.bidirectional,
+                "dropout": self.dropout,
+                "attention": self.attention,
+                "attention_units": self.attention_units,
+                "attention_score": self.attention_score,
+                "attention_window": self.attention_window,
+                "input_feeding": self.input_feeding,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+# -- registered entries --------------------------------------------------------------------
+
+# Sizes for the `dates` task on a laptop CPU; vocabulary sizes are replaced by the data's.
+_COMMON = {
+    "source_vocab_size": 512,
+    "target_vocab_size": 32,
+    "embedding_dim": 64,
+    "units": 128,
+    "num_layers": 1,
+    "dropout": 0.1,
+}
+
+
+@register(
+    "lstm_nmt",
+    task="translation",
+    attention="none",
+    paper="Sutskever et al. 2014; Cho et al. 2014",
+    default_data="dates",
+    defaults={**_COMMON, "bidirectional": False},
+)
+def lstm_nmt(**config):
+    """LSTM encoder-decoder without attention: the source is squeezed into the final state."""
+    return Seq2Seq(attention=None, name="lstm_nmt", **config)
+
+
+@register(
+    "lstm_bahdanau_nmt",
+    task="translation",
+    attention="bahdanau",
+    twin="lstm_nmt",
+    paper="Bahdanau et al. 2015",
+    default_data="dates",
+    defaults={**_COMMON, "bidirectional": True, "attention_units": None},
+)
+def lstm_bahdanau_nmt(**config):
+    """BiLSTM encoder, additive attention from the previous decoder state fed into the step."""
+    return Seq2Seq(attention="bahdanau", name="lstm_bahdanau_nmt", **config)
+
+
+@register(
+    "lstm_luong_nmt",
+    task="translation",
+    attention="luong",
+    twin="lstm_nmt",
+    paper="Luong et al. 2015",
+    default_data="dates",
+    defaults={
+        **_COMMON,
+        "bidirectional": False,
+        "attention_score": "general",
+        "attention_window": None,
+        "attention_units": None,
+        "input_feeding": True,
+    },
+)
+def lstm_luong_nmt(**config):
+    """Stacked LSTM, global (or local-p) multiplicative attention with input feeding."""
+    return Seq2Seq(attention="luong", name="lstm_luong_nmt", **config)

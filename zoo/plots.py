@@ -1,0 +1,71 @@
+"""Attention heatmaps and learning curves as PNG files (matplotlib, no display needed)."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Sequence
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+
+def attention_heatmap(
+    weights: np.ndarray,
+    source_tokens: Sequence[str],
+    target_tokens: Sequence[str],
+    path: str | Path,
+    title: str = "",
+) -> Path:
+    """Saves `weights` (`[len(target_tokens), len(source_tokens)]`) as a labelled heatmap."""
+    weights = np.asarray(weights, dtype="float32")
+    if weights.shape != (len(target_tokens), len(source_tokens)):
+        raise ValueError(
+            f"weights of shape {weights.shape} do not match {len(target_tokens)} target and "
+            f"{len(source_tokens)} source tokens."
+        )
+    path = Path(path)
+    width = max(4.0, 0.35 * len(source_tokens) + 2)
+    height = max(3.0, 0.35 * len(target_tokens) + 1.5)
+    fig, ax = plt.subplots(figsize=(width, height))
+    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
+    ax.set_xticks(range(len(source_tokens)), [_visible(t) for t in source_tokens], rotation=90)
+    ax.set_yticks(range(len(target_tokens)), [_visible(t) for t in target_tokens])
+    ax.set_xlabel("source")
+    ax.set_ylabel("output")
+    if title:
+        ax.set_title(title, fontsize=9)
+    fig.colorbar(image, ax=ax, fraction=0.04)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return path
+
+
+def learning_curves(history_csv: str | Path, path: str | Path) -> Path:
+    """Plots every `x` / `val_x` pair of a Keras `CSVLogger` file against the epoch."""
+    with open(history_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        raise ValueError(f"{history_csv} has no epochs to plot.")
+    metrics = [k for k in rows[0] if k not in ("epoch", "learning_rate") and not k.startswith("val_")]
+    fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
+    epochs = [int(r["epoch"]) + 1 for r in rows]
+    for ax, metric in zip(axes[0], metrics, strict=True):
+        for key in (metric, f"val_{metric}"):
+            if key in rows[0]:
+                ax.plot(epochs, [float(r[key]) for r in rows], marker="o", label=key)
+        ax.set_xlabel("epoch")
+        ax.set_title(metric)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+    return Path(path)
+
+
+def _visible(token: str) -> str:
+    return "␣" if token == " " else token

@@ -1,0 +1,294 @@
+"""The shared training loop: run directories, checkpoints and resume, history, evaluation.
+
+`train("lstm_luong_nmt", data="dates")` writes `runs/lstm_luong_nmt/<timestamp>/`:
+
+    config.json           model and training settings, dataset
+    text.json, *_vocab.txt  the text pipeline (tokenizers and vocabularies)
+    checkpoints/          Keras BackupAndRestore state (resume) and the best weights
+    history.csv           one row per epoch (Keras CSVLogger)
+    learning_curves.png
+    model.keras           the trained model (best validation loss)
+    metrics.json          test-set metrics; its presence marks the run as finished
+    attention/*.png       attention maps of a few validation examples
+
+Running the same command again after an interruption finds the unfinished run with the same
+settings and resumes it from its last completed epoch.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import json
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+
+from zoo import plots, registry
+from zoo.data import load_translation
+from zoo.metrics import translation_metrics
+from zoo.translation import TextPipeline, Translator, source_lengths
+
+# Training settings and their defaults; a `--hparams` JSON may set these and model arguments.
+TRAINING_DEFAULTS: dict[str, Any] = {
+    "epochs": 30,
+    "batch_size": 64,
+    "learning_rate": 3e-3,
+    "clipnorm": 1.0,
+    "patience": 4,
+    "beam_size": 4,
+    "length_penalty": 0.6,
+    "token_level": "char",
+    "lowercase": False,
+    "max_vocab_size": 16_000,
+    "max_source_length": 200,
+    "seed": 0,
+    "attention_examples": 4,
+}
+DEFAULT_TOKEN_LEVEL = {"dates": "char"}  # other data is word-level unless told
+
+
+def split_settings(name: str, settings: dict[str, Any]) -> tuple[dict, dict]:
+    """Separates model arguments from training settings; unknown keys raise."""
+    spec = registry.spec(name)
+    model_args = {k: v for k, v in settings.items() if k in spec.defaults}
+    training = {k: v for k, v in settings.items() if k in TRAINING_DEFAULTS}
+    unknown = sorted(set(settings) - set(model_args) - set(training))
+    if unknown:
+        raise ValueError(
+            f"Unknown hyperparameter(s) {unknown} for {name!r}. Model arguments: "
+            f"{sorted(spec.defaults)}; training settings: {sorted(TRAINING_DEFAULTS)}."
+        )
+    return model_args, training
+
+
+def load_hparams(path: str | Path) -> dict[str, Any]:
+    """Reads a JSON object of hyperparameters (as `zoo tune` writes `best_hparams.json`)."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"Hyperparameter file {path} does not exist.")
+    try:
+        values = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise ValueError(f"{path} is not valid JSON: {error}.") from None
+    if not isinstance(values, dict):
+        raise ValueError(f"{path} must hold a JSON object of name: value pairs.")
+    return values.get("hyperparameters", values)
+
+
+def train(
+    name: str,
+    data: str | None = None,
+    *,
+    runs_root: str | Path = "runs",
+    run_dir: str | Path | None = None,
+    resume: bool = True,
+    callbacks: Sequence[keras.callbacks.Callback] = (),
+    verbose: int | str = "auto",
+    **settings: Any,
+) -> Path:
+    """Trains registered model `name` on `data` (its default dataset if `None`), evaluates it.
+
+    Args:
+        name: A registered model name.
+        data: A dataset name or a path to a data file.
+        runs_root: Where run directories are created.
+        run_dir: An explicit run directory (created, or resumed if it holds an unfinished run).
+        resume: Whether to resume an unfinished run with the same settings.
+        callbacks: Extra Keras callbacks.
+        verbose: Keras' `fit` verbosity (the progress bar by default).
+        **settings: Model arguments (see `zoo.spec(name).defaults`) and training settings
+            (see `TRAINING_DEFAULTS`).
+
+    Returns:
+        The run directory.
+    """
+    spec = registry.spec(name)
+    if spec.task != "translation":
+        raise NotImplementedError(f"Training for the {spec.task!r} task has not landed yet.")
+    data = data or spec.default_data
+    model_args, training = split_settings(name, settings)
+    training = {**TRAINING_DEFAULTS, **training}
+    if "token_level" not in settings:
+        training["token_level"] = DEFAULT_TOKEN_LEVEL.get(str(data), "word")
+    config = {
+        "model": name,
+        "data": str(data),
+        "model_args": model_args,
+        "training": training,
+        "zoo_version": _version(),
+    }
+    run = _choose_run_dir(name, config, runs_root, run_dir, resume)
+    keras.utils.set_random_seed(training["seed"])
+
+    corpus = load_translation(str(data), seed=training["seed"])
+    if (run / "text.json").is_file():
+        text = TextPipeline.load(run)
+    else:
+        text = TextPipeline.fit(
+            corpus.train,
+            level=training["token_level"],
+            lowercase=training["lowercase"],
+            max_vocab_size=training["max_vocab_size"],
+            max_source_length=training["max_source_length"],
+        )
+        text.save(run)
+    model = spec.build(
+        **{
+            **model_args,
+            "source_vocab_size": len(text.source_vocab),
+            "target_vocab_size": len(text.target_vocab),
+        }
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(training["learning_rate"], clipnorm=training["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
+    )
+    train_data = text.dataset(corpus.train, training["batch_size"], shuffle=True)
+    validation_data = text.dataset(corpus.validation, training["batch_size"])
+    checkpoints = run / "checkpoints"
+    best_weights = checkpoints / "best.weights.h5"
+    history_csv = run / "history.csv"
+    fit_callbacks = [
+        keras.callbacks.BackupAndRestore(str(checkpoints / "backup")),
+        keras.callbacks.ModelCheckpoint(
+            str(best_weights),
+            monitor="val_loss",
+            save_best_only=True,
+            save_weights_only=True,
+            initial_value_threshold=_best_so_far(history_csv, "val_loss"),
+        ),
+        keras.callbacks.EarlyStopping(monitor="val_loss", patience=training["patience"]),
+        keras.callbacks.CSVLogger(str(history_csv), append=True),
+        keras.callbacks.TerminateOnNaN(),
+        *callbacks,
+    ]
+    model.fit(
+        train_data,
+        validation_data=validation_data,
+        epochs=training["epochs"],
+        callbacks=fit_callbacks,
+        verbose=verbose,
+    )
+    if best_weights.is_file():
+        model.load_weights(best_weights)
+    model.save(run / "model.keras")
+    if history_csv.is_file():
+        plots.learning_curves(history_csv, run / "learning_curves.png")
+
+    translator = Translator(
+        model,
+        text,
+        beam_size=training["beam_size"],
+        length_penalty=training["length_penalty"],
+    )
+    metrics = evaluate_translator(translator, corpus.test)
+    metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(history_csv)})
+    save_attention_maps(translator, [s for s, _ in corpus.validation], run / "attention", training)
+    (run / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
+    return run
+
+
+def evaluate_translator(translator: Translator, pairs: list[tuple[str, str]]) -> dict:
+    """Test-set metrics of `translator` on `(source, reference)` pairs."""
+    sources = [s for s, _ in pairs]
+    references = [t for _, t in pairs]
+    hypotheses = translator.translate_all(sources)
+    return translation_metrics(hypotheses, references, source_lengths(translator.text, sources))
+
+
+def save_attention_maps(
+    translator: Translator, sources: list[str], directory: Path, training: dict
+) -> list[Path]:
+    """Heatmaps of the attention of the first few `sources`, one PNG each."""
+    if translator.model.attention is None:
+        return []
+    directory.mkdir(exist_ok=True)
+    examples = sources[: training["attention_examples"]]
+    out = translator.translate(examples)
+    return [
+        plots.attention_heatmap(
+            out["attention"][i],
+            out["source_tokens"][i],
+            out["target_tokens"][i],
+            directory / f"example_{i}.png",
+            title=f"{examples[i]} -> {out['translation'][i]}",
+        )
+        for i in range(len(examples))
+    ]
+
+
+# -- run directories ------------------------------------------------------------------------
+
+
+def _choose_run_dir(
+    name: str, config: dict, runs_root: str | Path, run_dir: str | Path | None, resume: bool
+) -> Path:
+    if run_dir is not None:
+        run = Path(run_dir)
+        if (run / "metrics.json").is_file():
+            raise FileExistsError(f"{run} already holds a finished run; choose a new directory.")
+        if (run / "config.json").is_file() and _read_config(run) != config:
+            raise ValueError(f"{run} holds an unfinished run with other settings.")
+    else:
+        run = _unfinished_run(Path(runs_root) / name, config) if resume else None
+        if run is None:
+            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+            run = Path(runs_root) / name / stamp
+    try:
+        run.mkdir(parents=True, exist_ok=True)
+        (run / "config.json").write_text(json.dumps(config, indent=2))
+    except OSError as error:
+        raise OSError(
+            f"Cannot write the run directory {run}: {error.strerror}. "
+            "Pass a writable --runs-root (or --run-dir)."
+        ) from None
+    return run
+
+
+def _unfinished_run(model_runs: Path, config: dict) -> Path | None:
+    if not model_runs.is_dir():
+        return None
+    for run in sorted(model_runs.iterdir(), reverse=True):
+        finished = (run / "metrics.json").is_file()
+        if not finished and (run / "config.json").is_file() and _read_config(run) == config:
+            print(f"Resuming the unfinished run {run}")
+            return run
+    return None
+
+
+def _read_config(run: Path) -> dict | None:
+    try:
+        return json.loads((run / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return None
+
+
+def _best_so_far(history_csv: Path, key: str) -> float | None:
+    values = [float(row[key]) for row in _history(history_csv) if row.get(key)]
+    finite = [v for v in values if math.isfinite(v)]
+    return min(finite) if finite else None
+
+
+def _epochs(history_csv: Path) -> int:
+    return len(_history(history_csv))
+
+
+def _history(history_csv: Path) -> list[dict]:
+    if not history_csv.is_file():
+        return []
+    with open(history_csv, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def _version() -> str:
+    from zoo import __version__
+
+    return __version__
+
+
+__all__ = ["TRAINING_DEFAULTS", "evaluate_translator", "load_hparams", "train"]

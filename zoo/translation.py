@@ -1,0 +1,231 @@
+"""Translation as a task: text pipelines, a `Translator` that goes from text to text, metrics.
+
+The same TensorFlow functions turn text into ids for the training pipeline, for `predict`
+and inside the exported SavedModel, so the three cannot drift apart.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import decoding
+from zoo.data.tokenization import TokenIds, Tokenizer
+from zoo.data.vocabulary import BOS_ID, Vocabulary
+
+SOURCE_VOCAB = "source_vocab.txt"
+TARGET_VOCAB = "target_vocab.txt"
+TEXT_CONFIG = "text.json"
+
+
+class EmptyInputError(ValueError):
+    """An empty (or whitespace-only) text was given where a sentence is needed."""
+
+
+@dataclass
+class TextPipeline:
+    """Tokenizers and vocabularies of both sides, and how long a source may be."""
+
+    source_tokenizer: Tokenizer
+    target_tokenizer: Tokenizer
+    source_vocab: Vocabulary
+    target_vocab: Vocabulary
+    max_source_length: int = 200
+
+    def __post_init__(self):
+        self.source_ids = TokenIds(self.source_vocab)
+        self.target_ids = TokenIds(self.target_vocab)
+
+    @classmethod
+    def fit(
+        cls,
+        pairs: list[tuple[str, str]],
+        level: str = "char",
+        lowercase: bool = False,
+        max_vocab_size: int = 16_000,
+        max_source_length: int = 200,
+    ) -> TextPipeline:
+        """Builds both vocabularies from training pairs."""
+        source_tokenizer = Tokenizer(level, lowercase)
+        target_tokenizer = Tokenizer(level, lowercase)
+        sources = source_tokenizer.split([s for s, _ in pairs]).to_list()
+        targets = target_tokenizer.split([t for _, t in pairs]).to_list()
+        decode = lambda rows: [[token.decode("utf-8") for token in row] for row in rows]  # noqa: E731
+        return cls(
+            source_tokenizer,
+            target_tokenizer,
+            Vocabulary.build(decode(sources), max_size=max_vocab_size),
+            Vocabulary.build(decode(targets), max_size=max_vocab_size),
+            max_source_length,
+        )
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        self.source_vocab.save(directory / SOURCE_VOCAB)
+        self.target_vocab.save(directory / TARGET_VOCAB)
+        config = {
+            "source": self.source_tokenizer.get_config(),
+            "target": self.target_tokenizer.get_config(),
+            "max_source_length": self.max_source_length,
+        }
+        (directory / TEXT_CONFIG).write_text(json.dumps(config, indent=2))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> TextPipeline:
+        directory = Path(directory)
+        config = json.loads((directory / TEXT_CONFIG).read_text())
+        return cls(
+            Tokenizer(**config["source"]),
+            Tokenizer(**config["target"]),
+            Vocabulary.load(directory / SOURCE_VOCAB),
+            Vocabulary.load(directory / TARGET_VOCAB),
+            config["max_source_length"],
+        )
+
+    def source_tokens(self, texts) -> tf.RaggedTensor:
+        return self.source_tokenizer.split(texts)[:, : self.max_source_length]
+
+    def encode_source(self, texts) -> tf.Tensor:
+        """`string[batch]` -> `int32[batch, Ts]`, 0-padded."""
+        return self.source_ids.encode(self.source_tokens(texts)).to_tensor()
+
+    def encode_target(self, texts) -> tuple[tf.Tensor, tf.Tensor]:
+        """`string[batch]` -> decoder inputs (`<s>` + ids) and outputs (ids + `</s>`)."""
+        ids = self.target_ids.encode(self.target_tokenizer.split(texts), append_eos=True)
+        target_out = ids.to_tensor()
+        bos = tf.fill([tf.shape(target_out)[0], 1], BOS_ID)
+        target_in = tf.concat([bos, target_out[:, :-1]], axis=1)
+        return target_in, target_out
+
+    def decode_target(self, ids) -> tf.Tensor:
+        return self.target_ids.decode(ids, self.target_tokenizer.separator)
+
+    def dataset(
+        self, pairs: list[tuple[str, str]], batch_size: int, shuffle: bool = False, seed: int = 0
+    ) -> tf.data.Dataset:
+        """`(inputs, target_out, sample_weight)` batches; padding has weight 0."""
+        sources = tf.constant([s for s, _ in pairs])
+        targets = tf.constant([t for _, t in pairs])
+        data = tf.data.Dataset.from_tensor_slices((sources, targets))
+        if shuffle:
+            data = data.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+
+        def to_ids(source, target):
+            target_in, target_out = self.encode_target(target)
+            inputs = {"source": self.encode_source(source), "target_in": target_in}
+            return inputs, target_out, tf.cast(target_out != 0, tf.float32)
+
+        return data.batch(batch_size).map(to_ids, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+class Translator:
+    """A trained `Seq2Seq` model with its text pipeline: `translate(["..."])` gives text.
+
+    Args:
+        model: A `zoo.models.Seq2Seq`.
+        text: The `TextPipeline` it was trained with.
+        beam_size: Beam width; 1 is greedy search.
+        length_penalty, max_length_ratio, max_length_offset: See `zoo.decoding.beam_search`.
+    """
+
+    def __init__(
+        self,
+        model: keras.Model,
+        text: TextPipeline,
+        beam_size: int = 4,
+        length_penalty: float = 0.6,
+        max_length_ratio: float = 1.5,
+        max_length_offset: int = 10,
+    ):
+        self.model = model
+        self.text = text
+        self.search = {
+            "beam_size": beam_size,
+            "length_penalty": length_penalty,
+            "max_length_ratio": max_length_ratio,
+            "max_length_offset": max_length_offset,
+        }
+        self._decode = tf.function(self.decode_ids, reduce_retracing=True)
+
+    @classmethod
+    def load(cls, run_dir: str | Path, **search) -> Translator:
+        """The translator saved in a training run directory (`model.keras` + vocabularies)."""
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise FileNotFoundError(
+                f"Run directory {run_dir} does not exist; `zoo train NAME` creates one under "
+                "runs/NAME/."
+            )
+        model_path = run_dir / "model.keras"
+        if not model_path.is_file():
+            raise FileNotFoundError(
+                f"{run_dir} holds no trained model (model.keras); the run has not finished. "
+                "Rerun its `zoo train` command to resume it."
+            )
+        model = keras.saving.load_model(model_path)
+        return cls(model, TextPipeline.load(run_dir), **search)
+
+    def decode_ids(self, source_ids):
+        result = decoding.beam_search(self.model, source_ids, **self.search)
+        return {
+            "translation": self.text.decode_target(result.tokens),
+            "tokens": result.tokens,
+            "log_prob": result.log_prob,
+            "attention": result.attention,
+            "length": result.length,
+        }
+
+    def translate(self, texts: list[str] | str) -> dict:
+        """Translations of `texts`, with log-probabilities and attention maps.
+
+        Returns:
+            A dict with `translation` (list of str), `log_prob` (float32 array), and per
+            sentence `source_tokens` / `target_tokens` (lists of str) and `attention`
+            (`[len(target_tokens), len(source_tokens)]` array).
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise EmptyInputError(
+                    f"Text {i} is empty: give a sentence to translate, received {text!r}."
+                )
+        source_tokens = [
+            [t.decode("utf-8") for t in row] for row in self.text.source_tokens(texts).to_list()
+        ]
+        out = self._decode(self.text.encode_source(texts))
+        translations = [t.decode("utf-8") for t in out["translation"].numpy()]
+        attention = out["attention"].numpy()
+        lengths = out["length"].numpy()
+        tokens = out["tokens"].numpy()
+        target_tokens = [
+            [self.text.target_vocab.tokens[i] for i in row[:n]]
+            for row, n in zip(tokens, lengths, strict=True)
+        ]
+        return {
+            "translation": translations,
+            "log_prob": out["log_prob"].numpy(),
+            "source_tokens": source_tokens,
+            "target_tokens": target_tokens,
+            "attention": [
+                attention[i, : lengths[i], : len(source_tokens[i])] for i in range(len(texts))
+            ],
+        }
+
+    def translate_all(self, texts: list[str], batch_size: int = 256) -> list[str]:
+        """Translations only, in batches."""
+        out: list[str] = []
+        for start in range(0, len(texts), batch_size):
+            ids = self.text.encode_source(texts[start : start + batch_size])
+            batch = self._decode(ids)["translation"].numpy()
+            out += [t.decode("utf-8") for t in batch]
+        return out
+
+
+def source_lengths(text: TextPipeline, sources: list[str]) -> np.ndarray:
+    return text.source_tokens(sources).row_lengths().numpy()
