@@ -48,9 +48,7 @@ def test_wide_beam_finds_the_most_likely_sequence(attention):
         model, SOURCE, beam_size=64, length_penalty=0.0, max_length_ratio=0.0, max_length_offset=3
     )
     for row in range(len(SOURCE)):
-        scored = {
-            tuple(h): sequence_log_prob(model, SOURCE[row], h) for h in all_hypotheses(3)
-        }
+        scored = {tuple(h): sequence_log_prob(model, SOURCE[row], h) for h in all_hypotheses(3)}
         best = max(scored, key=scored.get)
         length = int(to_numpy(result.length)[row])
         assert tuple(to_numpy(result.tokens)[row, :length]) == best

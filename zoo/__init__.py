@@ -1,9 +1,9 @@
 """lstm-zoo: LSTM networks with attention for Keras 3.
 
-    >>> import zoo
-    >>> zoo.list_models("*_nmt")
-    ['lstm_bahdanau_nmt', 'lstm_luong_nmt', 'lstm_nmt']
-    >>> model = zoo.get("lstm_luong_nmt", units=64)
+>>> import zoo
+>>> zoo.list_models("*_nmt")
+['lstm_bahdanau_nmt', 'lstm_luong_nmt', 'lstm_nmt']
+>>> model = zoo.get("lstm_luong_nmt", units=64)
 """
 
 __version__ = "0.1.0"

@@ -120,9 +120,9 @@ def beam_search(
         step = ops.cast(ops.equal(ops.arange(steps), t), "int32")  # one-hot time step
         history = gather(history) + step[None, :] * new_tokens[:, None]
         weights = ops.where(was_finished[:, None], 0.0, ops.cast(gather(weights), "float32"))
-        attention = gather(attention) + ops.cast(step, "float32")[None, :, None] * weights[
-            :, None, :
-        ]
+        attention = (
+            gather(attention) + ops.cast(step, "float32")[None, :, None] * weights[:, None, :]
+        )
         length = gather(length) + ops.cast(ops.logical_not(was_finished), "int32")
         finished = ops.logical_or(was_finished, ops.equal(new_tokens, EOS_ID))
         state = [gather(s) for s in state]

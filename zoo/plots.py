@@ -51,7 +51,9 @@ def learning_curves(history_csv: str | Path, path: str | Path) -> Path:
         rows = list(csv.DictReader(f))
     if not rows:
         raise ValueError(f"{history_csv} has no epochs to plot.")
-    metrics = [k for k in rows[0] if k not in ("epoch", "learning_rate") and not k.startswith("val_")]
+    metrics = [
+        k for k in rows[0] if k not in ("epoch", "learning_rate") and not k.startswith("val_")
+    ]
     fig, axes = plt.subplots(1, len(metrics), figsize=(4 * len(metrics), 3), squeeze=False)
     epochs = [int(r["epoch"]) + 1 for r in rows]
     for ax, metric in zip(axes[0], metrics, strict=True):

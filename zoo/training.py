@@ -171,6 +171,7 @@ def train(
         train_data,
         validation_data=validation_data,
         epochs=training["epochs"],
+        shuffle=False,  # the dataset shuffles itself
         callbacks=fit_callbacks,
         verbose=verbose,
     )

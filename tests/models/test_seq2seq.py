@@ -11,7 +11,11 @@ VARIANTS = {
     "plain": {"attention": None},
     "bahdanau_bi_2layers": {"attention": "bahdanau", "bidirectional": True, "num_layers": 2},
     "luong_general": {"attention": "luong"},
-    "luong_dot_no_feeding": {"attention": "luong", "attention_score": "dot", "input_feeding": False},
+    "luong_dot_no_feeding": {
+        "attention": "luong",
+        "attention_score": "dot",
+        "input_feeding": False,
+    },
     "luong_local": {"attention": "luong", "attention_window": 1},
 }
 

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# The main job: set up, train lstm_luong_nmt on `dates`, evaluate, show a translation and its
+# attention map. Rerunning resumes an interrupted training run; a finished one starts afresh.
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh"
+
+python recipes/lstm_luong_nmt.py "$@"
+run=$(ls -td runs/lstm_luong_nmt/*/ | head -n 1)
+echo
+echo "Translating with the trained run $run:"
+zoo predict "$run" "3 de marzo de 2015" "martes, 1 de enero de 2030" \
+  --attention-png "${run}predict_attention.png"

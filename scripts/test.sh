@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# The test job: set up with the test extras, lint, run the tests on the TensorFlow backend,
+# then the layer tests on JAX (and on PyTorch where torch is installed). Extra arguments go to
+# the main pytest run (e.g. `-m slow` for the long training tests only).
+set -euo pipefail
+source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
+
+ruff check .
+ruff format --check .
+KERAS_BACKEND=tensorflow python -m pytest "$@"
+KERAS_BACKEND=jax python -m pytest tests/layers -q
+if python -c "import torch" 2>/dev/null; then
+  KERAS_BACKEND=torch python -m pytest tests/layers -q
+else
+  echo "torch is not installed: PyTorch-backend layer tests skipped (pip install torch)."
+fi

@@ -1,0 +1,41 @@
+import json
+
+import pytest
+
+from zoo.cli import main
+
+
+def run_cli(capsys, *argv):
+    code = main(list(argv))
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+def test_list_and_describe(capsys):
+    code, out, _ = run_cli(capsys, "list", "--task", "translation")
+    assert code == 0 and "lstm_luong_nmt" in out and "lstm_nmt" in out
+    code, out, _ = run_cli(capsys, "describe", "lstm_bahdanau_nmt")
+    described = json.loads(out)
+    assert described["twin"] == "lstm_nmt" and described["defaults"]["bidirectional"] is True
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["describe", "lstm_luong"], "Did you mean 'lstm_luong_nmt'"),
+        (["train", "lstm_nmt", "--data", "nope"], "Unknown translation dataset 'nope'"),
+        (["train", "lstm_nmt", "--data", "missing.tsv"], "does not exist"),
+        (["train", "lstm_nmt", "--set", "units"], "KEY=VALUE"),
+        (["predict", "no/such/run", "hola"], "does not exist"),
+        (["evaluate", "no/such/run"], "has not finished"),
+    ],
+)
+def test_bad_input_is_a_clear_error(capsys, argv, message):
+    code, _, err = run_cli(capsys, *argv)
+    assert code == 2
+    assert message in err
+
+
+def test_predict_needs_a_finished_run(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "predict", str(tmp_path), "hola")
+    assert code == 2 and "holds no trained model" in err

@@ -1,0 +1,142 @@
+import csv
+import json
+import subprocess
+import sys
+import time
+
+import keras
+import numpy as np
+import pytest
+
+from zoo.data.dates import generate_dates
+from zoo.training import load_hparams, train
+from zoo.translation import EmptyInputError, Translator
+
+TINY = {
+    "units": 16,
+    "embedding_dim": 8,
+    "batch_size": 16,
+    "beam_size": 2,
+    "token_level": "char",
+    "attention_examples": 2,
+}
+
+
+@pytest.fixture(scope="module")
+def dates_tsv(tmp_path_factory):
+    path = tmp_path_factory.mktemp("data") / "dates.tsv"
+    path.write_text("".join(f"{s}\t{t}\n" for s, t in generate_dates(400, seed=5)), "utf-8")
+    return path
+
+
+@pytest.fixture(scope="module")
+def trained_run(dates_tsv, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    return train("lstm_luong_nmt", str(dates_tsv), runs_root=runs, epochs=5, verbose=0, **TINY)
+
+
+def history(run):
+    with open(run / "history.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def test_run_directory_holds_everything(trained_run):
+    names = {p.name for p in trained_run.iterdir()}
+    assert {
+        "config.json",
+        "history.csv",
+        "learning_curves.png",
+        "model.keras",
+        "metrics.json",
+        "source_vocab.txt",
+        "target_vocab.txt",
+        "text.json",
+        "checkpoints",
+        "attention",
+    } <= names
+    assert len(list((trained_run / "attention").glob("*.png"))) == 2
+    config = json.loads((trained_run / "config.json").read_text())
+    assert config["model"] == "lstm_luong_nmt" and config["model_args"]["units"] == 16
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert 0.0 <= metrics["exact_match"] <= 1.0 and metrics["count"] == 20
+    assert sum(b["count"] for b in metrics["by_source_length"]) == 20
+    assert len(history(trained_run)) == 5
+
+
+def test_training_reduces_the_loss(trained_run):
+    losses = [float(row["loss"]) for row in history(trained_run)]
+    assert losses[-1] < 0.8 * losses[0]
+
+
+def test_translator_loads_from_the_run(trained_run):
+    translator = Translator.load(trained_run)
+    out = translator.translate(["3 de marzo de 2015", "Samstag, 14. Juli 1990"])
+    assert len(out["translation"]) == 2 and all(isinstance(t, str) for t in out["translation"])
+    for i in range(2):
+        assert out["attention"][i].shape == (
+            len(out["target_tokens"][i]),
+            len(out["source_tokens"][i]),
+        )
+    assert translator.translate_all(["3 de marzo de 2015"]) == out["translation"][:1]
+    with pytest.raises(EmptyInputError, match="empty"):
+        translator.translate(["ok", "  "])
+
+
+def test_saved_model_file_is_the_best_checkpoint(trained_run):
+    model = keras.saving.load_model(trained_run / "model.keras")
+    best = keras.saving.load_model(trained_run / "model.keras")
+    best.load_weights(trained_run / "checkpoints" / "best.weights.h5")
+    for a, b in zip(model.weights, best.weights, strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+
+
+def test_unknown_hyperparameter_is_rejected(dates_tsv, tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown hyperparameter.*'unitz'"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, unitz=3)
+
+
+def test_hparams_file_errors(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        load_hparams(tmp_path / "missing.json")
+    bad = tmp_path / "bad.json"
+    bad.write_text("{units: 3")
+    with pytest.raises(ValueError, match="not valid JSON"):
+        load_hparams(bad)
+
+
+def test_unwritable_runs_root(dates_tsv, tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    with pytest.raises(OSError, match="Cannot write the run directory"):
+        train("lstm_nmt", str(dates_tsv), runs_root=blocker, epochs=1, verbose=0, **TINY)
+
+
+def test_killed_run_resumes_with_the_same_command(dates_tsv, tmp_path):
+    command = [
+        sys.executable, "-m", "zoo.cli", "train", "lstm_nmt",
+        "--data", str(dates_tsv), "--epochs", "8", "--runs-root", str(tmp_path),
+        "--batch-size", "16", "--set", "units=16", "--set", "embedding_dim=8",
+        "--set", "beam_size=1", "--set", "token_level=char", "--set", "patience=100",
+    ]  # fmt: skip
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    runs = tmp_path / "lstm_nmt"
+    while time.monotonic() < deadline and first.poll() is None:
+        csvs = list(runs.glob("*/history.csv"))
+        if csvs and len(history(csvs[0].parent)) >= 2:
+            break
+        time.sleep(0.05)
+    assert first.poll() is None, "the first run ended before it could be killed"
+    first.kill()
+    first.wait()
+    (run,) = runs.iterdir()
+    assert not (run / "metrics.json").exists()
+    done_before = len(history(run))
+
+    subprocess.run(command, check=True, timeout=400, capture_output=True)
+    assert [p.name for p in runs.iterdir()] == [run.name]  # resumed, not a new run
+    epochs = [int(row["epoch"]) for row in history(run)]
+    assert epochs[:done_before] == list(range(done_before))
+    assert epochs[-1] == 7 and epochs == sorted(epochs)
+    assert len(epochs) < 8 + done_before  # the finished epochs were not trained again
+    assert (run / "metrics.json").is_file()
