@@ -9,6 +9,7 @@
 __version__ = "0.1.0"
 
 from zoo import models as _models  # noqa: F401  (registers the built-in entries)
+from zoo.export import export
 from zoo.registry import ModelSpec, get, list_models, register, spec
 
-__all__ = ["ModelSpec", "__version__", "get", "list_models", "register", "spec"]
+__all__ = ["ModelSpec", "__version__", "export", "get", "list_models", "register", "spec"]

@@ -66,8 +66,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam-size", type=int)
     p.set_defaults(handler=cmd_evaluate)
 
-    p = commands.add_parser("predict", help="translate text with a trained run")
+    p = commands.add_parser("export", help="export a run as a new TF Serving version")
     p.add_argument("run_dir", help="a run directory written by `zoo train`")
+    p.add_argument("--root", default="saved_models", help="model repository (saved_models)")
+    p.add_argument("--version", type=int, help="version number (default: the next one)")
+    p.add_argument("--beam-size", type=int, help="beam width served (default: the run's)")
+    p.set_defaults(handler=cmd_export)
+
+    p = commands.add_parser("predict", help="translate text with a trained run or an export")
+    p.add_argument("run_dir", help="a run directory, or an exported SavedModel (or its model dir)")
     p.add_argument("texts", nargs="+", help="sentences to translate")
     p.add_argument("--beam-size", type=int)
     p.add_argument("--attention-png", help="save the first sentence's attention map here")
@@ -149,7 +156,23 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(json.dumps(evaluate_translator(translator, corpus.test), indent=2, ensure_ascii=False))
 
 
+def cmd_export(args: argparse.Namespace) -> None:
+    from zoo.export import export
+
+    path = export(args.run_dir, root=args.root, version=args.version, beam_size=args.beam_size)
+    print(f"exported {path}")
+    print(f"TF Serving config: {Path(args.root) / 'models.config'}")
+
+
 def cmd_predict(args: argparse.Namespace) -> None:
+    from zoo.export import is_saved_model
+
+    for i, text in enumerate(args.texts):
+        if not text.strip():
+            raise ValueError(f"Text {i + 1} is empty: give a sentence to translate.")
+    if is_saved_model(args.run_dir):
+        predict_saved_model(args)
+        return
     from zoo.translation import Translator
 
     search = {} if args.beam_size is None else {"beam_size": args.beam_size}
@@ -176,6 +199,37 @@ def cmd_predict(args: argparse.Namespace) -> None:
             print(f"{text}\t{translation}")
     if args.attention_png:
         print(f"attention map: {args.attention_png}", file=sys.stderr)
+
+
+def predict_saved_model(args: argparse.Namespace) -> None:
+    """Queries an exported SavedModel the way TF Serving would (its signatures)."""
+    import tensorflow as tf
+
+    from zoo.export import load_latest
+
+    if args.beam_size is not None:
+        raise ValueError("--beam-size applies to run directories; an export fixes its beam.")
+    loaded = load_latest(args.run_dir)
+    texts = tf.constant(args.texts)
+    out = loaded.signatures["serving_default"](text=texts)
+    translations = [t.decode("utf-8") for t in out["translation"].numpy()]
+    if args.attention_png:
+        from zoo.plots import attention_heatmap
+
+        att = loaded.signatures["attention"](text=texts[:1])
+        source = [t.decode("utf-8") for t in att["source_tokens"].numpy()[0] if t]
+        target = [t.decode("utf-8") for t in att["target_tokens"].numpy()[0] if t]
+        weights = att["weights"].numpy()[0][: len(target), : len(source)]
+        attention_heatmap(weights, source, target, args.attention_png, title=translations[0])
+    if args.json:
+        rows = [
+            {"text": t, "translation": tr, "log_prob": float(lp)}
+            for t, tr, lp in zip(args.texts, translations, out["log_prob"].numpy(), strict=True)
+        ]
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for text, translation in zip(args.texts, translations, strict=True):
+            print(f"{text}\t{translation}")
 
 
 def print_metrics(run: Path) -> None:

@@ -10,6 +10,7 @@
     model.keras           the trained model (best validation loss)
     metrics.json          test-set metrics; its presence marks the run as finished
     attention/*.png       attention maps of a few validation examples
+    examples.json         a few validation sources (export records them as warmup requests)
 
 Running the same command again after an interruption finds the unfinished run with the same
 settings and resumes it from its last completed epoch.
@@ -48,7 +49,8 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "attention_examples": 4,
 }
-DEFAULT_TOKEN_LEVEL = {"dates": "char"}  # other data is word-level unless told
+DEFAULT_TOKEN_LEVEL = {"dates": "char"}
+EXAMPLES_KEPT = 5  # other data is word-level unless told
 
 
 def split_settings(name: str, settings: dict[str, Any]) -> tuple[dict, dict]:
@@ -190,6 +192,9 @@ def train(
     metrics = evaluate_translator(translator, corpus.test)
     metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(history_csv)})
     save_attention_maps(translator, [s for s, _ in corpus.validation], run / "attention", training)
+    # A few real inputs, kept for export's warmup requests.
+    examples = [s for s, _ in corpus.validation[:EXAMPLES_KEPT]]
+    (run / "examples.json").write_text(json.dumps(examples, ensure_ascii=False, indent=2))
     (run / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
     return run
 

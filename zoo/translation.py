@@ -167,7 +167,7 @@ class Translator:
                 f"{run_dir} holds no trained model (model.keras); the run has not finished. "
                 "Rerun its `zoo train` command to resume it."
             )
-        model = keras.saving.load_model(model_path)
+        model = keras.saving.load_model(model_path, compile=False)
         return cls(model, TextPipeline.load(run_dir), **search)
 
     def decode_ids(self, source_ids):

@@ -1,0 +1,179 @@
+"""Exports load and answer like the library: in a fresh process, in a TF1 Session, via the CLI."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+import zoo
+from zoo.data.dates import generate_dates
+from zoo.export import export, versions
+from zoo.translation import TextPipeline, Translator
+
+ROOT = Path(__file__).parents[1]
+BATCH = [
+    "3 de marzo de 2015",
+    "",
+    "Samstag, 14. Juli 1990 " * 40,  # longer than max_source_length: truncated
+    "2031年12月1日",
+    "вторник, 3 марта 2015 г.",
+    "ελληνικά ☃ emoji 🎉",
+]
+FRESH_PROCESS = """
+import json, sys
+import tensorflow as tf
+import tensorflow_text  # noqa: F401  (the tokenization ops)
+loaded = tf.saved_model.load(sys.argv[1])
+texts = tf.constant(json.loads(sys.argv[2]))
+out = loaded.signatures["serving_default"](text=texts)
+att = loaded.signatures["attention"](text=texts)
+assert "zoo" not in sys.modules
+print(json.dumps({
+    "translation": [t.decode("utf-8") for t in out["translation"].numpy()],
+    "log_prob": out["log_prob"].numpy().tolist(),
+    "attention_shape": list(att["weights"].shape),
+    "source_tokens": [t.decode("utf-8") for t in att["source_tokens"].numpy()[0] if t],
+}))
+"""
+
+
+def tiny_translator(name, **search):
+    pairs = generate_dates(60, seed=3)
+    text = TextPipeline.fit(pairs, level="char", max_source_length=50)
+    model = zoo.get(
+        name,
+        source_vocab_size=len(text.source_vocab),
+        target_vocab_size=len(text.target_vocab),
+        units=8,
+        embedding_dim=4,
+    )
+    return Translator(model, text, **search)
+
+
+def run_fresh(path, texts):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_PROCESS, str(path), json.dumps(texts)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        cwd="/",
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("name", zoo.list_models(task="translation"))
+def test_export_answers_in_a_fresh_process_like_the_library(name, tmp_path):
+    translator = tiny_translator(name, beam_size=3)
+    path = export(translator, root=tmp_path)
+    assert path == tmp_path / name / "1"
+    served = run_fresh(path, BATCH)
+    assert served["translation"] == translator.translate_all(BATCH)
+    expected = translator._decode(translator.text.encode_source(BATCH))["log_prob"].numpy()
+    np.testing.assert_allclose(served["log_prob"], expected, rtol=1e-5)
+    assert served["attention_shape"][0] == len(BATCH)
+    assert served["source_tokens"] == list("3 de marzo de 2015")
+
+
+def test_tf_serving_style_session_load(tmp_path):
+    translator = tiny_translator("lstm_luong_nmt")
+    path = export(translator, root=tmp_path)
+    graph = tf.Graph()
+    with tf.compat.v1.Session(graph=graph) as session:
+        meta = tf.compat.v1.saved_model.loader.load(session, ["serve"], str(path))
+        signature = meta.signature_def["serving_default"]
+        fetches = {k: v.name for k, v in signature.outputs.items()}
+        out = session.run(fetches, {signature.inputs["text"].name: BATCH})
+    assert [t.decode("utf-8") for t in out["translation"]] == translator.translate_all(BATCH)
+    assert out["log_prob"].dtype == np.float32
+
+
+def test_saved_model_cli_lists_both_string_signatures(tmp_path):
+    path = export(tiny_translator("lstm_nmt"), root=tmp_path)
+    cli = Path(sys.executable).parent / "saved_model_cli"
+    shown = subprocess.run(
+        [str(cli), "show", "--dir", str(path), "--all"], capture_output=True, text=True, check=True
+    ).stdout
+    for signature in ("serving_default", "attention"):
+        block = shown.split(f"signature_def['{signature}']:")[1].split("signature_def[")[0]
+        inputs = block.split("The given SavedModel SignatureDef contains the following output")[0]
+        assert "inputs['text']" in inputs and "DT_STRING" in inputs
+
+
+def test_warmup_requests_are_prediction_logs(tmp_path):
+    from tensorflow_serving.apis import prediction_log_pb2
+
+    path = export(tiny_translator("lstm_nmt"), root=tmp_path, warmup_texts=["a", "b"])
+    records = list(
+        tf.data.TFRecordDataset(str(path / "assets.extra" / "tf_serving_warmup_requests"))
+    )
+    assert len(records) == 2
+    log = prediction_log_pb2.PredictionLog.FromString(records[0].numpy())
+    request = log.predict_log.request
+    assert request.model_spec.name == "lstm_nmt"
+    assert request.model_spec.signature_name == "serving_default"
+    assert tf.make_ndarray(request.inputs["text"]).tolist() == [b"a"]
+
+
+def test_versions_are_never_overwritten(tmp_path):
+    translator = tiny_translator("lstm_nmt")
+    assert export(translator, root=tmp_path).name == "1"
+    assert export(translator, root=tmp_path).name == "2"
+    assert export(translator, root=tmp_path, version=7).name == "7"
+    before = sorted(p.name for p in (tmp_path / "lstm_nmt").iterdir())
+    with pytest.raises(FileExistsError, match="never overwritten"):
+        export(translator, root=tmp_path, version=2)
+    assert sorted(p.name for p in (tmp_path / "lstm_nmt").iterdir()) == before  # no leftovers
+    assert versions(tmp_path / "lstm_nmt") == [1, 2, 7]
+    config = (tmp_path / "models.config").read_text()
+    assert 'name: "lstm_nmt"' in config
+    assert f'base_path: "{(tmp_path / "lstm_nmt").resolve()}"' in config
+
+
+def test_models_config_lists_every_model(tmp_path):
+    export(tiny_translator("lstm_nmt"), root=tmp_path)
+    export(tiny_translator("lstm_luong_nmt"), root=tmp_path)
+    config = (tmp_path / "models.config").read_text()
+    assert config.count("config {") == 2 and 'name: "lstm_luong_nmt"' in config
+
+
+def test_non_utf8_bytes_get_a_defined_output(tmp_path):
+    translator = tiny_translator("lstm_luong_nmt")
+    path = export(translator, root=tmp_path)
+    loaded = tf.saved_model.load(str(path))
+    out = loaded.signatures["serving_default"](text=tf.constant([b"\xff\xfe3 mars", b"ok"]))
+    assert out["translation"].shape == (2,)
+    out["translation"].numpy()[0].decode("utf-8")  # valid UTF-8 comes back
+
+
+def test_bad_export_requests(tmp_path):
+    with pytest.raises(FileNotFoundError, match="does not exist"):
+        export(tmp_path / "no_run")
+    (tmp_path / "unfinished").mkdir()
+    with pytest.raises(FileNotFoundError, match="holds no trained model"):
+        export(tmp_path / "unfinished")
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    with pytest.raises(OSError, match="Cannot write to the export root"):
+        export(tiny_translator("lstm_nmt"), root=blocker)
+    with pytest.raises(ValueError, match="version"):
+        export(tiny_translator("lstm_nmt"), root=tmp_path / "ok", version=0)
+
+
+def test_cli_predict_reads_exports(tmp_path, capsys):
+    from zoo.cli import main
+
+    translator = tiny_translator("lstm_luong_nmt")
+    export(translator, root=tmp_path)
+    assert main(["predict", str(tmp_path / "lstm_luong_nmt"), "3 de marzo de 2015", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["translation"] == translator.translate_all(["3 de marzo de 2015"])[0]
+    assert main(["predict", str(tmp_path / "lstm_luong_nmt"), ""]) == 2
+    assert "empty" in capsys.readouterr().err
