@@ -36,6 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("list", help="list the registered models")
     p.add_argument("pattern", nargs="?", default="*", help="shell-style name pattern")
     p.add_argument("--task", help="only models of this task")
+    p.add_argument("--markdown", action="store_true", help="print the README's model table")
     p.set_defaults(handler=cmd_list)
 
     p = commands.add_parser("describe", help="show a model's spec and defaults")
@@ -86,9 +87,30 @@ def build_parser() -> argparse.ArgumentParser:
 def cmd_list(args: argparse.Namespace) -> None:
     import zoo
 
+    if args.markdown:
+        print(model_table(zoo.list_models(args.pattern, task=args.task)))
+        return
     for name in zoo.list_models(args.pattern, task=args.task):
         spec = zoo.spec(name)
         print(f"{name:28s} {spec.task:15s} {spec.attention:10s} {spec.description}")
+
+
+def model_table(names: Sequence[str]) -> str:
+    """The registry as a Markdown table (the README's model table is this output)."""
+    import zoo
+
+    rows = [
+        "| model | task | attention | baseline twin | paper | default data | recipe |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        s = zoo.spec(name)
+        twin = f"`{s.twin}`" if s.twin else "-"
+        rows.append(
+            f"| `{name}` | {s.task} | {s.attention} | {twin} | {s.paper} | `{s.default_data}` "
+            f"| [{s.recipe}]({s.recipe}) |"
+        )
+    return "\n".join(rows)
 
 
 def cmd_describe(args: argparse.Namespace) -> None:
