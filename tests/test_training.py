@@ -8,7 +8,6 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.data.dates import generate_dates
 from zoo.training import load_hparams, train
 from zoo.translation import EmptyInputError, Translator
 
@@ -20,13 +19,6 @@ TINY = {
     "token_level": "char",
     "attention_examples": 2,
 }
-
-
-@pytest.fixture(scope="module")
-def dates_tsv(tmp_path_factory):
-    path = tmp_path_factory.mktemp("data") / "dates.tsv"
-    path.write_text("".join(f"{s}\t{t}\n" for s, t in generate_dates(400, seed=5)), "utf-8")
-    return path
 
 
 @pytest.fixture(scope="module")

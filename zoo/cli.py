@@ -11,7 +11,14 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: quiet start-up
 
-EXPECTED_ERRORS = (ValueError, FileNotFoundError, FileExistsError, NotImplementedError, OSError)
+EXPECTED_ERRORS = (
+    ValueError,
+    FileNotFoundError,
+    FileExistsError,
+    NotImplementedError,
+    OSError,
+    RuntimeError,
+)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -52,14 +59,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-root", default="runs", help="where run directories go (default: runs)")
     p.add_argument("--run-dir", help="use (or resume) exactly this run directory")
     p.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")
-    p.add_argument(
-        "--set",
-        action="append",
-        default=[],
-        metavar="KEY=VALUE",
-        help="override one hyperparameter (JSON value), e.g. --set units=256",
-    )
+    add_set_option(p, "override one hyperparameter (JSON value), e.g. --set units=256")
     p.set_defaults(handler=cmd_train)
+
+    p = commands.add_parser("tune", help="search hyperparameters with keras-tuner")
+    p.add_argument("name", help="registered model name (see `zoo list`)")
+    p.add_argument("--data", help="dataset name or path to a data file (default: the model's)")
+    p.add_argument("--tuner", default="random", choices=["random", "bayesian", "hyperband"])
+    p.add_argument("--max-trials", type=int, default=10)
+    p.add_argument("--epochs-per-trial", type=int, default=3)
+    p.add_argument("--dir", help="search state and best_hparams.json (default: runs/tune/NAME)")
+    p.add_argument("--overwrite", action="store_true", help="start over instead of continuing")
+    p.add_argument("--chief", metavar="HOST:PORT", help="serve the search to workers")
+    p.add_argument("--worker", metavar="HOST:PORT", help="run trials for the chief at HOST:PORT")
+    p.add_argument("--worker-id", help="a name unique among the workers")
+    add_set_option(p, "fix one setting instead of searching it, e.g. --set units=64")
+    p.set_defaults(handler=cmd_tune)
 
     p = commands.add_parser("evaluate", help="print (or recompute) a run's test metrics")
     p.add_argument("run_dir")
@@ -82,6 +97,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=cmd_predict)
     return parser
+
+
+def add_set_option(parser: argparse.ArgumentParser, help: str) -> None:
+    parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)
+
+
+def parse_set(items: Sequence[str]) -> dict:
+    """`["units=64", "attention_score=dot"]` -> `{"units": 64, "attention_score": "dot"}`."""
+    settings = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--set expects KEY=VALUE, received {item!r}.")
+        try:
+            settings[key] = json.loads(value)
+        except json.JSONDecodeError:
+            settings[key] = value
+    return settings
 
 
 def cmd_list(args: argparse.Namespace) -> None:
@@ -138,15 +171,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
 def cmd_train(args: argparse.Namespace) -> None:
     from zoo.training import load_hparams, train
 
-    settings = load_hparams(args.hparams) if args.hparams else {}
-    for item in args.set:
-        key, sep, value = item.partition("=")
-        if not sep:
-            raise ValueError(f"--set expects KEY=VALUE, received {item!r}.")
-        try:
-            settings[key] = json.loads(value)
-        except json.JSONDecodeError:
-            settings[key] = value
+    settings = {**(load_hparams(args.hparams) if args.hparams else {}), **parse_set(args.set)}
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     if args.batch_size is not None:
@@ -160,6 +185,26 @@ def cmd_train(args: argparse.Namespace) -> None:
         **settings,
     )
     print_metrics(run)
+
+
+def cmd_tune(args: argparse.Namespace) -> None:
+    from zoo.tuning import tune
+
+    best = tune(
+        args.name,
+        args.data,
+        tuner=args.tuner,
+        max_trials=args.max_trials,
+        epochs_per_trial=args.epochs_per_trial,
+        directory=args.dir,
+        overwrite=args.overwrite,
+        chief=args.chief,
+        worker=args.worker,
+        worker_id=args.worker_id,
+        **parse_set(args.set),
+    )
+    if best is not None:
+        print(f"train with it: zoo train {args.name} --hparams {best}")
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:

@@ -34,6 +34,9 @@ class ModelSpec:
         default_data: The dataset its recipe trains on.
         builder: The function that builds the model from keyword arguments.
         defaults: The default keyword arguments (read-only).
+        search_space: `f(hp) -> settings`: draws model arguments and training settings from a
+            `keras_tuner.HyperParameters`, each defaulting to the spec's default, so an
+            empty `HyperParameters()` gives the default model (see `zoo.tuning`).
         description: One line for tables and `zoo describe`.
     """
 
@@ -45,6 +48,7 @@ class ModelSpec:
     default_data: str
     builder: Callable[..., keras.Model] = field(repr=False)
     defaults: Mapping[str, Any] = field(default_factory=dict)
+    search_space: Callable[[Any], dict[str, Any]] | None = field(default=None, repr=False)
     description: str = ""
 
     @property
@@ -71,6 +75,7 @@ def register(
     defaults: Mapping[str, Any],
     twin: str | None = None,
     paper: str = "",
+    search_space: Callable[[Any], dict[str, Any]] | None = None,
     description: str = "",
 ) -> Callable[[Callable[..., keras.Model]], Callable[..., keras.Model]]:
     """Registers a model builder under `name`. Duplicate names raise `ValueError`."""
@@ -89,6 +94,7 @@ def register(
             default_data=default_data,
             builder=builder,
             defaults=MappingProxyType(dict(defaults)),
+            search_space=search_space,
             description=description or (builder.__doc__ or "").strip().split("\n")[0],
         )
         return builder

@@ -29,7 +29,7 @@ from typing import Any
 import keras
 
 from zoo import plots, registry
-from zoo.data import load_translation
+from zoo.data import ParallelCorpus, load_translation
 from zoo.metrics import translation_metrics
 from zoo.translation import TextPipeline, Translator, source_lengths
 
@@ -81,6 +81,51 @@ def load_hparams(path: str | Path) -> dict[str, Any]:
     return values.get("hyperparameters", values)
 
 
+def resolve_settings(
+    name: str, data: str | Path, settings: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Model arguments and the complete training settings for `name` trained on `data`."""
+    if registry.spec(name).task != "translation":
+        raise NotImplementedError(
+            f"Training for the {registry.spec(name).task!r} task has not landed yet."
+        )
+    model_args, training = split_settings(name, settings)
+    training = {**TRAINING_DEFAULTS, **training}
+    if "token_level" not in settings:
+        training["token_level"] = DEFAULT_TOKEN_LEVEL.get(str(data), "word")
+    return model_args, training
+
+
+def fit_text_pipeline(corpus: ParallelCorpus, training: dict[str, Any]) -> TextPipeline:
+    """Tokenizers and vocabularies built from the training split."""
+    return TextPipeline.fit(
+        corpus.train,
+        level=training["token_level"],
+        lowercase=training["lowercase"],
+        max_vocab_size=training["max_vocab_size"],
+        max_source_length=training["max_source_length"],
+    )
+
+
+def build_compiled(
+    name: str, model_args: dict[str, Any], training: dict[str, Any], text: TextPipeline
+) -> keras.Model:
+    """The registered model sized to the vocabularies, compiled with the training settings."""
+    model = registry.spec(name).build(
+        **{
+            **model_args,
+            "source_vocab_size": len(text.source_vocab),
+            "target_vocab_size": len(text.target_vocab),
+        }
+    )
+    model.compile(
+        optimizer=keras.optimizers.Adam(training["learning_rate"], clipnorm=training["clipnorm"]),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
+    )
+    return model
+
+
 def train(
     name: str,
     data: str | None = None,
@@ -109,13 +154,8 @@ def train(
         The run directory.
     """
     spec = registry.spec(name)
-    if spec.task != "translation":
-        raise NotImplementedError(f"Training for the {spec.task!r} task has not landed yet.")
     data = data or spec.default_data
-    model_args, training = split_settings(name, settings)
-    training = {**TRAINING_DEFAULTS, **training}
-    if "token_level" not in settings:
-        training["token_level"] = DEFAULT_TOKEN_LEVEL.get(str(data), "word")
+    model_args, training = resolve_settings(name, data, settings)
     config = {
         "model": name,
         "data": str(data),
@@ -130,26 +170,9 @@ def train(
     if (run / "text.json").is_file():
         text = TextPipeline.load(run)
     else:
-        text = TextPipeline.fit(
-            corpus.train,
-            level=training["token_level"],
-            lowercase=training["lowercase"],
-            max_vocab_size=training["max_vocab_size"],
-            max_source_length=training["max_source_length"],
-        )
+        text = fit_text_pipeline(corpus, training)
         text.save(run)
-    model = spec.build(
-        **{
-            **model_args,
-            "source_vocab_size": len(text.source_vocab),
-            "target_vocab_size": len(text.target_vocab),
-        }
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(training["learning_rate"], clipnorm=training["clipnorm"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
-    )
+    model = build_compiled(name, model_args, training, text)
     train_data = text.dataset(corpus.train, training["batch_size"], shuffle=True)
     validation_data = text.dataset(corpus.validation, training["batch_size"])
     checkpoints = run / "checkpoints"

@@ -288,6 +288,43 @@ class Seq2Seq(keras.Model):
         return cls(**config)
 
 
+# -- search spaces --------------------------------------------------------------------------
+
+
+def _common_space(hp, defaults):
+    """Sizes, regularization and optimization shared by the three entries."""
+    return {
+        "embedding_dim": hp.Choice(
+            "embedding_dim", [32, 64, 128], default=defaults["embedding_dim"]
+        ),
+        "units": hp.Choice("units", [64, 128, 256], default=defaults["units"]),
+        "num_layers": hp.Int("num_layers", 1, 2, default=defaults["num_layers"]),
+        "dropout": hp.Float("dropout", 0.0, 0.4, step=0.1, default=defaults["dropout"]),
+        "learning_rate": hp.Float("learning_rate", 3e-4, 1e-2, sampling="log", default=3e-3),
+        "batch_size": hp.Choice("batch_size", [32, 64, 128], default=64),
+    }
+
+
+def _nmt_space(hp):
+    return _common_space(hp, _COMMON)
+
+
+def _bahdanau_space(hp):
+    return {
+        **_common_space(hp, _COMMON),
+        "attention_units": hp.Choice("attention_units", [64, 128, 256], default=128),
+    }
+
+
+def _luong_space(hp):
+    return {
+        **_common_space(hp, _COMMON),
+        "attention_score": hp.Choice(
+            "attention_score", ["dot", "general", "concat"], default="general"
+        ),
+    }
+
+
 # -- registered entries --------------------------------------------------------------------
 
 # Sizes for the `dates` task on a laptop CPU; vocabulary sizes are replaced by the data's.
@@ -308,6 +345,7 @@ _COMMON = {
     paper="Sutskever et al. 2014; Cho et al. 2014",
     default_data="dates",
     defaults={**_COMMON, "bidirectional": False},
+    search_space=_nmt_space,
 )
 def lstm_nmt(**config):
     """LSTM encoder-decoder without attention: the source is squeezed into the final state."""
@@ -321,7 +359,8 @@ def lstm_nmt(**config):
     twin="lstm_nmt",
     paper="Bahdanau et al. 2015",
     default_data="dates",
-    defaults={**_COMMON, "bidirectional": True, "attention_units": None},
+    defaults={**_COMMON, "bidirectional": True, "attention_units": 128},
+    search_space=_bahdanau_space,
 )
 def lstm_bahdanau_nmt(**config):
     """BiLSTM encoder, additive attention from the previous decoder state fed into the step."""
@@ -343,6 +382,7 @@ def lstm_bahdanau_nmt(**config):
         "attention_units": None,
         "input_feeding": True,
     },
+    search_space=_luong_space,
 )
 def lstm_luong_nmt(**config):
     """Stacked LSTM, global (or local-p) multiplicative attention with input feeding."""

@@ -1,0 +1,216 @@
+import json
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import keras_tuner as kt
+import pytest
+
+import zoo
+from zoo import registry
+from zoo.data import load_translation
+from zoo.training import TRAINING_DEFAULTS, fit_text_pipeline, resolve_settings, train
+from zoo.tuning import ZooHyperModel, tune
+
+TINY = {"units": 16, "embedding_dim": 8, "token_level": "char", "batch_size": 32}
+
+
+def hypermodel(name, data, **fixed):
+    _, training = resolve_settings(name, str(data), fixed)
+    corpus = load_translation(str(data), seed=0)
+    return ZooHyperModel(name, corpus, fit_text_pipeline(corpus, training), fixed)
+
+
+def trial_records(directory, name):
+    return [
+        json.loads(p.read_text())
+        for p in sorted((Path(directory) / name).glob("trial_*/trial.json"))
+    ]
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_empty_hyperparameters_give_the_default_model(name, dates_tsv):
+    spec = zoo.spec(name)
+    assert spec.search_space is not None, f"{name} declares no search space"
+    hm = hypermodel(name, dates_tsv, token_level="char")
+    settings = hm.settings(kt.HyperParameters())
+    for key, value in settings.items():
+        expected = spec.defaults[key] if key in spec.defaults else TRAINING_DEFAULTS.get(key, value)
+        assert value == expected, key
+    model = hm.build(kt.HyperParameters())
+    default = zoo.get(
+        name,
+        source_vocab_size=len(hm.text.source_vocab),
+        target_vocab_size=len(hm.text.target_vocab),
+    )
+    assert model.get_config() == default.get_config()
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_random_points_of_the_space_build(name, dates_tsv):
+    hm = hypermodel(name, dates_tsv, token_level="char")
+    probe = kt.HyperParameters()
+    hm.spec.search_space(probe)
+    for seed in range(3):
+        hp = kt.HyperParameters()
+        for parameter in probe.space:
+            hp.values[parameter.name] = parameter.random_sample(seed)
+        model = hm.build(hp)
+        assert model.optimizer is not None
+
+
+def test_tune_writes_best_hparams_that_train_accepts(dates_tsv, tmp_path):
+    best = tune(
+        "lstm_luong_nmt",
+        str(dates_tsv),
+        max_trials=2,
+        epochs_per_trial=1,
+        directory=tmp_path / "search",
+        verbose=0,
+        **TINY,
+    )
+    chosen = json.loads(best.read_text())
+    assert chosen["model"] == "lstm_luong_nmt" and chosen["objective"] == "val_token_accuracy"
+    values = chosen["hyperparameters"]
+    assert values["units"] == 16 and values["attention_score"] in ("dot", "general", "concat")
+    assert len(trial_records(tmp_path / "search", "lstm_luong_nmt")) == 2
+    run = train(
+        "lstm_luong_nmt",
+        str(dates_tsv),
+        runs_root=tmp_path / "runs",
+        epochs=1,
+        verbose=0,
+        beam_size=1,
+        **{k: v for k, v in values.items()},
+    )
+    config = json.loads((run / "config.json").read_text())
+    assert config["model_args"]["attention_score"] == values["attention_score"]
+    assert config["training"]["learning_rate"] == values["learning_rate"]
+
+
+def test_bad_requests(dates_tsv, tmp_path):
+    with pytest.raises(ValueError, match=r"Unknown hyperparameter.*'unitz'"):
+        tune("lstm_nmt", str(dates_tsv), directory=tmp_path, unitz=3)
+    with pytest.raises(ValueError, match="tuner"):
+        tune("lstm_nmt", str(dates_tsv), directory=tmp_path, tuner="grid", **TINY)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        with pytest.raises(OSError, match="Cannot serve the tuning oracle"):
+            tune("lstm_nmt", str(dates_tsv), directory=tmp_path, chief=f"127.0.0.1:{port}", **TINY)
+
+
+def test_a_space_that_cannot_build_is_a_clear_error(dates_tsv, tmp_path, monkeypatch):
+    spec = zoo.spec("lstm_nmt")
+    broken = registry.ModelSpec(
+        **{**spec.__dict__, "name": "broken_nmt", "search_space": lambda hp: {"units": -1}}
+    )
+    monkeypatch.setitem(registry._REGISTRY, "broken_nmt", broken)
+    with pytest.raises(ValueError, match=r"search space of 'broken_nmt' cannot build.*units=-1"):
+        tune("broken_nmt", str(dates_tsv), directory=tmp_path, max_trials=3, verbose=0)
+
+
+def zoo_tune(*args):
+    return [sys.executable, "-m", "zoo.cli", "tune", *args]
+
+
+def test_killed_search_continues_without_rerunning_trials(dates_tsv, tmp_path):
+    command = zoo_tune(
+        "lstm_nmt", "--data", str(dates_tsv), "--max-trials", "3", "--epochs-per-trial", "2",
+        "--dir", str(tmp_path), "--set", "units=16", "--set", "embedding_dim=8",
+        "--set", "token_level=char",
+    )  # fmt: skip
+    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and first.poll() is None:
+        records = trial_records(tmp_path, "lstm_nmt")
+        if any(r["status"] == "COMPLETED" for r in records):
+            break
+        time.sleep(0.1)
+    assert first.poll() is None, "the search ended before it could be killed"
+    first.kill()
+    first.wait()
+    completed = {
+        r["trial_id"]: r for r in trial_records(tmp_path, "lstm_nmt") if r["status"] == "COMPLETED"
+    }
+    assert completed
+    subprocess.run(command, check=True, timeout=400, capture_output=True)
+    records = {r["trial_id"]: r for r in trial_records(tmp_path, "lstm_nmt")}
+    assert sum(r["status"] == "COMPLETED" for r in records.values()) == 3
+    for trial_id, before in completed.items():
+        assert records[trial_id] == before  # finished trials were not run again
+    assert (tmp_path / "best_hparams.json").is_file()
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_distributed_search_with_a_chief_and_two_workers(dates_tsv, tmp_path):
+    address = f"127.0.0.1:{free_port()}"
+    common = [
+        "lstm_nmt", "--data", str(dates_tsv), "--max-trials", "3", "--epochs-per-trial", "1",
+        "--dir", str(tmp_path), "--set", "units=16", "--set", "embedding_dim=8",
+        "--set", "token_level=char",
+    ]  # fmt: skip
+    chief = subprocess.Popen(
+        zoo_tune(*common, "--chief", address), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
+    )
+    time.sleep(3)
+    workers = [
+        subprocess.Popen(
+            zoo_tune(*common, "--worker", address, "--worker-id", f"worker{i}"),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i in range(2)
+    ]
+    try:
+        for process in [*workers, chief]:
+            process.wait(timeout=300)
+    finally:
+        for process in [*workers, chief]:
+            process.kill()
+    output = chief.stdout.read().decode()
+    assert chief.returncode == 0, output[-3000:]
+    assert all(w.returncode == 0 for w in workers)
+    records = trial_records(tmp_path, "lstm_nmt")
+    ids = [r["trial_id"] for r in records]
+    assert len(ids) == len(set(ids)) == 3
+    assert all(r["status"] == "COMPLETED" for r in records)
+    assert (tmp_path / "best_hparams.json").is_file() and "Leaderboard" in output
+
+
+@pytest.mark.slow
+def test_tuning_luong_on_dates_then_training_it(tmp_path):
+    subprocess.run(
+        zoo_tune(
+            "lstm_luong_nmt",
+            "--data",
+            "dates",
+            "--max-trials",
+            "3",
+            "--epochs-per-trial",
+            "1",
+            "--dir",
+            str(tmp_path / "search"),
+        ),  # fmt: skip
+        check=True,
+        timeout=1800,
+    )
+    best = tmp_path / "search" / "best_hparams.json"
+    subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "train", "lstm_luong_nmt", "--hparams", str(best),
+         "--epochs", "1", "--runs-root", str(tmp_path / "runs")],
+        check=True,
+        timeout=1800,
+    )  # fmt: skip
+    (run,) = (tmp_path / "runs" / "lstm_luong_nmt").iterdir()
+    chosen = json.loads(best.read_text())["hyperparameters"]
+    config = json.loads((run / "config.json").read_text())
+    assert config["model_args"]["units"] == chosen["units"]

@@ -1,0 +1,262 @@
+"""Hyperparameter search with keras-tuner, on one machine or distributed.
+
+`ZooHyperModel(name, data)` builds and trains a registered model from its spec's search space
+(`ModelSpec.search_space`); with an empty `keras_tuner.HyperParameters()` it builds exactly
+the spec's default model. `tune(...)` runs a random, Bayesian or Hyperband search whose state
+lives in a directory, so running it again continues the search instead of starting over, and
+writes `best_hparams.json`, which `zoo train NAME --hparams best_hparams.json` accepts.
+
+Distributed search uses keras-tuner's own chief / worker mode: the chief (`chief="HOST:PORT"`)
+serves the oracle, each worker (`worker="HOST:PORT"`) asks it for trials and reports back.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import keras
+import keras_tuner as kt
+
+from zoo import registry
+from zoo.data import ParallelCorpus, load_translation
+from zoo.training import build_compiled, fit_text_pipeline, resolve_settings
+from zoo.translation import TextPipeline
+
+TUNERS = ("random", "bayesian", "hyperband")
+OBJECTIVES = {"translation": kt.Objective("val_token_accuracy", direction="max")}
+BEST_HPARAMS = "best_hparams.json"
+
+
+class ZooHyperModel(kt.HyperModel):
+    """A registered model as a keras-tuner `HyperModel`.
+
+    Args:
+        name: Registered model name.
+        corpus: The data to train and validate on.
+        text: The text pipeline (vocabularies) built from `corpus.train`.
+        fixed: Settings that are not searched (model arguments or training settings).
+    """
+
+    def __init__(
+        self,
+        name: str,
+        corpus: ParallelCorpus,
+        text: TextPipeline,
+        fixed: dict[str, Any] | None = None,
+    ):
+        super().__init__(name=name, tunable=True)
+        self.spec = registry.spec(name)
+        if self.spec.search_space is None:
+            raise ValueError(f"Model {name!r} declares no search space.")
+        self.corpus = corpus
+        self.text = text
+        self.fixed = dict(fixed or {})
+
+    def settings(self, hp: kt.HyperParameters) -> dict[str, Any]:
+        """Every setting of a trial: the search space's draws, then the fixed ones."""
+        return {**self.spec.search_space(hp), **self.fixed}
+
+    def fixed_hyperparameters(self) -> kt.HyperParameters:
+        """The fixed settings that the search space would otherwise draw, as `hp.Fixed`."""
+        probe = kt.HyperParameters()
+        self.spec.search_space(probe)
+        searched = {p.name for p in probe.space}
+        hp = kt.HyperParameters()
+        for key, value in self.fixed.items():
+            if key in searched:
+                hp.Fixed(key, value)
+        return hp
+
+    def build(self, hp: kt.HyperParameters) -> keras.Model:
+        model_args, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
+        return build_compiled(self.spec.name, model_args, training, self.text)
+
+    def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
+        _, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
+        batch_size = training["batch_size"]
+        kwargs.setdefault("verbose", "auto")
+        return model.fit(
+            self.text.dataset(self.corpus.train, batch_size, shuffle=True, seed=training["seed"]),
+            validation_data=self.text.dataset(self.corpus.validation, batch_size),
+            shuffle=False,
+            **kwargs,
+        )
+
+
+def make_tuner(
+    hypermodel: ZooHyperModel,
+    tuner: str = "random",
+    max_trials: int = 10,
+    epochs_per_trial: int = 3,
+    directory: str | Path = "runs/tune",
+    overwrite: bool = False,
+    seed: int = 0,
+) -> kt.Tuner:
+    """A keras-tuner `Tuner` whose state lives in `directory` (reloaded unless `overwrite`)."""
+    if tuner not in TUNERS:
+        raise ValueError(f"`tuner` must be one of {TUNERS}, received tuner={tuner!r}.")
+    common = {
+        "hypermodel": hypermodel,
+        "hyperparameters": hypermodel.fixed_hyperparameters(),
+        "tune_new_entries": True,
+        "objective": OBJECTIVES[hypermodel.spec.task],
+        "directory": str(directory),
+        "project_name": hypermodel.spec.name,
+        "overwrite": overwrite,
+        "seed": seed,
+        "max_consecutive_failed_trials": 3,
+    }
+    if tuner == "hyperband":
+        return kt.Hyperband(max_epochs=epochs_per_trial, factor=3, **common)
+    cls = kt.RandomSearch if tuner == "random" else kt.BayesianOptimization
+    return cls(max_trials=max_trials, **common)
+
+
+def tune(
+    name: str,
+    data: str | None = None,
+    *,
+    tuner: str = "random",
+    max_trials: int = 10,
+    epochs_per_trial: int = 3,
+    directory: str | Path | None = None,
+    overwrite: bool = False,
+    chief: str | None = None,
+    worker: str | None = None,
+    worker_id: str | None = None,
+    verbose: int | str = "auto",
+    **fixed: Any,
+) -> Path | None:
+    """Searches `name`'s space on `data`; returns the `best_hparams.json` path (chief/local).
+
+    Args:
+        name: A registered model name.
+        data: Dataset name or data file (default: the model's default dataset).
+        tuner: `"random"`, `"bayesian"` or `"hyperband"`.
+        max_trials: Trials to run (random / Bayesian).
+        epochs_per_trial: Epochs of each trial (Hyperband's maximum).
+        directory: Where the search state goes (default: `runs/tune/NAME`).
+        overwrite: Start over instead of continuing the search found in `directory`.
+        chief: `HOST:PORT` to serve the oracle on, for distributed search.
+        worker: `HOST:PORT` of the chief to take trials from.
+        worker_id: A name unique among the workers (default: derived from host and pid).
+        **fixed: Settings not to search, e.g. `units=64`.
+    """
+    if chief and worker:
+        raise ValueError("Pass either `chief` or `worker`, not both.")
+    spec = registry.spec(name)
+    data = data or spec.default_data
+    resolve_settings(name, data, fixed)  # unknown keys raise before any work
+    directory = Path(directory or Path("runs") / "tune" / name)
+    _, training = resolve_settings(name, data, fixed)
+    corpus = load_translation(str(data), seed=training["seed"])
+    text = fit_text_pipeline(corpus, training)
+    hypermodel = ZooHyperModel(name, corpus, text, fixed)
+    seed = training["seed"]
+    role = "chief" if chief else "worker" if worker else None
+    address = chief or worker
+    with _distributed_role(role, address, worker_id):
+        try:  # keras-tuner builds the default model here to learn the space
+            search = make_tuner(
+                hypermodel, tuner, max_trials, epochs_per_trial, directory, overwrite, seed
+            )
+        except (ValueError, TypeError) as error:
+            raise ValueError(
+                f"The search space of {name!r} cannot build a model: {error}"
+            ) from None
+        try:
+            search.search(epochs=epochs_per_trial, verbose=verbose)
+        except RuntimeError as error:
+            raise RuntimeError(
+                f"The search for {name!r} stopped: {error} Its trials failed to build or train; "
+                "the traceback above names the cause (often a search space value that the "
+                "model rejects)."
+            ) from None
+        if role == "worker":
+            return None
+        return write_best(search, name, str(data), directory)
+
+
+def write_best(search: kt.Tuner, name: str, data: str, directory: Path) -> Path:
+    """Prints the leaderboard and writes the best trial's settings to `best_hparams.json`."""
+    trials = search.oracle.get_best_trials(num_trials=len(search.oracle.trials))
+    finished = [t for t in trials if t.score is not None]
+    if not finished:
+        raise RuntimeError(
+            f"No trial of {name!r} finished; see the errors above (a search space that "
+            "cannot build, or data that cannot train)."
+        )
+    print(f"\nLeaderboard ({search.oracle.objective.name}, best first):")
+    for rank, trial in enumerate(finished, start=1):
+        values = json.dumps(trial.hyperparameters.values)
+        print(f"  {rank:2d}. trial {trial.trial_id}  {trial.score:.4f}  {values}")
+    best = finished[0]
+    path = directory / BEST_HPARAMS
+    path.write_text(
+        json.dumps(
+            {
+                "model": name,
+                "data": data,
+                "objective": search.oracle.objective.name,
+                "score": best.score,
+                "trial_id": best.trial_id,
+                "hyperparameters": search.hypermodel.settings(best.hyperparameters),
+            },
+            indent=2,
+        )
+    )
+    print(f"best hyperparameters: {path}")
+    return path
+
+
+def parse_address(address: str) -> tuple[str, int]:
+    host, sep, port = address.rpartition(":")
+    if not sep or not host or not port.isdigit():
+        raise ValueError(f"Expected HOST:PORT, received {address!r}.")
+    return host, int(port)
+
+
+def check_port_free(host: str, port: int) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
+        try:
+            probe.bind((host, port))
+        except OSError as error:
+            raise OSError(
+                f"Cannot serve the tuning oracle on {host}:{port}: {error.strerror}. "
+                "Choose another --chief port."
+            ) from None
+
+
+@contextlib.contextmanager
+def _distributed_role(role: str | None, address: str | None, worker_id: str | None) -> Iterator:
+    """Sets keras-tuner's distribution variables for the duration of the search."""
+    if role is None:
+        yield
+        return
+    host, port = parse_address(address)
+    if role == "chief":
+        check_port_free(host, port)
+    tuner_id = (
+        "chief" if role == "chief" else worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
+    )
+    variables = {
+        "KERASTUNER_TUNER_ID": tuner_id,
+        "KERASTUNER_ORACLE_IP": host,
+        "KERASTUNER_ORACLE_PORT": str(port),
+    }
+    saved = {k: os.environ.get(k) for k in variables}
+    os.environ.update(variables)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
