@@ -11,7 +11,7 @@ and Adam replace the paper's GRU and Adadelta; sizes suit the character-level `d
     python recipes/lstm_bahdanau_nmt.py --data my_pairs.tsv
 """
 
-from zoo.recipe import translation_recipe
+from zoo.recipe import run_recipe
 
 HPARAMS = {
     # model
@@ -33,4 +33,4 @@ HPARAMS = {
 }
 
 if __name__ == "__main__":
-    translation_recipe("lstm_bahdanau_nmt", HPARAMS, __doc__)
+    run_recipe("lstm_bahdanau_nmt", HPARAMS, __doc__)

@@ -11,7 +11,7 @@ minutes) rather than WMT's 4 x 1000 units.
     python recipes/lstm_luong_nmt.py --data my_pairs.tsv  # your own source<TAB>target file
 """
 
-from zoo.recipe import translation_recipe
+from zoo.recipe import run_recipe
 
 HPARAMS = {
     # model
@@ -34,4 +34,4 @@ HPARAMS = {
 }
 
 if __name__ == "__main__":
-    translation_recipe("lstm_luong_nmt", HPARAMS, __doc__)
+    run_recipe("lstm_luong_nmt", HPARAMS, __doc__)

@@ -7,7 +7,7 @@ recipes, so the difference in their metrics is what attention buys.
     python recipes/lstm_nmt.py
 """
 
-from zoo.recipe import translation_recipe
+from zoo.recipe import run_recipe
 
 HPARAMS = {
     # model
@@ -28,4 +28,4 @@ HPARAMS = {
 }
 
 if __name__ == "__main__":
-    translation_recipe("lstm_nmt", HPARAMS, __doc__)
+    run_recipe("lstm_nmt", HPARAMS, __doc__)

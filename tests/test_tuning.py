@@ -10,8 +10,7 @@ import pytest
 
 import zoo
 from zoo import registry
-from zoo.data import load_translation
-from zoo.training import TRAINING_DEFAULTS, fit_text_pipeline, resolve_settings, train
+from zoo.training import resolve_settings, task_of, train
 from zoo.tuning import ZooHyperModel, tune
 
 TINY = {"units": 16, "embedding_dim": 8, "token_level": "char", "batch_size": 32}
@@ -19,8 +18,9 @@ TINY = {"units": 16, "embedding_dim": 8, "token_level": "char", "batch_size": 32
 
 def hypermodel(name, data, **fixed):
     _, training = resolve_settings(name, str(data), fixed)
-    corpus = load_translation(str(data), seed=0)
-    return ZooHyperModel(name, corpus, fit_text_pipeline(corpus, training), fixed)
+    task = task_of(name)
+    corpus = task.load_data(str(data), 0)
+    return ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
 
 
 def trial_records(directory, name):
@@ -31,26 +31,23 @@ def trial_records(directory, name):
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
-def test_empty_hyperparameters_give_the_default_model(name, dates_tsv):
+def test_empty_hyperparameters_give_the_default_model(name, task_data):
     spec = zoo.spec(name)
     assert spec.search_space is not None, f"{name} declares no search space"
-    hm = hypermodel(name, dates_tsv, token_level="char")
-    settings = hm.settings(kt.HyperParameters())
-    for key, value in settings.items():
-        expected = spec.defaults[key] if key in spec.defaults else TRAINING_DEFAULTS.get(key, value)
+    data = task_data[spec.task]
+    hm = hypermodel(name, data)
+    _, training_defaults = resolve_settings(name, str(data), {})
+    for key, value in hm.settings(kt.HyperParameters()).items():
+        expected = spec.defaults[key] if key in spec.defaults else training_defaults[key]
         assert value == expected, key
     model = hm.build(kt.HyperParameters())
-    default = zoo.get(
-        name,
-        source_vocab_size=len(hm.text.source_vocab),
-        target_vocab_size=len(hm.text.target_vocab),
-    )
+    default = zoo.get(name, **hm.task.model_sizes(hm.pipeline))
     assert model.get_config() == default.get_config()
 
 
 @pytest.mark.parametrize("name", zoo.list_models())
-def test_random_points_of_the_space_build(name, dates_tsv):
-    hm = hypermodel(name, dates_tsv, token_level="char")
+def test_random_points_of_the_space_build(name, task_data):
+    hm = hypermodel(name, task_data[zoo.spec(name).task])
     probe = kt.HyperParameters()
     hm.spec.search_space(probe)
     for seed in range(3):

@@ -1,4 +1,4 @@
-"""The `zoo` command: list | describe | train | evaluate | predict."""
+"""The `zoo` command: list | describe | train | tune | evaluate | export | predict."""
 
 from __future__ import annotations
 
@@ -89,11 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam-size", type=int, help="beam width served (default: the run's)")
     p.set_defaults(handler=cmd_export)
 
-    p = commands.add_parser("predict", help="translate text with a trained run or an export")
+    p = commands.add_parser("predict", help="translate or classify text with a run or an export")
     p.add_argument("run_dir", help="a run directory, or an exported SavedModel (or its model dir)")
-    p.add_argument("texts", nargs="+", help="sentences to translate")
-    p.add_argument("--beam-size", type=int)
-    p.add_argument("--attention-png", help="save the first sentence's attention map here")
+    p.add_argument("texts", nargs="+", help="texts to translate or classify")
+    p.add_argument("--beam-size", type=int, help="beam width (translation runs)")
+    p.add_argument("--attention-png", help="save the first text's attention map here")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=cmd_predict)
     return parser
@@ -212,15 +212,22 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     if args.data is None and args.beam_size is None:
         print_metrics(run)
         return
-    from zoo.data import load_translation
-    from zoo.training import evaluate_translator
-    from zoo.translation import Translator
-
     config = json.loads((run / "config.json").read_text())
-    search = {"beam_size": args.beam_size or config["training"]["beam_size"]}
-    translator = Translator.load(run, **search)
-    corpus = load_translation(args.data or config["data"], seed=config["training"]["seed"])
-    print(json.dumps(evaluate_translator(translator, corpus.test), indent=2, ensure_ascii=False))
+    seed = config["training"]["seed"]
+    if config.get("task") == "classification":
+        from zoo.classification import Classifier, evaluate_classifier
+        from zoo.data import load_classification
+
+        corpus = load_classification(args.data or config["data"], seed=seed)
+        metrics = evaluate_classifier(Classifier.load(run), corpus.test)
+    else:
+        from zoo.data import load_translation
+        from zoo.translation import Translator, evaluate_translator
+
+        beam_size = args.beam_size or config["training"]["beam_size"]
+        corpus = load_translation(args.data or config["data"], seed=seed)
+        metrics = evaluate_translator(Translator.load(run, beam_size=beam_size), corpus.test)
+    print(format_metrics(metrics))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -239,6 +246,9 @@ def cmd_predict(args: argparse.Namespace) -> None:
             raise ValueError(f"Text {i + 1} is empty: give a sentence to translate.")
     if is_saved_model(args.run_dir):
         predict_saved_model(args)
+        return
+    if run_task(args.run_dir) == "classification":
+        predict_classifier(args)
         return
     from zoo.translation import Translator
 
@@ -268,6 +278,42 @@ def cmd_predict(args: argparse.Namespace) -> None:
         print(f"attention map: {args.attention_png}", file=sys.stderr)
 
 
+def run_task(run_dir: str) -> str:
+    """The task of a run directory (translation for runs that predate the `task` key)."""
+    try:
+        return json.loads((Path(run_dir) / "config.json").read_text()).get("task", "translation")
+    except (OSError, json.JSONDecodeError):
+        return "translation"
+
+
+def predict_classifier(args: argparse.Namespace) -> None:
+    from zoo.classification import Classifier
+
+    if args.beam_size is not None:
+        raise ValueError("--beam-size applies to translation models.")
+    classifier = Classifier.load(args.run_dir)
+    out = classifier.classify(args.texts)
+    if args.attention_png and classifier.model.attention is not None:
+        from zoo.plots import attention_heatmap
+
+        heads = [f"head {h + 1}" for h in range(out["attention"][0].shape[0])]
+        attention_heatmap(out["attention"][0], out["tokens"][0], heads, args.attention_png)
+        print(f"attention map: {args.attention_png}", file=sys.stderr)
+    rows = [
+        {
+            "text": text,
+            "label": label,
+            "probabilities": dict(zip(classifier.text.labels, map(float, p), strict=True)),
+        }
+        for text, label, p in zip(args.texts, out["label"], out["probabilities"], strict=True)
+    ]
+    if args.json:
+        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    else:
+        for row in rows:
+            print(f"{row['text']}\t{row['label']}\t{max(row['probabilities'].values()):.3f}")
+
+
 def predict_saved_model(args: argparse.Namespace) -> None:
     """Queries an exported SavedModel the way TF Serving would (its signatures)."""
     import tensorflow as tf
@@ -279,6 +325,18 @@ def predict_saved_model(args: argparse.Namespace) -> None:
     loaded = load_latest(args.run_dir)
     texts = tf.constant(args.texts)
     out = loaded.signatures["serving_default"](text=texts)
+    if "label" in out:  # a classifier
+        labels = [label.decode("utf-8") for label in out["label"].numpy()]
+        rows = [
+            {"text": t, "label": label, "probabilities": p.tolist()}
+            for t, label, p in zip(args.texts, labels, out["probabilities"].numpy(), strict=True)
+        ]
+        if args.json:
+            print(json.dumps(rows, ensure_ascii=False, indent=2))
+        else:
+            for row in rows:
+                print(f"{row['text']}\t{row['label']}\t{max(row['probabilities']):.3f}")
+        return
     translations = [t.decode("utf-8") for t in out["translation"].numpy()]
     if args.attention_png:
         from zoo.plots import attention_heatmap
@@ -307,15 +365,32 @@ def print_metrics(run: Path) -> None:
         )
     metrics = json.loads(path.read_text())
     print(f"run: {run}")
-    print(
+    print(format_metrics(metrics))
+
+
+def format_metrics(metrics: dict) -> str:
+    """A few readable lines of a run's test metrics, whatever its task."""
+    if "accuracy" in metrics:
+        lines = [
+            f"test: accuracy {metrics['accuracy']:.2%}  macro-F1 {metrics['macro_f1']:.3f}  "
+            f"({metrics['count']} examples)"
+        ]
+        labels = metrics["labels"]
+        width = max(len(label) for label in labels)
+        lines.append(f"  confusion (rows: true, columns: predicted {labels})")
+        for label, row in zip(labels, metrics["confusion_matrix"], strict=True):
+            lines.append(f"  {label:>{width}s}: {row}")
+        return "\n".join(lines)
+    lines = [
         f"test: exact match {metrics['exact_match']:.2%}  BLEU {metrics['bleu']:.1f}  "
         f"chrF {metrics['chrf']:.1f}  ({metrics['count']} sentences)"
-    )
+    ]
     for bucket in metrics["by_source_length"]:
-        print(
+        lines.append(
             f"  source length {bucket['bucket']:>6s}: BLEU {bucket['bleu']:5.1f}  "
             f"exact {bucket['exact_match']:.2%}  (n={bucket['count']})"
         )
+    return "\n".join(lines)
 
 
 if __name__ == "__main__":

@@ -8,13 +8,19 @@
           assets.extra/tf_serving_warmup_requests
 
 Signatures (inputs and outputs keep these names across versions):
+    translation
     serving_default: {"text": string[batch]} -> {"translation": string[batch],
                                                   "log_prob": float32[batch]}
     attention:       {"text": string[batch]} -> {"translation", "source_tokens":
                       string[batch, S], "target_tokens": string[batch, T],
                       "weights": float32[batch, T, S]} (tokens padded with "")
+    classification
+    serving_default: {"text": string[batch]} -> {"label": string[batch],
+                                                  "probabilities": float32[batch, classes]}
+    attention:       {"text": string[batch]} -> {"label", "tokens": string[batch, T],
+                      "weights": float32[batch, heads, T]} (attention models only)
 
-Normalization, tokenization (tensorflow-text kernels, linked into TF Serving), the encoder,
+Normalization, tokenization (tensorflow-text kernels, linked into TF Serving), the model,
 beam search and detokenization all run inside the graph. Loading needs only `tensorflow` and
 `tensorflow_text`.
 """
@@ -32,6 +38,7 @@ from pathlib import Path
 import keras
 import tensorflow as tf
 
+from zoo.classification import Classifier
 from zoo.translation import Translator
 
 MODELS_CONFIG = "models.config"
@@ -96,8 +103,42 @@ class TranslationServing:
         }
 
 
+class ClassificationServing:
+    """The serving functions of a `Classifier`: raw strings in, labels and probabilities out."""
+
+    signature = [tf.TensorSpec([None], tf.string, name="text")]
+
+    def __init__(self, classifier: Classifier):
+        self.classifier = classifier
+        self.tables = [classifier.text.ids.to_id, classifier.text.ids.to_token]
+
+    def archive(self) -> keras.export.ExportArchive:
+        archive = keras.export.ExportArchive()  # see TranslationServing.archive
+        archive.track(self.classifier.model)
+        for table in self.tables:
+            archive.track(table)
+        archive.add_endpoint("serving_default", self.serve, input_signature=self.signature)
+        if self.classifier.model.attention is not None:
+            archive.add_endpoint("attention", self.attention, input_signature=self.signature)
+        return archive
+
+    def serve(self, text):
+        out = self.classifier.run_ids(self.classifier.text.encode(text))
+        return {"label": out["label"], "probabilities": out["probabilities"]}
+
+    def attention(self, text):
+        tokens = self.classifier.text.tokens(text)
+        out = self.classifier.run_ids(self.classifier.text.encode(text))
+        length = tf.shape(tokens.to_tensor())[1]
+        return {
+            "label": out["label"],
+            "tokens": tokens.to_tensor(default_value=""),
+            "weights": out["weights"][:, :, :length],
+        }
+
+
 def export(
-    model_or_run: Translator | str | Path,
+    model_or_run: Translator | Classifier | str | Path,
     root: str | Path = "saved_models",
     version: int | None = None,
     beam_size: int | None = None,
@@ -107,23 +148,26 @@ def export(
     """Writes a new SavedModel version for TF Serving and returns its directory.
 
     Args:
-        model_or_run: A training run directory or a `Translator`.
+        model_or_run: A training run directory, a `Translator` or a `Classifier`.
         root: The model repository (`saved_models/` by default).
         version: The version number; default the next integer. An existing one is an error.
-        beam_size: Beam width of the served search (default: the run's).
+        beam_size: Beam width of the served search (translation; default: the run's).
         name: The served model name (default: the registry name).
         warmup_texts: Requests recorded in `assets.extra` so the server warms up on load.
     """
     run = None
-    if isinstance(model_or_run, Translator):
-        translator = model_or_run
-        if beam_size is not None:
-            translator = Translator(translator.model, translator.text, beam_size=beam_size)
-    else:
+    predictor = model_or_run
+    if isinstance(predictor, Translator) and beam_size is not None:
+        predictor = Translator(predictor.model, predictor.text, beam_size=beam_size)
+    elif not isinstance(predictor, (Translator, Classifier)):
         run = Path(model_or_run)
-        search = {"beam_size": beam_size or _run_setting(run, "beam_size", 4)}
-        translator = Translator.load(run, **search)
-    name = name or translator.model.name
+        if _run_config(run).get("task") == "classification":
+            predictor = Classifier.load(run)
+        else:
+            search = {"beam_size": beam_size or _run_config(run)["training"].get("beam_size", 4)}
+            predictor = Translator.load(run, **search)
+    model = predictor.model
+    name = name or model.name
     warmup_texts = list(warmup_texts or _examples(run) or DEFAULT_WARMUP)
     root = Path(root)
     model_dir = root / name
@@ -146,11 +190,15 @@ def export(
                 f"{target} already exists; versions are never overwritten. "
                 "Omit --version to take the next one."
             )
-        with _portable_lstms(translator.model):
-            TranslationServing(translator).archive().write_out(str(staging), verbose=False)
+        if isinstance(predictor, Translator):
+            serving, about = TranslationServing(predictor), {"search": predictor.search}
+        else:
+            serving, about = ClassificationServing(predictor), {"labels": predictor.text.labels}
+        with _portable_lstms(model):
+            serving.archive().write_out(str(staging), verbose=False)
         write_warmup_requests(staging, name, warmup_texts)
         (staging / "assets.extra" / "zoo.json").write_text(
-            json.dumps({"model": translator.model.name, "search": translator.search}, indent=2)
+            json.dumps({"model": model.name, **about}, indent=2)
         )
         os.rename(staging, target)  # atomic on one filesystem; fails if target appeared
     except BaseException:
@@ -240,11 +288,11 @@ def _portable_lstms(model: keras.Model) -> Iterator[None]:
             layer.use_cudnn = setting
 
 
-def _run_setting(run: Path, key: str, default):
+def _run_config(run: Path) -> dict:
     try:
-        return json.loads((run / "config.json").read_text())["training"].get(key, default)
-    except (OSError, KeyError, json.JSONDecodeError):
-        return default
+        return json.loads((run / "config.json").read_text())
+    except (OSError, json.JSONDecodeError):
+        return {"training": {}}
 
 
 def _examples(run: Path | None) -> list[str] | None:

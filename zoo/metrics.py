@@ -62,3 +62,35 @@ def _check_aligned(hypotheses: Sequence[str], references: Sequence[str]) -> None
         )
     if not references:
         raise ValueError("No references to score against.")
+
+
+def classification_metrics(
+    truth: Sequence[str], predicted: Sequence[str], labels: Sequence[str]
+) -> dict:
+    """Accuracy, macro-F1, per-label precision / recall / F1 and the confusion matrix.
+
+    The confusion matrix is `confusion[true][predicted]`, counts, in `labels` order. A label
+    never predicted and never true gets F1 0 (it is still part of the macro average).
+    """
+    _check_aligned(predicted, truth)
+    index = {label: i for i, label in enumerate(labels)}
+    confusion = [[0] * len(labels) for _ in labels]
+    for t, p in zip(truth, predicted, strict=True):
+        confusion[index[t]][index[p]] += 1
+    per_label = {}
+    for i, label in enumerate(labels):
+        true_positive = confusion[i][i]
+        predicted_count = sum(row[i] for row in confusion)
+        true_count = sum(confusion[i])
+        precision = true_positive / predicted_count if predicted_count else 0.0
+        recall = true_positive / true_count if true_count else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_label[label] = {"precision": precision, "recall": recall, "f1": f1, "count": true_count}
+    return {
+        "count": len(truth),
+        "accuracy": sum(t == p for t, p in zip(truth, predicted, strict=True)) / len(truth),
+        "macro_f1": sum(v["f1"] for v in per_label.values()) / len(labels),
+        "per_label": per_label,
+        "labels": list(labels),
+        "confusion_matrix": confusion,
+    }

@@ -24,16 +24,16 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import keras
 
 from zoo import plots, registry
-from zoo.data import ParallelCorpus, load_translation
-from zoo.metrics import translation_metrics
-from zoo.translation import TextPipeline, Translator, source_lengths
+from zoo.classification import ClassificationTask
+from zoo.translation import TranslationTask
 
 # Training settings and their defaults; a `--hparams` JSON may set these and model arguments.
+# Each task overrides some of them (`Task.settings`).
 TRAINING_DEFAULTS: dict[str, Any] = {
     "epochs": 30,
     "batch_size": 64,
@@ -49,8 +49,39 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "seed": 0,
     "attention_examples": 4,
 }
-DEFAULT_TOKEN_LEVEL = {"dates": "char"}
-EXAMPLES_KEPT = 5  # other data is word-level unless told
+EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
+
+
+class Task(Protocol):
+    """What the training loop, tuning and export need to know about a task."""
+
+    settings: dict[str, Any]  # the task's own defaults for TRAINING_DEFAULTS keys
+    objective: str  # validation metric that tuning maximizes
+
+    def default_settings(self, data: str) -> dict[str, Any]: ...
+    def load_data(self, data: str, seed: int) -> Any: ...
+    def fit_pipeline(self, corpus: Any, training: dict[str, Any]) -> Any: ...
+    def load_pipeline(self, run: Path) -> Any: ...
+    def model_sizes(self, pipeline: Any) -> dict[str, int]: ...
+    def compile(self, model: keras.Model, training: dict[str, Any]) -> None: ...
+    def datasets(self, pipeline: Any, corpus: Any, training: dict[str, Any]) -> tuple: ...
+    def examples(self, corpus: Any) -> list[str]: ...
+    def evaluate(
+        self, run: Path, model: keras.Model, pipeline: Any, corpus: Any, training: dict
+    ) -> dict[str, Any]: ...
+
+
+TASKS: dict[str, Task] = {
+    "translation": TranslationTask(),
+    "classification": ClassificationTask(),
+}
+
+
+def task_of(name: str) -> Task:
+    task = registry.spec(name).task
+    if task not in TASKS:
+        raise NotImplementedError(f"Training for the {task!r} task has not landed yet.")
+    return TASKS[task]
 
 
 def split_settings(name: str, settings: dict[str, Any]) -> tuple[dict, dict]:
@@ -85,44 +116,24 @@ def resolve_settings(
     name: str, data: str | Path, settings: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Model arguments and the complete training settings for `name` trained on `data`."""
-    if registry.spec(name).task != "translation":
-        raise NotImplementedError(
-            f"Training for the {registry.spec(name).task!r} task has not landed yet."
-        )
+    task = task_of(name)
     model_args, training = split_settings(name, settings)
-    training = {**TRAINING_DEFAULTS, **training}
-    if "token_level" not in settings:
-        training["token_level"] = DEFAULT_TOKEN_LEVEL.get(str(data), "word")
+    training = {
+        **TRAINING_DEFAULTS,
+        **task.settings,
+        **task.default_settings(str(data)),
+        **training,
+    }
     return model_args, training
 
 
-def fit_text_pipeline(corpus: ParallelCorpus, training: dict[str, Any]) -> TextPipeline:
-    """Tokenizers and vocabularies built from the training split."""
-    return TextPipeline.fit(
-        corpus.train,
-        level=training["token_level"],
-        lowercase=training["lowercase"],
-        max_vocab_size=training["max_vocab_size"],
-        max_source_length=training["max_source_length"],
-    )
-
-
 def build_compiled(
-    name: str, model_args: dict[str, Any], training: dict[str, Any], text: TextPipeline
+    name: str, model_args: dict[str, Any], training: dict[str, Any], pipeline: Any
 ) -> keras.Model:
-    """The registered model sized to the vocabularies, compiled with the training settings."""
-    model = registry.spec(name).build(
-        **{
-            **model_args,
-            "source_vocab_size": len(text.source_vocab),
-            "target_vocab_size": len(text.target_vocab),
-        }
-    )
-    model.compile(
-        optimizer=keras.optimizers.Adam(training["learning_rate"], clipnorm=training["clipnorm"]),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-        weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
-    )
+    """The registered model sized to the data's pipeline, compiled with the training settings."""
+    task = task_of(name)
+    model = registry.spec(name).build(**{**model_args, **task.model_sizes(pipeline)})
+    task.compile(model, training)
     return model
 
 
@@ -154,27 +165,27 @@ def train(
         The run directory.
     """
     spec = registry.spec(name)
+    task = task_of(name)
     data = data or spec.default_data
     model_args, training = resolve_settings(name, data, settings)
     config = {
         "model": name,
+        "task": spec.task,
         "data": str(data),
         "model_args": model_args,
         "training": training,
         "zoo_version": _version(),
     }
+    corpus = task.load_data(str(data), training["seed"])  # bad data fails before any write
     run = _choose_run_dir(name, config, runs_root, run_dir, resume)
     keras.utils.set_random_seed(training["seed"])
-
-    corpus = load_translation(str(data), seed=training["seed"])
-    if (run / "text.json").is_file():
-        text = TextPipeline.load(run)
-    else:
-        text = fit_text_pipeline(corpus, training)
-        text.save(run)
-    model = build_compiled(name, model_args, training, text)
-    train_data = text.dataset(corpus.train, training["batch_size"], shuffle=True)
-    validation_data = text.dataset(corpus.validation, training["batch_size"])
+    try:
+        pipeline = task.load_pipeline(run)
+    except FileNotFoundError:
+        pipeline = task.fit_pipeline(corpus, training)
+        pipeline.save(run)
+    model = build_compiled(name, model_args, training, pipeline)
+    train_data, validation_data = task.datasets(pipeline, corpus, training)
     checkpoints = run / "checkpoints"
     best_weights = checkpoints / "best.weights.h5"
     history_csv = run / "history.csv"
@@ -206,49 +217,12 @@ def train(
     if history_csv.is_file():
         plots.learning_curves(history_csv, run / "learning_curves.png")
 
-    translator = Translator(
-        model,
-        text,
-        beam_size=training["beam_size"],
-        length_penalty=training["length_penalty"],
-    )
-    metrics = evaluate_translator(translator, corpus.test)
+    metrics = task.evaluate(run, model, pipeline, corpus, training)
     metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(history_csv)})
-    save_attention_maps(translator, [s for s, _ in corpus.validation], run / "attention", training)
-    # A few real inputs, kept for export's warmup requests.
-    examples = [s for s, _ in corpus.validation[:EXAMPLES_KEPT]]
+    examples = task.examples(corpus)[:EXAMPLES_KEPT]
     (run / "examples.json").write_text(json.dumps(examples, ensure_ascii=False, indent=2))
     (run / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
     return run
-
-
-def evaluate_translator(translator: Translator, pairs: list[tuple[str, str]]) -> dict:
-    """Test-set metrics of `translator` on `(source, reference)` pairs."""
-    sources = [s for s, _ in pairs]
-    references = [t for _, t in pairs]
-    hypotheses = translator.translate_all(sources)
-    return translation_metrics(hypotheses, references, source_lengths(translator.text, sources))
-
-
-def save_attention_maps(
-    translator: Translator, sources: list[str], directory: Path, training: dict
-) -> list[Path]:
-    """Heatmaps of the attention of the first few `sources`, one PNG each."""
-    if translator.model.attention is None:
-        return []
-    directory.mkdir(exist_ok=True)
-    examples = sources[: training["attention_examples"]]
-    out = translator.translate(examples)
-    return [
-        plots.attention_heatmap(
-            out["attention"][i],
-            out["source_tokens"][i],
-            out["target_tokens"][i],
-            directory / f"example_{i}.png",
-            title=f"{examples[i]} -> {out['translation'][i]}",
-        )
-        for i in range(len(examples))
-    ]
 
 
 # -- run directories ------------------------------------------------------------------------
@@ -320,4 +294,4 @@ def _version() -> str:
     return __version__
 
 
-__all__ = ["TRAINING_DEFAULTS", "evaluate_translator", "load_hparams", "train"]
+__all__ = ["TASKS", "TRAINING_DEFAULTS", "load_hparams", "resolve_settings", "train"]

@@ -14,9 +14,11 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import decoding
+from zoo import decoding, plots
+from zoo.data import ParallelCorpus, load_translation
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import BOS_ID, Vocabulary
+from zoo.metrics import translation_metrics
 
 SOURCE_VOCAB = "source_vocab.txt"
 TARGET_VOCAB = "target_vocab.txt"
@@ -229,3 +231,91 @@ class Translator:
 
 def source_lengths(text: TextPipeline, sources: list[str]) -> np.ndarray:
     return text.source_tokens(sources).row_lengths().numpy()
+
+
+def evaluate_translator(translator: Translator, pairs: list[tuple[str, str]]) -> dict:
+    """Test-set metrics of `translator` on `(source, reference)` pairs."""
+    sources = [s for s, _ in pairs]
+    references = [t for _, t in pairs]
+    hypotheses = translator.translate_all(sources)
+    return translation_metrics(hypotheses, references, source_lengths(translator.text, sources))
+
+
+def save_attention_maps(translator: Translator, sources: list[str], directory: Path) -> list[Path]:
+    """Heatmaps of the attention of `sources`, one PNG each (none for attention-free models)."""
+    if translator.model.attention is None:
+        return []
+    directory.mkdir(exist_ok=True)
+    out = translator.translate(sources)
+    return [
+        plots.attention_heatmap(
+            out["attention"][i],
+            out["source_tokens"][i],
+            out["target_tokens"][i],
+            directory / f"example_{i}.png",
+            title=f"{sources[i]} -> {out['translation'][i]}",
+        )
+        for i in range(len(sources))
+    ]
+
+
+class TranslationTask:
+    """Translation for the training loop: parallel text, teacher forcing, BLEU and friends."""
+
+    settings: dict = {}
+    objective = "val_token_accuracy"
+    token_level = {"dates": "char"}  # other data is word-level unless told
+
+    def default_settings(self, data: str) -> dict:
+        return {"token_level": self.token_level.get(data, "word")}
+
+    def load_data(self, data: str, seed: int) -> ParallelCorpus:
+        return load_translation(data, seed=seed)
+
+    def fit_pipeline(self, corpus: ParallelCorpus, training: dict) -> TextPipeline:
+        return TextPipeline.fit(
+            corpus.train,
+            level=training["token_level"],
+            lowercase=training["lowercase"],
+            max_vocab_size=training["max_vocab_size"],
+            max_source_length=training["max_source_length"],
+        )
+
+    def load_pipeline(self, run: Path) -> TextPipeline:
+        return TextPipeline.load(run)
+
+    def model_sizes(self, text: TextPipeline) -> dict:
+        return {
+            "source_vocab_size": len(text.source_vocab),
+            "target_vocab_size": len(text.target_vocab),
+        }
+
+    def compile(self, model: keras.Model, training: dict) -> None:
+        model.compile(
+            optimizer=keras.optimizers.Adam(
+                training["learning_rate"], clipnorm=training["clipnorm"]
+            ),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
+        )
+
+    def datasets(self, text: TextPipeline, corpus: ParallelCorpus, training: dict) -> tuple:
+        batch_size = training["batch_size"]
+        return (
+            text.dataset(corpus.train, batch_size, shuffle=True, seed=training["seed"]),
+            text.dataset(corpus.validation, batch_size),
+        )
+
+    def examples(self, corpus: ParallelCorpus) -> list[str]:
+        return [source for source, _ in corpus.validation]
+
+    def evaluate(
+        self, run: Path, model: keras.Model, text: TextPipeline, corpus: ParallelCorpus, training
+    ) -> dict:
+        translator = Translator(
+            model, text, beam_size=training["beam_size"], length_penalty=training["length_penalty"]
+        )
+        metrics = evaluate_translator(translator, corpus.test)
+        sources = self.examples(corpus)[: training["attention_examples"]]
+        save_attention_maps(translator, sources, run / "attention")
+        return metrics

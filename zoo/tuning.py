@@ -24,12 +24,9 @@ import keras
 import keras_tuner as kt
 
 from zoo import registry
-from zoo.data import ParallelCorpus, load_translation
-from zoo.training import build_compiled, fit_text_pipeline, resolve_settings
-from zoo.translation import TextPipeline
+from zoo.training import build_compiled, resolve_settings, task_of
 
 TUNERS = ("random", "bayesian", "hyperband")
-OBJECTIVES = {"translation": kt.Objective("val_token_accuracy", direction="max")}
 BEST_HPARAMS = "best_hparams.json"
 
 
@@ -38,24 +35,25 @@ class ZooHyperModel(kt.HyperModel):
 
     Args:
         name: Registered model name.
-        corpus: The data to train and validate on.
-        text: The text pipeline (vocabularies) built from `corpus.train`.
+        corpus: The data to train and validate on (as the task loads it).
+        pipeline: The task's text pipeline (vocabularies, labels) fitted on `corpus.train`.
         fixed: Settings that are not searched (model arguments or training settings).
     """
 
     def __init__(
         self,
         name: str,
-        corpus: ParallelCorpus,
-        text: TextPipeline,
+        corpus: Any,
+        pipeline: Any,
         fixed: dict[str, Any] | None = None,
     ):
         super().__init__(name=name, tunable=True)
         self.spec = registry.spec(name)
         if self.spec.search_space is None:
             raise ValueError(f"Model {name!r} declares no search space.")
+        self.task = task_of(name)
         self.corpus = corpus
-        self.text = text
+        self.pipeline = pipeline
         self.fixed = dict(fixed or {})
 
     def settings(self, hp: kt.HyperParameters) -> dict[str, Any]:
@@ -75,18 +73,13 @@ class ZooHyperModel(kt.HyperModel):
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         model_args, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
-        return build_compiled(self.spec.name, model_args, training, self.text)
+        return build_compiled(self.spec.name, model_args, training, self.pipeline)
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
         _, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
-        batch_size = training["batch_size"]
+        train_data, validation_data = self.task.datasets(self.pipeline, self.corpus, training)
         kwargs.setdefault("verbose", "auto")
-        return model.fit(
-            self.text.dataset(self.corpus.train, batch_size, shuffle=True, seed=training["seed"]),
-            validation_data=self.text.dataset(self.corpus.validation, batch_size),
-            shuffle=False,
-            **kwargs,
-        )
+        return model.fit(train_data, validation_data=validation_data, shuffle=False, **kwargs)
 
 
 def make_tuner(
@@ -105,7 +98,7 @@ def make_tuner(
         "hypermodel": hypermodel,
         "hyperparameters": hypermodel.fixed_hyperparameters(),
         "tune_new_entries": True,
-        "objective": OBJECTIVES[hypermodel.spec.task],
+        "objective": kt.Objective(hypermodel.task.objective, direction="max"),
         "directory": str(directory),
         "project_name": hypermodel.spec.name,
         "overwrite": overwrite,
@@ -155,9 +148,9 @@ def tune(
     resolve_settings(name, data, fixed)  # unknown keys raise before any work
     directory = Path(directory or Path("runs") / "tune" / name)
     _, training = resolve_settings(name, data, fixed)
-    corpus = load_translation(str(data), seed=training["seed"])
-    text = fit_text_pipeline(corpus, training)
-    hypermodel = ZooHyperModel(name, corpus, text, fixed)
+    task = task_of(name)
+    corpus = task.load_data(str(data), training["seed"])
+    hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
     seed = training["seed"]
     role = "chief" if chief else "worker" if worker else None
     address = chief or worker

@@ -1,0 +1,270 @@
+"""Text classification as a task: label pipeline, a `Classifier` from text to labels, metrics
+and explanations (which words the attention looked at).
+
+Text becomes ids through the same TensorFlow functions in training, `predict` and the
+exported SavedModel.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import plots
+from zoo.data import DataFileError, LabelledCorpus, load_classification
+from zoo.data.tokenization import TokenIds, Tokenizer
+from zoo.data.vocabulary import Vocabulary
+from zoo.metrics import classification_metrics
+
+VOCAB = "vocab.txt"
+LABELS = "labels.txt"
+TEXT_CONFIG = "text.json"
+
+
+@dataclass
+class LabelPipeline:
+    """Tokenizer, vocabulary and label names of a classifier."""
+
+    tokenizer: Tokenizer
+    vocab: Vocabulary
+    labels: list[str]
+    max_length: int = 100
+
+    def __post_init__(self):
+        self.ids = TokenIds(self.vocab)
+        self.label_names = tf.constant(self.labels)
+        self._label_ids = {label: i for i, label in enumerate(self.labels)}
+
+    @classmethod
+    def fit(
+        cls,
+        examples: list[tuple[str, str]],
+        lowercase: bool = True,
+        max_vocab_size: int = 20_000,
+        max_length: int = 100,
+    ) -> LabelPipeline:
+        tokenizer = Tokenizer("word", lowercase)
+        rows = tokenizer.split([text for text, _ in examples]).to_list()
+        tokens = [[t.decode("utf-8") for t in row] for row in rows]
+        labels = sorted({label for _, label in examples})
+        return cls(tokenizer, Vocabulary.build(tokens, max_size=max_vocab_size), labels, max_length)
+
+    def save(self, directory: str | Path) -> None:
+        directory = Path(directory)
+        self.vocab.save(directory / VOCAB)
+        (directory / LABELS).write_text("".join(f"{label}\n" for label in self.labels))
+        config = {"tokenizer": self.tokenizer.get_config(), "max_length": self.max_length}
+        (directory / TEXT_CONFIG).write_text(json.dumps(config, indent=2))
+
+    @classmethod
+    def load(cls, directory: str | Path) -> LabelPipeline:
+        directory = Path(directory)
+        config = json.loads((directory / TEXT_CONFIG).read_text())
+        return cls(
+            Tokenizer(**config["tokenizer"]),
+            Vocabulary.load(directory / VOCAB),
+            (directory / LABELS).read_text(encoding="utf-8").split("\n")[:-1],
+            config["max_length"],
+        )
+
+    def tokens(self, texts) -> tf.RaggedTensor:
+        return self.tokenizer.split(texts)[:, : self.max_length]
+
+    def encode(self, texts) -> tf.Tensor:
+        """`string[batch]` -> `int32[batch, T]`; one padding column keeps T >= 1."""
+        ids = self.ids.encode(self.tokens(texts)).to_tensor()
+        return tf.pad(ids, [[0, 0], [0, 1]])
+
+    def label_ids(self, labels: list[str], where: str = "") -> np.ndarray:
+        unknown = sorted({label for label in labels if label not in self._label_ids})
+        if unknown:
+            raise DataFileError(
+                f"{where}labels {unknown} were not seen in training; the model knows {self.labels}."
+            )
+        return np.array([self._label_ids[label] for label in labels], dtype="int32")
+
+    def dataset(
+        self, examples: list[tuple[str, str]], batch_size: int, shuffle=False, seed: int = 0
+    ) -> tf.data.Dataset:
+        texts = tf.constant([text for text, _ in examples])
+        labels = tf.constant(self.label_ids([label for _, label in examples]))
+        data = tf.data.Dataset.from_tensor_slices((texts, labels))
+        if shuffle:
+            data = data.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
+        return (
+            data.batch(batch_size)
+            .map(lambda t, y: (self.encode(t), y), num_parallel_calls=tf.data.AUTOTUNE)
+            .prefetch(2)
+        )
+
+
+class Classifier:
+    """A trained `TextClassifier` with its pipeline: `classify(["..."])` gives labels."""
+
+    def __init__(self, model: keras.Model, text: LabelPipeline):
+        self.model = model
+        self.text = text
+        self._run = tf.function(self.run_ids, reduce_retracing=True)
+
+    @classmethod
+    def load(cls, run_dir: str | Path) -> Classifier:
+        run_dir = Path(run_dir)
+        if not run_dir.is_dir():
+            raise FileNotFoundError(f"Run directory {run_dir} does not exist.")
+        if not (run_dir / "model.keras").is_file():
+            raise FileNotFoundError(
+                f"{run_dir} holds no trained model (model.keras); the run has not finished. "
+                "Rerun its `zoo train` command to resume it."
+            )
+        model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+        return cls(model, LabelPipeline.load(run_dir))
+
+    def run_ids(self, token_ids):
+        logits, weights = self.model.classify(token_ids)
+        probabilities = tf.nn.softmax(tf.cast(logits, tf.float32), axis=-1)
+        label = tf.gather(self.text.label_names, tf.argmax(probabilities, axis=-1))
+        if weights is None:
+            weights = tf.zeros([tf.shape(token_ids)[0], 0, tf.shape(token_ids)[1]])
+        return {"label": label, "probabilities": probabilities, "weights": weights}
+
+    def classify(self, texts: list[str] | str) -> dict:
+        """Labels, probabilities and, per text, its tokens and attention `[heads, tokens]`."""
+        if isinstance(texts, str):
+            texts = [texts]
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(f"Text {i} is empty: give a text to classify, received {text!r}.")
+        tokens = [[t.decode("utf-8") for t in row] for row in self.text.tokens(texts).to_list()]
+        out = self._run(self.text.encode(texts))
+        weights = out["weights"].numpy()
+        return {
+            "label": [label.decode("utf-8") for label in out["label"].numpy()],
+            "probabilities": out["probabilities"].numpy(),
+            "tokens": tokens,
+            "attention": [weights[i, :, : len(tokens[i])] for i in range(len(texts))],
+        }
+
+    def classify_all(self, texts: list[str], batch_size: int = 256) -> list[str]:
+        labels: list[str] = []
+        for start in range(0, len(texts), batch_size):
+            out = self._run(self.text.encode(texts[start : start + batch_size]))
+            labels += [label.decode("utf-8") for label in out["label"].numpy()]
+        return labels
+
+
+def explanation_html(text: str, label: str, tokens: list[str], weights: np.ndarray) -> str:
+    """An HTML page highlighting each token by its attention weight, one row per head."""
+    rows = []
+    for head, row in enumerate(weights):
+        scale = float(row.max()) or 1.0
+        spans = " ".join(
+            f'<span style="background: rgba(230, 80, 0, {w / scale:.3f})" '
+            f'title="{w:.4f}">{html.escape(token)}</span>'
+            for token, w in zip(tokens, row, strict=True)
+        )
+        rows.append(f"<p><b>head {head + 1}</b>: {spans}</p>")
+    return (
+        '<!doctype html>\n<html><head><meta charset="utf-8"><title>attention</title></head>'
+        '<body style="font-family: sans-serif; max-width: 60em; line-height: 1.8">\n'
+        f"<p><b>predicted:</b> {html.escape(label)}</p>\n<p><b>text:</b> {html.escape(text)}</p>\n"
+        + "\n".join(rows)
+        + "\n</body></html>\n"
+    )
+
+
+def save_explanations(classifier: Classifier, texts: list[str], directory: Path) -> list[Path]:
+    """For each text, a PNG and an HTML page of the attention over its words."""
+    if classifier.model.attention is None:
+        return []
+    directory.mkdir(exist_ok=True)
+    out = classifier.classify(texts)
+    paths = []
+    for i, text in enumerate(texts):
+        weights, tokens = out["attention"][i], out["tokens"][i]
+        heads = [f"head {h + 1}" for h in range(weights.shape[0])]
+        title = f"predicted {out['label'][i]}"
+        paths.append(
+            plots.attention_heatmap(weights, tokens, heads, directory / f"example_{i}.png", title)
+        )
+        page = directory / f"example_{i}.html"
+        page.write_text(explanation_html(text, out["label"][i], tokens, weights), "utf-8")
+        paths.append(page)
+    return paths
+
+
+class ClassificationTask:
+    """Classification for the training loop: labelled text, accuracy / macro-F1."""
+
+    settings = {
+        "epochs": 10,
+        "learning_rate": 2e-3,
+        "patience": 3,
+        "token_level": "word",
+        "lowercase": True,
+        "max_vocab_size": 20_000,
+        "max_source_length": 100,
+    }
+    objective = "val_accuracy"
+
+    def default_settings(self, data: str) -> dict:
+        return {}
+
+    def load_data(self, data: str, seed: int) -> LabelledCorpus:
+        return load_classification(data, seed=seed)
+
+    def fit_pipeline(self, corpus: LabelledCorpus, training: dict) -> LabelPipeline:
+        return LabelPipeline.fit(
+            corpus.train,
+            lowercase=training["lowercase"],
+            max_vocab_size=training["max_vocab_size"],
+            max_length=training["max_source_length"],
+        )
+
+    def load_pipeline(self, run: Path) -> LabelPipeline:
+        return LabelPipeline.load(run)
+
+    def model_sizes(self, text: LabelPipeline) -> dict:
+        return {"vocab_size": len(text.vocab), "num_classes": len(text.labels)}
+
+    def compile(self, model: keras.Model, training: dict) -> None:
+        model.compile(
+            optimizer=keras.optimizers.Adam(
+                training["learning_rate"], clipnorm=training["clipnorm"]
+            ),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
+
+    def datasets(self, text: LabelPipeline, corpus: LabelledCorpus, training: dict) -> tuple:
+        batch_size = training["batch_size"]
+        return (
+            text.dataset(corpus.train, batch_size, shuffle=True, seed=training["seed"]),
+            text.dataset(corpus.validation, batch_size),
+        )
+
+    def examples(self, corpus: LabelledCorpus) -> list[str]:
+        return [text for text, _ in corpus.validation]
+
+    def evaluate(
+        self, run: Path, model: keras.Model, text: LabelPipeline, corpus: LabelledCorpus, training
+    ) -> dict:
+        classifier = Classifier(model, text)
+        metrics = evaluate_classifier(classifier, corpus.test)
+        texts = [t for t, _ in corpus.test[: training["attention_examples"]]]
+        save_explanations(classifier, texts, run / "attention")
+        return metrics
+
+
+def evaluate_classifier(classifier: Classifier, examples: list[tuple[str, str]]) -> dict:
+    """Accuracy, macro-F1 and the confusion matrix of `classifier` on `(text, label)` pairs."""
+    labels = classifier.text.labels
+    truth = [label for _, label in examples]
+    classifier.text.label_ids(truth, where="test set: ")
+    predicted = classifier.classify_all([text for text, _ in examples])
+    return classification_metrics(truth, predicted, labels)
