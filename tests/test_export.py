@@ -11,6 +11,7 @@ import pytest
 import tensorflow as tf
 
 import zoo
+from zoo.classification import Classifier, LabelPipeline
 from zoo.data.dates import generate_dates
 from zoo.export import export, versions
 from zoo.translation import TextPipeline, Translator
@@ -31,14 +32,17 @@ import tensorflow_text  # noqa: F401  (the tokenization ops)
 loaded = tf.saved_model.load(sys.argv[1])
 texts = tf.constant(json.loads(sys.argv[2]))
 out = loaded.signatures["serving_default"](text=texts)
-att = loaded.signatures["attention"](text=texts)
 assert "zoo" not in sys.modules
-print(json.dumps({
-    "translation": [t.decode("utf-8") for t in out["translation"].numpy()],
-    "log_prob": out["log_prob"].numpy().tolist(),
-    "attention_shape": list(att["weights"].shape),
-    "source_tokens": [t.decode("utf-8") for t in att["source_tokens"].numpy()[0] if t],
-}))
+result = {}
+for key, value in out.items():
+    value = value.numpy()
+    result[key] = [v.decode("utf-8") for v in value] if value.dtype == object else value.tolist()
+if "attention" in loaded.signatures:
+    att = loaded.signatures["attention"](text=texts)
+    result["attention_shape"] = list(att["weights"].shape)
+    tokens = att["source_tokens"] if "source_tokens" in att else att["tokens"]
+    result["tokens"] = [t.decode("utf-8") for t in tokens.numpy()[0] if t]
+print(json.dumps(result))
 """
 
 
@@ -69,8 +73,19 @@ def run_fresh(path, texts):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def tiny_classifier(name):
+    words = ["good", "bad", "fine", "awful", "great", "dull"]
+    examples = [(f"a {w} film {i}", "pos" if w in ("good", "fine", "great") else "neg")
+                for i, w in enumerate(words * 5)]  # fmt: skip
+    text = LabelPipeline.fit(examples, max_length=30)
+    model = zoo.get(
+        name, vocab_size=len(text.vocab), num_classes=2, units=8, embedding_dim=4, hidden_units=4
+    )
+    return Classifier(model, text)
+
+
 @pytest.mark.parametrize("name", zoo.list_models(task="translation"))
-def test_export_answers_in_a_fresh_process_like_the_library(name, tmp_path):
+def test_translation_export_answers_in_a_fresh_process_like_the_library(name, tmp_path):
     translator = tiny_translator(name, beam_size=3)
     path = export(translator, root=tmp_path)
     assert path == tmp_path / name / "1"
@@ -79,7 +94,23 @@ def test_export_answers_in_a_fresh_process_like_the_library(name, tmp_path):
     expected = translator._decode(translator.text.encode_source(BATCH))["log_prob"].numpy()
     np.testing.assert_allclose(served["log_prob"], expected, rtol=1e-5)
     assert served["attention_shape"][0] == len(BATCH)
-    assert served["source_tokens"] == list("3 de marzo de 2015")
+    assert served["tokens"] == list("3 de marzo de 2015")
+
+
+@pytest.mark.parametrize("name", zoo.list_models(task="classification"))
+def test_classification_export_answers_in_a_fresh_process_like_the_library(name, tmp_path):
+    classifier = tiny_classifier(name)
+    path = export(classifier, root=tmp_path)
+    served = run_fresh(path, BATCH)
+    assert served["label"] == classifier.classify_all(BATCH)
+    expected = classifier._run(classifier.text.encode(BATCH))["probabilities"].numpy()
+    np.testing.assert_allclose(served["probabilities"], expected, rtol=1e-5, atol=1e-7)
+    if classifier.model.attention is None:
+        assert "attention_shape" not in served
+    else:
+        heads = classifier.model.heads
+        assert served["attention_shape"][:2] == [len(BATCH), heads]
+        assert served["tokens"] == ["3", "de", "marzo", "de", "2015"]
 
 
 def test_tf_serving_style_session_load(tmp_path):

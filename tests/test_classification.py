@@ -1,0 +1,71 @@
+import json
+
+import numpy as np
+import pytest
+
+from zoo.classification import Classifier, evaluate_classifier
+from zoo.cli import main
+from zoo.data import DataFileError
+from zoo.metrics import classification_metrics
+from zoo.training import train
+
+TINY = {"units": 16, "embedding_dim": 16, "hidden_units": 16, "batch_size": 16}
+
+
+@pytest.fixture(scope="module")
+def attention_run(reviews_csv, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    return train(
+        "lstm_selfattn_classifier", str(reviews_csv), runs_root=runs, epochs=6, verbose=0,
+        learning_rate=1e-2, attention_examples=2, **TINY,
+    )  # fmt: skip
+
+
+def test_metrics_by_hand():
+    metrics = classification_metrics(["a", "a", "b", "b"], ["a", "b", "b", "b"], ["a", "b"])
+    assert metrics["accuracy"] == 0.75
+    assert metrics["confusion_matrix"] == [[1, 1], [0, 2]]
+    f1_a, f1_b = 2 * 1 * 0.5 / 1.5, 2 * (2 / 3) * 1 / (2 / 3 + 1)
+    assert metrics["macro_f1"] == pytest.approx((f1_a + f1_b) / 2)
+
+
+def test_the_classifier_learns_and_writes_its_run(attention_run):
+    metrics = json.loads((attention_run / "metrics.json").read_text())
+    assert metrics["accuracy"] >= 0.9, metrics  # the templated reviews are easy
+    assert metrics["labels"] == ["fresh", "rotten"]
+    assert sum(map(sum, metrics["confusion_matrix"])) == metrics["count"]
+    names = {p.name for p in (attention_run / "attention").iterdir()}
+    assert {"example_0.png", "example_0.html", "example_1.png", "example_1.html"} <= names
+    page = (attention_run / "attention" / "example_0.html").read_text()
+    assert "head 4" in page and "<span" in page
+
+
+def test_classifier_loads_and_explains(attention_run):
+    classifier = Classifier.load(attention_run)
+    out = classifier.classify(["the film is wonderful , scene 3", "the plot is dull , scene 9"])
+    assert out["label"] == ["fresh", "rotten"]
+    np.testing.assert_allclose(out["probabilities"].sum(-1), 1.0, rtol=1e-5)
+    assert out["attention"][0].shape == (4, len(out["tokens"][0]))
+    with pytest.raises(ValueError, match="empty"):
+        classifier.classify([""])
+
+
+def test_unknown_label_at_evaluation(attention_run):
+    classifier = Classifier.load(attention_run)
+    with pytest.raises(DataFileError, match=r"labels \['meh'\] were not seen in training"):
+        evaluate_classifier(classifier, [("the film is fine", "meh")])
+
+
+def test_cli_predict_and_evaluate(attention_run, capsys):
+    assert main(["predict", str(attention_run), "the cast is brilliant , scene 1", "--json"]) == 0
+    (row,) = json.loads(capsys.readouterr().out)
+    assert row["label"] == "fresh" and set(row["probabilities"]) == {"fresh", "rotten"}
+    assert main(["evaluate", str(attention_run)]) == 0
+    assert "accuracy" in capsys.readouterr().out
+
+
+def test_single_label_file_is_rejected(tmp_path):
+    path = tmp_path / "one.csv"
+    path.write_text("text,label\n" + "".join(f"text {i},pos\n" for i in range(30)))
+    with pytest.raises(DataFileError, match="at least two labels"):
+        train("lstm_classifier", str(path), runs_root=tmp_path, epochs=1, verbose=0)
