@@ -189,9 +189,8 @@ def save_explanations(classifier: Classifier, texts: list[str], directory: Path)
         weights, tokens = out["attention"][i], out["tokens"][i]
         heads = [f"head {h + 1}" for h in range(weights.shape[0])]
         title = f"predicted {out['label'][i]}"
-        paths.append(
-            plots.attention_heatmap(weights, tokens, heads, directory / f"example_{i}.png", title)
-        )
+        png = directory / f"example_{i}.png"
+        paths.append(plots.attention_heatmap(weights, tokens, heads, png, title, "token", "head"))
         page = directory / f"example_{i}.html"
         page.write_text(explanation_html(text, out["label"][i], tokens, weights), "utf-8")
         paths.append(page)

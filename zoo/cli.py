@@ -297,7 +297,9 @@ def predict_classifier(args: argparse.Namespace) -> None:
         from zoo.plots import attention_heatmap
 
         heads = [f"head {h + 1}" for h in range(out["attention"][0].shape[0])]
-        attention_heatmap(out["attention"][0], out["tokens"][0], heads, args.attention_png)
+        attention_heatmap(
+            out["attention"][0], out["tokens"][0], heads, args.attention_png, "", "token", "head"
+        )
         print(f"attention map: {args.attention_png}", file=sys.stderr)
     rows = [
         {

@@ -20,6 +20,8 @@ def attention_heatmap(
     target_tokens: Sequence[str],
     path: str | Path,
     title: str = "",
+    xlabel: str = "source",
+    ylabel: str = "output",
 ) -> Path:
     """Saves `weights` (`[len(target_tokens), len(source_tokens)]`) as a labelled heatmap."""
     weights = np.asarray(weights, dtype="float32")
@@ -35,8 +37,8 @@ def attention_heatmap(
     image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
     ax.set_xticks(range(len(source_tokens)), [_visible(t) for t in source_tokens], rotation=90)
     ax.set_yticks(range(len(target_tokens)), [_visible(t) for t in target_tokens])
-    ax.set_xlabel("source")
-    ax.set_ylabel("output")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     if title:
         ax.set_title(title, fontsize=9)
     fig.colorbar(image, ax=ax, fraction=0.04)
