@@ -21,6 +21,7 @@ from zoo.data import DataFileError, LabelledCorpus, load_classification
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import classification_metrics
+from zoo.task import TextTask
 
 VOCAB = "vocab.txt"
 LABELS = "labels.txt"
@@ -197,7 +198,7 @@ def save_explanations(classifier: Classifier, texts: list[str], directory: Path)
     return paths
 
 
-class ClassificationTask:
+class ClassificationTask(TextTask):
     """Classification for the training loop: labelled text, accuracy / macro-F1."""
 
     settings = {
@@ -210,9 +211,6 @@ class ClassificationTask:
         "max_source_length": 100,
     }
     objective = "val_accuracy"
-
-    def default_settings(self, data: str) -> dict:
-        return {}
 
     def load_data(self, data: str, seed: int) -> LabelledCorpus:
         return load_classification(data, seed=seed)
@@ -232,20 +230,8 @@ class ClassificationTask:
         return {"vocab_size": len(text.vocab), "num_classes": len(text.labels)}
 
     def compile(self, model: keras.Model, training: dict) -> None:
-        model.compile(
-            optimizer=keras.optimizers.Adam(
-                training["learning_rate"], clipnorm=training["clipnorm"]
-            ),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        )
-
-    def datasets(self, text: LabelPipeline, corpus: LabelledCorpus, training: dict) -> tuple:
-        batch_size = training["batch_size"]
-        return (
-            text.dataset(corpus.train, batch_size, shuffle=True, seed=training["seed"]),
-            text.dataset(corpus.validation, batch_size),
-        )
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
+        self.compile_with(model, training, metrics=[accuracy])
 
     def examples(self, corpus: LabelledCorpus) -> list[str]:
         return [text for text, _ in corpus.validation]

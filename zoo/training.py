@@ -2,18 +2,19 @@
 
 `train("lstm_luong_nmt", data="dates")` writes `runs/lstm_luong_nmt/<timestamp>/`:
 
-    config.json           model and training settings, dataset
-    text.json, *_vocab.txt  the text pipeline (tokenizers and vocabularies)
+    config.json           model, task, training settings, dataset
+    text.json, *vocab.txt the text pipeline (tokenizers, vocabularies; labels.txt: classes)
     checkpoints/          Keras BackupAndRestore state (resume) and the best weights
     history.csv           one row per epoch (Keras CSVLogger)
     learning_curves.png
     model.keras           the trained model (best validation loss)
     metrics.json          test-set metrics; its presence marks the run as finished
-    attention/*.png       attention maps of a few validation examples
-    examples.json         a few validation sources (export records them as warmup requests)
+    attention/            attention maps (PNG; and HTML pages for classifiers) of a few examples
+    examples.json         a few validation inputs (export records them as warmup requests)
 
-Running the same command again after an interruption finds the unfinished run with the same
-settings and resumes it from its last completed epoch.
+What differs between tasks (data, pipeline, loss, metrics, artifacts) sits behind
+`zoo.task.Task`. Running the same command again after an interruption finds the unfinished run
+with the same settings and resumes it from its last completed epoch.
 """
 
 from __future__ import annotations
@@ -24,12 +25,13 @@ import json
 import math
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import keras
 
 from zoo import plots, registry
 from zoo.classification import ClassificationTask
+from zoo.task import Task
 from zoo.translation import TranslationTask
 
 # Training settings and their defaults; a `--hparams` JSON may set these and model arguments.
@@ -50,25 +52,6 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "attention_examples": 4,
 }
 EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
-
-
-class Task(Protocol):
-    """What the training loop, tuning and export need to know about a task."""
-
-    settings: dict[str, Any]  # the task's own defaults for TRAINING_DEFAULTS keys
-    objective: str  # validation metric that tuning maximizes
-
-    def default_settings(self, data: str) -> dict[str, Any]: ...
-    def load_data(self, data: str, seed: int) -> Any: ...
-    def fit_pipeline(self, corpus: Any, training: dict[str, Any]) -> Any: ...
-    def load_pipeline(self, run: Path) -> Any: ...
-    def model_sizes(self, pipeline: Any) -> dict[str, int]: ...
-    def compile(self, model: keras.Model, training: dict[str, Any]) -> None: ...
-    def datasets(self, pipeline: Any, corpus: Any, training: dict[str, Any]) -> tuple: ...
-    def examples(self, corpus: Any) -> list[str]: ...
-    def evaluate(
-        self, run: Path, model: keras.Model, pipeline: Any, corpus: Any, training: dict
-    ) -> dict[str, Any]: ...
 
 
 TASKS: dict[str, Task] = {

@@ -19,6 +19,7 @@ from zoo.data import ParallelCorpus, load_translation
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import BOS_ID, Vocabulary
 from zoo.metrics import translation_metrics
+from zoo.task import TextTask
 
 SOURCE_VOCAB = "source_vocab.txt"
 TARGET_VOCAB = "target_vocab.txt"
@@ -259,10 +260,9 @@ def save_attention_maps(translator: Translator, sources: list[str], directory: P
     ]
 
 
-class TranslationTask:
+class TranslationTask(TextTask):
     """Translation for the training loop: parallel text, teacher forcing, BLEU and friends."""
 
-    settings: dict = {}
     objective = "val_token_accuracy"
     token_level = {"dates": "char"}  # other data is word-level unless told
 
@@ -291,20 +291,9 @@ class TranslationTask:
         }
 
     def compile(self, model: keras.Model, training: dict) -> None:
-        model.compile(
-            optimizer=keras.optimizers.Adam(
-                training["learning_rate"], clipnorm=training["clipnorm"]
-            ),
-            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
-        )
-
-    def datasets(self, text: TextPipeline, corpus: ParallelCorpus, training: dict) -> tuple:
-        batch_size = training["batch_size"]
-        return (
-            text.dataset(corpus.train, batch_size, shuffle=True, seed=training["seed"]),
-            text.dataset(corpus.validation, batch_size),
-        )
+        # Padding positions have sample weight 0, so the accuracy is over real tokens.
+        accuracy = keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")
+        self.compile_with(model, training, weighted_metrics=[accuracy])
 
     def examples(self, corpus: ParallelCorpus) -> list[str]:
         return [source for source, _ in corpus.validation]
