@@ -13,18 +13,18 @@ from zoo.recipe import run_recipe
 
 HPARAMS = {
     # model
-    "embedding_dim": 128,
+    "embedding_dim": 64,
     "units": 64,  # per direction
     "num_layers": 1,
     "attention_units": 64,  # d_a
     "heads": 4,  # r
     "penalty": 0.1,
-    "dropout": 0.3,
+    "dropout": 0.5,  # the snippets are few and short: regularize hard
     "hidden_units": 64,
     # training
     "epochs": 8,
     "batch_size": 64,
-    "learning_rate": 2e-3,
+    "learning_rate": 1e-3,
     "patience": 2,
     "lowercase": True,
     "max_source_length": 60,

@@ -16,6 +16,7 @@ import keras
 class Task(Protocol):
     settings: dict[str, Any]  # the task's own defaults for training settings
     objective: str  # validation metric that tuning maximizes
+    monitor: tuple[str, str]  # (metric, "min" | "max") for checkpoints and early stopping
 
     def default_settings(self, data: str) -> dict[str, Any]: ...
     def load_data(self, data: str, seed: int) -> Any: ...
@@ -34,6 +35,7 @@ class TextTask:
     """The parts text tasks share: data splits to batches, Adam with clipping, a loss on logits."""
 
     settings: dict[str, Any] = {}
+    monitor = ("val_loss", "min")
 
     def default_settings(self, data: str) -> dict[str, Any]:
         return {}

@@ -7,7 +7,7 @@
     checkpoints/          Keras BackupAndRestore state (resume) and the best weights
     history.csv           one row per epoch (Keras CSVLogger)
     learning_curves.png
-    model.keras           the trained model (best validation loss)
+    model.keras           the trained model (best epoch by the task's monitored metric)
     metrics.json          test-set metrics; its presence marks the run as finished
     attention/            attention maps (PNG; and HTML pages for classifiers) of a few examples
     examples.json         a few validation inputs (export records them as warmup requests)
@@ -47,6 +47,7 @@ TRAINING_DEFAULTS: dict[str, Any] = {
     "token_level": "char",
     "lowercase": False,
     "max_vocab_size": 16_000,
+    "min_count": 1,
     "max_source_length": 200,
     "seed": 0,
     "attention_examples": 4,
@@ -172,16 +173,18 @@ def train(
     checkpoints = run / "checkpoints"
     best_weights = checkpoints / "best.weights.h5"
     history_csv = run / "history.csv"
+    monitor, mode = task.monitor
     fit_callbacks = [
         keras.callbacks.BackupAndRestore(str(checkpoints / "backup")),
         keras.callbacks.ModelCheckpoint(
             str(best_weights),
-            monitor="val_loss",
+            monitor=monitor,
+            mode=mode,
             save_best_only=True,
             save_weights_only=True,
-            initial_value_threshold=_best_so_far(history_csv, "val_loss"),
+            initial_value_threshold=_best_so_far(history_csv, monitor, mode),
         ),
-        keras.callbacks.EarlyStopping(monitor="val_loss", patience=training["patience"]),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=training["patience"]),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
         keras.callbacks.TerminateOnNaN(),
         *callbacks,
@@ -254,10 +257,12 @@ def _read_config(run: Path) -> dict | None:
         return None
 
 
-def _best_so_far(history_csv: Path, key: str) -> float | None:
+def _best_so_far(history_csv: Path, key: str, mode: str) -> float | None:
     values = [float(row[key]) for row in _history(history_csv) if row.get(key)]
     finite = [v for v in values if math.isfinite(v)]
-    return min(finite) if finite else None
+    if not finite:
+        return None
+    return min(finite) if mode == "min" else max(finite)
 
 
 def _epochs(history_csv: Path) -> int:

@@ -52,6 +52,7 @@ class TextPipeline:
         lowercase: bool = False,
         max_vocab_size: int = 16_000,
         max_source_length: int = 200,
+        min_count: int = 1,
     ) -> TextPipeline:
         """Builds both vocabularies from training pairs."""
         source_tokenizer = Tokenizer(level, lowercase)
@@ -62,8 +63,8 @@ class TextPipeline:
         return cls(
             source_tokenizer,
             target_tokenizer,
-            Vocabulary.build(decode(sources), max_size=max_vocab_size),
-            Vocabulary.build(decode(targets), max_size=max_vocab_size),
+            Vocabulary.build(decode(sources), max_size=max_vocab_size, min_count=min_count),
+            Vocabulary.build(decode(targets), max_size=max_vocab_size, min_count=min_count),
             max_source_length,
         )
 
@@ -279,6 +280,7 @@ class TranslationTask(TextTask):
             lowercase=training["lowercase"],
             max_vocab_size=training["max_vocab_size"],
             max_source_length=training["max_source_length"],
+            min_count=training["min_count"],
         )
 
     def load_pipeline(self, run: Path) -> TextPipeline:
