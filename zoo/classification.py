@@ -21,7 +21,7 @@ from zoo.data import DataFileError, LabelledCorpus, load_classification
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import classification_metrics
-from zoo.task import TextTask
+from zoo.task import TextTask, load_trained_model
 
 VOCAB = "vocab.txt"
 LABELS = "labels.txt"
@@ -117,15 +117,8 @@ class Classifier:
 
     @classmethod
     def load(cls, run_dir: str | Path) -> Classifier:
-        run_dir = Path(run_dir)
-        if not run_dir.is_dir():
-            raise FileNotFoundError(f"Run directory {run_dir} does not exist.")
-        if not (run_dir / "model.keras").is_file():
-            raise FileNotFoundError(
-                f"{run_dir} holds no trained model (model.keras); the run has not finished. "
-                "Rerun its `zoo train` command to resume it."
-            )
-        model = keras.saving.load_model(run_dir / "model.keras", compile=False)
+        """The classifier saved in a training run directory (`model.keras` + pipeline)."""
+        model = load_trained_model(run_dir)
         return cls(model, LabelPipeline.load(run_dir))
 
     def run_ids(self, token_ids):

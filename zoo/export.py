@@ -161,10 +161,11 @@ def export(
         predictor = Translator(predictor.model, predictor.text, beam_size=beam_size)
     elif not isinstance(predictor, (Translator, Classifier)):
         run = Path(model_or_run)
-        if _run_config(run).get("task") == "classification":
+        config = _run_config(run)
+        if config.get("task") == "classification":
             predictor = Classifier.load(run)
         else:
-            search = {"beam_size": beam_size or _run_config(run)["training"].get("beam_size", 4)}
+            search = {"beam_size": beam_size or config["training"].get("beam_size", 4)}
             predictor = Translator.load(run, **search)
     model = predictor.model
     name = name or model.name

@@ -56,3 +56,20 @@ class TextTask:
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             **metrics,
         )
+
+
+def load_trained_model(run_dir: str | Path) -> keras.Model:
+    """The `model.keras` of a finished training run, with errors that say what to do."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(
+            f"Run directory {run_dir} does not exist; `zoo train NAME` creates one under "
+            "runs/NAME/."
+        )
+    model_path = run_dir / "model.keras"
+    if not model_path.is_file():
+        raise FileNotFoundError(
+            f"{run_dir} holds no trained model (model.keras); the run has not finished. "
+            "Rerun its `zoo train` command to resume it."
+        )
+    return keras.saving.load_model(model_path, compile=False)

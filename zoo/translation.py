@@ -19,7 +19,7 @@ from zoo.data import ParallelCorpus, load_translation
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import BOS_ID, Vocabulary
 from zoo.metrics import translation_metrics
-from zoo.task import TextTask
+from zoo.task import TextTask, load_trained_model
 
 SOURCE_VOCAB = "source_vocab.txt"
 TARGET_VOCAB = "target_vocab.txt"
@@ -159,19 +159,7 @@ class Translator:
     @classmethod
     def load(cls, run_dir: str | Path, **search) -> Translator:
         """The translator saved in a training run directory (`model.keras` + vocabularies)."""
-        run_dir = Path(run_dir)
-        if not run_dir.is_dir():
-            raise FileNotFoundError(
-                f"Run directory {run_dir} does not exist; `zoo train NAME` creates one under "
-                "runs/NAME/."
-            )
-        model_path = run_dir / "model.keras"
-        if not model_path.is_file():
-            raise FileNotFoundError(
-                f"{run_dir} holds no trained model (model.keras); the run has not finished. "
-                "Rerun its `zoo train` command to resume it."
-            )
-        model = keras.saving.load_model(model_path, compile=False)
+        model = load_trained_model(run_dir)
         return cls(model, TextPipeline.load(run_dir), **search)
 
     def decode_ids(self, source_ids):

@@ -145,9 +145,8 @@ def tune(
         raise ValueError("Pass either `chief` or `worker`, not both.")
     spec = registry.spec(name)
     data = data or spec.default_data
-    resolve_settings(name, data, fixed)  # unknown keys raise before any work
+    _, training = resolve_settings(name, data, fixed)  # unknown keys raise before any work
     directory = Path(directory or Path("runs") / "tune" / name)
-    _, training = resolve_settings(name, data, fixed)
     task = task_of(name)
     corpus = task.load_data(str(data), training["seed"])
     hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
