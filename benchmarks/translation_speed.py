@@ -26,7 +26,7 @@ import tensorflow as tf  # noqa: E402
 
 import zoo  # noqa: E402
 from zoo.data import load_translation  # noqa: E402
-from zoo.translation import TextPipeline, Translator  # noqa: E402
+from zoo.tasks.translation import TextPipeline, Translator  # noqa: E402
 
 BATCH = 64
 

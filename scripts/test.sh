@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The test job: set up with the test extras, lint, run the tests on the TensorFlow backend,
-# then the layer tests on JAX (and on PyTorch where torch is installed). Extra arguments go to
-# the main pytest run (e.g. `-m slow` for the long training tests only).
+# The test job: set up with the test extras, lint, run the tests and the docstring examples on
+# the TensorFlow backend, then the backend-neutral tests (layers, models, decoding) on JAX, and
+# the layers on PyTorch where torch is installed. Extra arguments go to the main pytest run
+# (e.g. `-m slow` for the long training tests only).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 
 ruff check .
 ruff format --check .
 KERAS_BACKEND=tensorflow python -m pytest "$@"
-KERAS_BACKEND=jax python -m pytest tests/layers -q
+KERAS_BACKEND=tensorflow python -m pytest --doctest-modules zoo -q
+KERAS_BACKEND=jax python -m pytest tests/layers tests/models tests/test_decoding.py -q
 if python -c "import torch" 2>/dev/null; then
   KERAS_BACKEND=torch python -m pytest tests/layers -q
 else

@@ -3,10 +3,10 @@ import json
 import numpy as np
 import pytest
 
-from zoo.classification import Classifier, evaluate_classifier
 from zoo.cli import main
 from zoo.data import DataFileError
 from zoo.metrics import classification_metrics
+from zoo.tasks.classification import Classifier, evaluate_classifier
 from zoo.training import train
 
 TINY = {"units": 16, "embedding_dim": 16, "hidden_units": 16, "batch_size": 16}

@@ -2,6 +2,7 @@ import json
 
 import pytest
 
+import zoo
 from zoo.cli import main
 
 
@@ -16,7 +17,8 @@ def test_list_and_describe(capsys):
     assert code == 0 and "lstm_luong_nmt" in out and "lstm_nmt" in out
     code, out, _ = run_cli(capsys, "describe", "lstm_bahdanau_nmt")
     described = json.loads(out)
-    assert described["twin"] == "lstm_nmt" and described["defaults"]["bidirectional"] is True
+    assert described["twin"] == "lstm_nmt" and described["model"]["bidirectional"] is True
+    assert described["training"]["epochs"] == zoo.spec("lstm_bahdanau_nmt").training["epochs"]
 
 
 @pytest.mark.parametrize(
@@ -37,5 +39,8 @@ def test_bad_input_is_a_clear_error(capsys, argv, message):
 
 
 def test_predict_needs_a_finished_run(capsys, tmp_path):
+    code, _, err = run_cli(capsys, "predict", str(tmp_path), "hola")
+    assert code == 2 and "is not a run directory" in err
+    (tmp_path / "config.json").write_text(json.dumps({"task": "translation", "training": {}}))
     code, _, err = run_cli(capsys, "predict", str(tmp_path), "hola")
     assert code == 2 and "holds no trained model" in err

@@ -1,10 +1,13 @@
 import itertools
+import math
 
+import keras
 import numpy as np
 import pytest
 from helpers import to_numpy
+from keras import ops
 
-from zoo.data.vocabulary import EOS_ID, UNK_ID
+from zoo.data.vocabulary import BOS_ID, EOS_ID, UNK_ID
 from zoo.decoding import beam_search, greedy_search
 from zoo.models import Seq2Seq
 
@@ -93,6 +96,7 @@ def test_output_length_limit_follows_the_source_length():
     assert length[0] <= 4 and length[1] <= 2
 
 
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="tf.function")
 def test_runs_inside_a_tf_function():
     import tensorflow as tf
 
@@ -106,6 +110,149 @@ def test_runs_inside_a_tf_function():
         input_signature=[tf.TensorSpec([None, None], tf.int32)],
     )
     assert decode(tf.constant([[4, 5]], tf.int32)).shape[0] == 1
+
+
+# -- scripted models: log-probabilities fixed per prefix, known best answers ------------------
+
+A, B = 4, 5  # the two word ids of the scripted vocabulary: <pad> <unk> <s> </s> a b
+VOCAB = 6
+OUTPUTS = (UNK_ID, A, B)
+
+
+class ScriptedModel:
+    """A decoder whose next-token distribution is a fixed function of the prefix.
+
+    The state is the prefix written as a base-`VOCAB` number, so `decode_step` looks its
+    log-probabilities up in a table; every backend runs it, in-graph.
+    """
+
+    target_vocab_size = VOCAB
+
+    def __init__(self, distribution, depth):
+        self.distribution = distribution
+        rows = []
+        for code in range(VOCAB**depth):
+            probs = np.full(VOCAB, 1e-12)
+            for token, p in distribution(self.prefix(code)).items():
+                probs[token] = p
+            rows.append(np.log(probs / probs.sum()))
+        self.table = np.array(rows, dtype="float32")
+
+    @staticmethod
+    def prefix(code):
+        digits = []
+        while code:
+            code, digit = divmod(code, VOCAB)
+            digits.append(digit)
+        return tuple(reversed(digits))
+
+    def encode(self, source_ids):
+        mask = ops.not_equal(source_ids, 0)
+        memory = ops.zeros(ops.shape(source_ids) + (1,))
+        return memory, mask, [ops.zeros(ops.shape(source_ids)[:1], "int32")]
+
+    def decode_step(self, tokens, state, memory, mask):
+        code = ops.where(ops.equal(tokens, BOS_ID), 0, state[0] * VOCAB + tokens)
+        code = ops.minimum(code, len(self.table) - 1)  # dead hypotheses may run past the table
+        logits = ops.take(ops.convert_to_tensor(self.table), code, axis=0)
+        return logits, [code], ops.cast(mask, "float32") / ops.sum(ops.cast(mask, "float32"))
+
+    def log_prob(self, tokens):
+        return sum(math.log(self.distribution(tuple(tokens[:i])).get(t, 1e-12) /
+                            sum(self.distribution(tuple(tokens[:i])).values()))
+                   for i, t in enumerate(tokens))  # fmt: skip
+
+
+def exhaustive_best(model, max_tokens, alpha):
+    """The best hypothesis (ending in </s>, at most `max_tokens` long) and its log-prob."""
+    best = None
+    for n in range(max_tokens):
+        for body in itertools.product(OUTPUTS, repeat=n):
+            tokens = (*body, EOS_ID)
+            log_prob = model.log_prob(tokens)
+            score = log_prob / ((5 + len(tokens)) / 6) ** alpha
+            if best is None or score > best[0]:
+                best = (score, tokens, log_prob)
+    return best[1], best[2]
+
+
+def search(model, max_tokens, beam_size, alpha):
+    source = np.array([[4, 5, 6]])
+    result = beam_search(
+        model, source, beam_size=beam_size, length_penalty=alpha,
+        max_length_ratio=0.0, max_length_offset=max_tokens,
+    )  # fmt: skip
+    length = int(to_numpy(result.length)[0])
+    tokens = tuple(int(t) for t in to_numpy(result.tokens)[0, :length])
+    assert np.all(to_numpy(result.tokens)[0, length:] == 0)
+    return tokens, float(to_numpy(result.log_prob)[0])
+
+
+def test_a_finished_hypothesis_does_not_block_a_better_live_one():
+    # p(a)=.42, p(</s>)=.30, p(b)=.28, and b is followed by </s> with .999: with alpha=1,
+    # [b </s>] (-1.275 / (7/6) = -1.093) beats [</s>] (-1.204), though b is third at step 1.
+    def distribution(prefix):
+        if prefix == ():
+            return {A: 0.42, EOS_ID: 0.30, B: 0.28}
+        if prefix == (B,):
+            return {EOS_ID: 0.999, A: 0.001}
+        return {EOS_ID: 0.3, A: 0.35, B: 0.35}
+
+    model = ScriptedModel(distribution, depth=3)
+    tokens, log_prob = search(model, max_tokens=3, beam_size=2, alpha=1.0)
+    assert tokens == (B, EOS_ID)
+    assert log_prob == pytest.approx(math.log(0.28) + math.log(0.999), rel=1e-5)
+    assert (tokens, pytest.approx(log_prob, rel=1e-5)) == exhaustive_best(model, 3, 1.0)
+
+
+def test_a_forced_end_pays_for_its_end_token():
+    # </s> is unlikely everywhere; hypotheses cut at 3 tokens must still pay log(.01) for it.
+    def distribution(prefix):
+        return {A: 0.6, B: 0.39, EOS_ID: 0.01}
+
+    model = ScriptedModel(distribution, depth=3)
+    for alpha in (0.0, 1.0):
+        tokens, log_prob = search(model, max_tokens=3, beam_size=2, alpha=alpha)
+        best_tokens, best_log_prob = exhaustive_best(model, 3, alpha)
+        assert tokens == best_tokens
+        assert log_prob == pytest.approx(best_log_prob, rel=1e-5)
+    # With alpha=1 the longest is best: [a a </s>] at its true log-prob, not log(.36).
+    assert tokens == (A, A, EOS_ID)
+    assert log_prob == pytest.approx(math.log(0.6 * 0.6 * 0.01), rel=1e-5)
+
+
+def test_the_best_answer_has_several_tokens():
+    # a b </s> is the only likely path; every step's greedy choice leads there too.
+    path = {(): {A: 0.7, B: 0.2, EOS_ID: 0.1}, (A,): {B: 0.8, A: 0.1, EOS_ID: 0.1},
+            (A, B): {EOS_ID: 0.9, A: 0.05, B: 0.05}}  # fmt: skip
+
+    def distribution(prefix):
+        return path.get(prefix, {EOS_ID: 0.5, A: 0.25, B: 0.25})
+
+    model = ScriptedModel(distribution, depth=4)
+    for beam_size in (1, 2, 3):
+        tokens, log_prob = search(model, max_tokens=4, beam_size=beam_size, alpha=0.6)
+        assert tokens == (A, B, EOS_ID)
+        assert log_prob == pytest.approx(math.log(0.7 * 0.8 * 0.9), rel=1e-5)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
+def test_a_wide_beam_equals_exhaustive_search_on_random_tables(seed, alpha):
+    rng = np.random.default_rng(seed)
+    tables = {}
+
+    def distribution(prefix):
+        if prefix not in tables:
+            p = rng.dirichlet(np.ones(4) * 0.5)
+            tables[prefix] = {UNK_ID: p[0], A: p[1], B: p[2], EOS_ID: p[3]}
+        return tables[prefix]
+
+    model = ScriptedModel(distribution, depth=3)
+    tokens, log_prob = search(model, max_tokens=3, beam_size=9, alpha=alpha)  # 3^2 prefixes
+    best_tokens, best_log_prob = exhaustive_best(model, 3, alpha)
+    assert tokens == best_tokens
+    assert log_prob == pytest.approx(best_log_prob, rel=1e-4)
 
 
 def test_bad_beam_size():

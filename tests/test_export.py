@@ -11,10 +11,10 @@ import pytest
 import tensorflow as tf
 
 import zoo
-from zoo.classification import Classifier, LabelPipeline
 from zoo.data.dates import generate_dates
-from zoo.export import export, versions
-from zoo.translation import TextPipeline, Translator
+from zoo.serving import export, versions
+from zoo.tasks.classification import Classifier, LabelPipeline
+from zoo.tasks.translation import TextPipeline, Translator
 
 ROOT = Path(__file__).parents[1]
 BATCH = [
@@ -141,7 +141,7 @@ def test_saved_model_cli_lists_both_string_signatures(tmp_path):
 def test_warmup_requests_are_prediction_logs(tmp_path):
     from tensorflow_serving.apis import prediction_log_pb2
 
-    path = export(tiny_translator("lstm_nmt"), root=tmp_path, warmup_texts=["a", "b"])
+    path = export(tiny_translator("lstm_nmt"), root=tmp_path, warmup=["a", "b"])
     records = list(
         tf.data.TFRecordDataset(str(path / "assets.extra" / "tf_serving_warmup_requests"))
     )
@@ -188,6 +188,10 @@ def test_bad_export_requests(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         export(tmp_path / "no_run")
     (tmp_path / "unfinished").mkdir()
+    with pytest.raises(FileNotFoundError, match="not a run directory"):
+        export(tmp_path / "unfinished")
+    config = {"task": "translation", "training": {}}
+    (tmp_path / "unfinished" / "config.json").write_text(json.dumps(config))
     with pytest.raises(FileNotFoundError, match="holds no trained model"):
         export(tmp_path / "unfinished")
     blocker = tmp_path / "file"

@@ -8,8 +8,8 @@ import keras
 import numpy as np
 import pytest
 
+from zoo.tasks.translation import EmptyInputError, Translator
 from zoo.training import load_hparams, train
-from zoo.translation import EmptyInputError, Translator
 
 TINY = {
     "units": 16,
@@ -132,3 +132,32 @@ def test_killed_run_resumes_with_the_same_command(dates_tsv, tmp_path):
     assert epochs[-1] == 7 and epochs == sorted(epochs)
     assert len(epochs) < 8 + done_before  # the finished epochs were not trained again
     assert (run / "metrics.json").is_file()
+
+
+def test_translation_loss_is_a_mean_over_real_target_tokens():
+    import zoo
+    from zoo.tasks.translation import TASK
+
+    model = zoo.get("lstm_nmt", source_vocab_size=10, target_vocab_size=8, units=8, embedding_dim=4)
+    TASK.compile(model, {"learning_rate": 1e-3, "clipnorm": 1.0})
+    source = np.array([[4, 5, 6], [7, 0, 0]])
+    target_in = np.array([[2, 4, 5, 6], [2, 6, 0, 0]])
+    target_out = np.array([[4, 5, 6, 3], [6, 3, 0, 0]])
+
+    def batch_loss(extra_padding):
+        pad = ((0, 0), (0, extra_padding))
+        x = {"source": source, "target_in": np.pad(target_in, pad)}
+        y = np.pad(target_out, pad)
+        weight = (y != 0).astype("float32")
+        logits = model(x)
+        loss = model.compute_loss(x=x, y=y, y_pred=logits, sample_weight=weight)
+        return float(keras.ops.convert_to_numpy(loss)), keras.ops.convert_to_numpy(logits)
+
+    loss, logits = batch_loss(0)
+    # By hand: the mean cross-entropy of the 6 real target tokens (not of all 8 positions).
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    real = target_out != 0
+    rows, steps = np.nonzero(real)
+    expected = -log_probs[rows, steps, target_out[real]].mean()
+    assert loss == pytest.approx(expected, rel=1e-5)
+    assert batch_loss(5)[0] == pytest.approx(loss, rel=1e-5)

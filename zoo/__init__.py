@@ -1,15 +1,36 @@
 """lstm-zoo: LSTM networks with attention for Keras 3.
 
+`import zoo` needs only keras and one backend: the layers, the models, the registry and the
+decoding run on TensorFlow, JAX or PyTorch. Training, tuning and export (which use
+TensorFlow's data and SavedModel tools) import it when they are used.
+
 >>> import zoo
 >>> zoo.list_models("*_nmt")
 ['lstm_bahdanau_nmt', 'lstm_luong_nmt', 'lstm_nmt']
 >>> model = zoo.get("lstm_luong_nmt", units=64)
+>>> model.units
+64
 """
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
 
 __version__ = "0.1.0"
 
-from zoo import models as _models  # noqa: F401  (registers the built-in entries)
-from zoo.export import export
-from zoo.registry import ModelSpec, get, list_models, register, spec
+from zoo import models as _models  # noqa: E402, F401  (registers the built-in entries)
+from zoo.registry import ModelSpec, get, list_models, register, spec  # noqa: E402
+
+
+def export(run_or_predictor: Any, root: str | Path = "saved_models", **kwargs: Any) -> Path:
+    """Exports a training run (or a predictor) as a new TF Serving version under `root`.
+
+    See `zoo.serving.export` for the arguments; it imports TensorFlow.
+    """
+    from zoo.serving import export as export_saved_model
+
+    return export_saved_model(run_or_predictor, root, **kwargs)
+
 
 __all__ = ["ModelSpec", "__version__", "export", "get", "list_models", "register", "spec"]

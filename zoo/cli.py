@@ -78,8 +78,10 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("evaluate", help="print (or recompute) a run's test metrics")
     p.add_argument("run_dir")
-    p.add_argument("--data", help="score on this dataset's test split or file instead")
-    p.add_argument("--beam-size", type=int)
+    p.add_argument(
+        "--data", help="score on this dataset's test split, or on the whole of this file"
+    )
+    p.add_argument("--beam-size", type=int, help="beam width (models that search)")
     p.set_defaults(handler=cmd_evaluate)
 
     p = commands.add_parser("export", help="export a run as a new TF Serving version")
@@ -89,10 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--beam-size", type=int, help="beam width served (default: the run's)")
     p.set_defaults(handler=cmd_export)
 
-    p = commands.add_parser("predict", help="translate or classify text with a run or an export")
+    p = commands.add_parser("predict", help="predict with a run or an export")
     p.add_argument("run_dir", help="a run directory, or an exported SavedModel (or its model dir)")
-    p.add_argument("texts", nargs="+", help="texts to translate or classify")
-    p.add_argument("--beam-size", type=int, help="beam width (translation runs)")
+    p.add_argument("inputs", nargs="+", help="inputs of the model's task (texts, ...)")
+    p.add_argument(
+        "--beam-size", type=int, help="beam width (run directories of models that search)"
+    )
     p.add_argument("--attention-png", help="save the first text's attention map here")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=cmd_predict)
@@ -148,6 +152,7 @@ def model_table(names: Sequence[str]) -> str:
 
 def cmd_describe(args: argparse.Namespace) -> None:
     import zoo
+    from zoo.training import training_defaults
 
     spec = zoo.spec(args.name)
     print(
@@ -161,7 +166,9 @@ def cmd_describe(args: argparse.Namespace) -> None:
                 "default_data": spec.default_data,
                 "recipe": spec.recipe,
                 "description": spec.description,
-                "defaults": dict(spec.defaults),
+                "model": dict(spec.defaults),
+                "training": training_defaults(spec.name),
+                "search_space": {k: str(v) for k, v in spec.search_space.items()},
             },
             indent=2,
         )
@@ -207,156 +214,65 @@ def cmd_tune(args: argparse.Namespace) -> None:
         print(f"train with it: zoo train {args.name} --hparams {best}")
 
 
+def predict_options(args: argparse.Namespace) -> dict:
+    return {} if args.beam_size is None else {"beam_size": args.beam_size}
+
+
 def cmd_evaluate(args: argparse.Namespace) -> None:
+    from zoo.tasks import get_task
+    from zoo.tasks.base import read_run_config
+
     run = Path(args.run_dir)
     if args.data is None and args.beam_size is None:
         print_metrics(run)
         return
-    config = json.loads((run / "config.json").read_text())
-    seed = config["training"]["seed"]
-    if config.get("task") == "classification":
-        from zoo.classification import Classifier, evaluate_classifier
-        from zoo.data import load_classification
-
-        corpus = load_classification(args.data or config["data"], seed=seed)
-        metrics = evaluate_classifier(Classifier.load(run), corpus.test)
-    else:
-        from zoo.data import load_translation
-        from zoo.translation import Translator, evaluate_translator
-
-        beam_size = args.beam_size or config["training"]["beam_size"]
-        corpus = load_translation(args.data or config["data"], seed=seed)
-        metrics = evaluate_translator(Translator.load(run, beam_size=beam_size), corpus.test)
-    print(format_metrics(metrics))
+    config = read_run_config(run)
+    task = get_task(config["task"])
+    predictor = task.load_predictor(run, **predict_options(args))
+    data = args.data or config["data"]
+    examples = task.load_test_set(data, config["training"]["seed"])
+    print(f"scoring {len(examples)} examples of {data}")
+    print(task.format_metrics(task.score(predictor, examples)))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
-    from zoo.export import export
+    from zoo.serving import export
 
-    path = export(args.run_dir, root=args.root, version=args.version, beam_size=args.beam_size)
+    path = export(args.run_dir, root=args.root, version=args.version, **predict_options(args))
     print(f"exported {path}")
     print(f"TF Serving config: {Path(args.root) / 'models.config'}")
 
 
 def cmd_predict(args: argparse.Namespace) -> None:
-    from zoo.export import is_saved_model
+    from zoo.serving import exported_predictor, is_saved_model
 
-    for i, text in enumerate(args.texts):
-        if not text.strip():
-            raise ValueError(f"Text {i + 1} is empty: give a sentence to translate.")
-    if is_saved_model(args.run_dir):
-        predict_saved_model(args)
-        return
-    if run_task(args.run_dir) == "classification":
-        predict_classifier(args)
-        return
-    from zoo.translation import Translator
-
-    search = {} if args.beam_size is None else {"beam_size": args.beam_size}
-    translator = Translator.load(args.run_dir, **search)
-    out = translator.translate(args.texts)
-    if args.attention_png:
-        from zoo.plots import attention_heatmap
-
-        attention_heatmap(
-            out["attention"][0],
-            out["source_tokens"][0],
-            out["target_tokens"][0],
-            args.attention_png,
-            title=f"{args.texts[0]} -> {out['translation'][0]}",
-        )
-    if args.json:
-        rows = [
-            {"text": t, "translation": tr, "log_prob": float(lp)}
-            for t, tr, lp in zip(args.texts, out["translation"], out["log_prob"], strict=True)
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
+    path = Path(args.run_dir)
+    if is_saved_model(path):
+        if args.beam_size is not None:
+            raise ValueError("--beam-size applies to run directories; an export fixes its own.")
+        task, predictor = exported_predictor(path)
     else:
-        for text, translation in zip(args.texts, out["translation"], strict=True):
-            print(f"{text}\t{translation}")
-    if args.attention_png:
-        print(f"attention map: {args.attention_png}", file=sys.stderr)
-
-
-def run_task(run_dir: str) -> str:
-    """The task of a run directory (translation for runs that predate the `task` key)."""
-    try:
-        return json.loads((Path(run_dir) / "config.json").read_text()).get("task", "translation")
-    except (OSError, json.JSONDecodeError):
-        return "translation"
-
-
-def predict_classifier(args: argparse.Namespace) -> None:
-    from zoo.classification import Classifier
-
-    if args.beam_size is not None:
-        raise ValueError("--beam-size applies to translation models.")
-    classifier = Classifier.load(args.run_dir)
-    out = classifier.classify(args.texts)
-    if args.attention_png and classifier.model.attention is not None:
-        from zoo.plots import attention_heatmap
-
-        heads = [f"head {h + 1}" for h in range(out["attention"][0].shape[0])]
-        attention_heatmap(
-            out["attention"][0], out["tokens"][0], heads, args.attention_png, "", "token", "head"
-        )
-        print(f"attention map: {args.attention_png}", file=sys.stderr)
-    rows = [
-        {
-            "text": text,
-            "label": label,
-            "probabilities": dict(zip(classifier.text.labels, map(float, p), strict=True)),
-        }
-        for text, label, p in zip(args.texts, out["label"], out["probabilities"], strict=True)
-    ]
+        task = run_task(path)
+        predictor = task.load_predictor(path, **predict_options(args))
+    task.check_inputs(args.inputs)
+    rows = task.predict(predictor, args.inputs)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for row in rows:
-            print(f"{row['text']}\t{row['label']}\t{max(row['probabilities'].values()):.3f}")
-
-
-def predict_saved_model(args: argparse.Namespace) -> None:
-    """Queries an exported SavedModel the way TF Serving would (its signatures)."""
-    import tensorflow as tf
-
-    from zoo.export import load_latest
-
-    if args.beam_size is not None:
-        raise ValueError("--beam-size applies to run directories; an export fixes its beam.")
-    loaded = load_latest(args.run_dir)
-    texts = tf.constant(args.texts)
-    out = loaded.signatures["serving_default"](text=texts)
-    if "label" in out:  # a classifier
-        labels = [label.decode("utf-8") for label in out["label"].numpy()]
-        rows = [
-            {"text": t, "label": label, "probabilities": p.tolist()}
-            for t, label, p in zip(args.texts, labels, out["probabilities"].numpy(), strict=True)
-        ]
-        if args.json:
-            print(json.dumps(rows, ensure_ascii=False, indent=2))
-        else:
-            for row in rows:
-                print(f"{row['text']}\t{row['label']}\t{max(row['probabilities']):.3f}")
-        return
-    translations = [t.decode("utf-8") for t in out["translation"].numpy()]
+            print(task.format_row(row))
     if args.attention_png:
-        from zoo.plots import attention_heatmap
+        png = task.plot_attention(predictor, args.inputs[0], Path(args.attention_png))
+        message = f"attention map: {png}" if png else "this model has no attention to draw"
+        print(message, file=sys.stderr)
 
-        att = loaded.signatures["attention"](text=texts[:1])
-        source = [t.decode("utf-8") for t in att["source_tokens"].numpy()[0] if t]
-        target = [t.decode("utf-8") for t in att["target_tokens"].numpy()[0] if t]
-        weights = att["weights"].numpy()[0][: len(target), : len(source)]
-        attention_heatmap(weights, source, target, args.attention_png, title=translations[0])
-    if args.json:
-        rows = [
-            {"text": t, "translation": tr, "log_prob": float(lp)}
-            for t, tr, lp in zip(args.texts, translations, out["log_prob"].numpy(), strict=True)
-        ]
-        print(json.dumps(rows, ensure_ascii=False, indent=2))
-    else:
-        for text, translation in zip(args.texts, translations, strict=True):
-            print(f"{text}\t{translation}")
+
+def run_task(run_dir: Path):
+    """The task of a run directory."""
+    from zoo.tasks import get_task
+    from zoo.tasks.base import read_run_config
+
+    return get_task(read_run_config(run_dir)["task"])
 
 
 def print_metrics(run: Path) -> None:
@@ -367,32 +283,7 @@ def print_metrics(run: Path) -> None:
         )
     metrics = json.loads(path.read_text())
     print(f"run: {run}")
-    print(format_metrics(metrics))
-
-
-def format_metrics(metrics: dict) -> str:
-    """A few readable lines of a run's test metrics, whatever its task."""
-    if "accuracy" in metrics:
-        lines = [
-            f"test: accuracy {metrics['accuracy']:.2%}  macro-F1 {metrics['macro_f1']:.3f}  "
-            f"({metrics['count']} examples)"
-        ]
-        labels = metrics["labels"]
-        width = max(len(label) for label in labels)
-        lines.append(f"  confusion (rows: true, columns: predicted {labels})")
-        for label, row in zip(labels, metrics["confusion_matrix"], strict=True):
-            lines.append(f"  {label:>{width}s}: {row}")
-        return "\n".join(lines)
-    lines = [
-        f"test: exact match {metrics['exact_match']:.2%}  BLEU {metrics['bleu']:.1f}  "
-        f"chrF {metrics['chrf']:.1f}  ({metrics['count']} sentences)"
-    ]
-    for bucket in metrics["by_source_length"]:
-        lines.append(
-            f"  source length {bucket['bucket']:>6s}: BLEU {bucket['bleu']:5.1f}  "
-            f"exact {bucket['exact_match']:.2%}  (n={bucket['count']})"
-        )
-    return "\n".join(lines)
+    print(run_task(Path(run)).format_metrics(metrics))
 
 
 if __name__ == "__main__":

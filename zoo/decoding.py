@@ -1,8 +1,15 @@
 """Greedy and beam-search decoding, in-graph, for any model with `encode` / `decode_step`.
 
-The loop is a `keras.ops.while_loop`, so under `tf.function` (and in the exported SavedModel)
-the whole search is one graph: no Python runs per step. Greedy search is beam search with a
-beam of one, which picks the arg-max token at each step.
+The search is one `keras.ops.while_loop`, so under `tf.function` (and in the exported
+SavedModel) no Python runs per step, and it runs unchanged on the JAX and PyTorch backends.
+
+Beam search follows fairseq / tensor2tensor: at each step the `beam_size` live hypotheses are
+chosen from the `2 * beam_size` best extensions that do not end; extensions that end (`</s>`)
+go to a separate pool of finished hypotheses, compared by length-normalized score, so a
+finished hypothesis never takes a live one's slot. A hypothesis that reaches the length limit
+must end, and pays the real log-probability of its `</s>`. The search stops when no live
+hypothesis can still beat the best finished one. Each step records only the chosen tokens and
+their parents; the best hypothesis is traced back once at the end.
 
 The model protocol (what `zoo.models.Seq2Seq` provides):
     `encode(source_ids) -> (memory [B, Ts, D], memory_mask [B, Ts], state: list of [B, ...])`
@@ -11,6 +18,7 @@ The model protocol (what `zoo.models.Seq2Seq` provides):
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +26,9 @@ from keras import ops
 
 from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID
 
-NEG_INF = -1e9
+NEG_INF = -1e9  # the log-probability of what may not be chosen
+DEAD = NEG_INF / 2  # scores below this belong to no real hypothesis
+NO_SCORE = -1e30  # the score of "no finished hypothesis yet"
 
 
 @dataclass
@@ -28,7 +38,8 @@ class Decoded:
     Attributes:
         tokens: `int32[batch, max_length]`, ending with `</s>` then `<pad>` zeros.
         log_prob: `float32[batch]`, the hypothesis' summed token log-probabilities.
-        attention: `float32[batch, max_length, Ts]`, the weights each output token used.
+        attention: `float32[batch, max_length, Ts]`, the weights each output token used
+            (`None` unless asked for).
         length: `int32[batch]`, output tokens including `</s>`.
     """
 
@@ -40,7 +51,14 @@ class Decoded:
 
 def max_output_length(source_length, ratio: float, offset: int):
     """Longest output allowed for sources of `source_length` tokens: `ceil(ratio * n) + offset`."""
+    if isinstance(source_length, int):
+        return math.ceil(source_length * ratio) + offset
     return ops.cast(ops.ceil(ops.cast(source_length, "float32") * ratio), "int32") + offset
+
+
+def length_penalty_of(length, alpha: float):
+    """GNMT's length penalty `((5 + length) / 6) ** alpha`."""
+    return ops.power((5.0 + ops.cast(length, "float32")) / 6.0, alpha)
 
 
 def beam_search(
@@ -50,109 +68,188 @@ def beam_search(
     length_penalty: float = 0.6,
     max_length_ratio: float = 1.5,
     max_length_offset: int = 10,
+    return_attention: bool = True,
 ) -> Decoded:
-    """Beam search with GNMT's length penalty `((5 + length) / 6) ** length_penalty`.
-
-    Each step extends every live hypothesis by every token and keeps the `beam_size` best by
-    summed log-probability; finished hypotheses (after `</s>`) carry on unchanged at no cost.
-    Hypotheses are forced to end once they reach `ceil(max_length_ratio * source_length) +
-    max_length_offset` tokens. The search stops when every hypothesis has ended; the best
-    one by length-normalized score is returned.
+    """Beam search ranking finished hypotheses by `log_prob / ((5 + length) / 6) ** alpha`.
 
     Args:
         model: An encoder-decoder following the protocol of this module.
         source_ids: `int[batch, Ts]` source token ids, 0-padded.
-        beam_size: Hypotheses kept per sentence; 1 is greedy search.
+        beam_size: Hypotheses kept per sentence; 1 is greedy search (the arg-max token at
+            each step).
         length_penalty: GNMT's alpha; 0 ranks by raw log-probability.
         max_length_ratio: Output length limit relative to the source length...
-        max_length_offset: ...plus this many tokens.
+        max_length_offset: ...plus this many tokens (`</s>` included).
+        return_attention: Whether to record the attention weights of every output token.
     """
-    if beam_size < 1:
-        raise ValueError(f"`beam_size` must be >= 1, received beam_size={beam_size}.")
+    if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
+        raise ValueError(f"`beam_size` must be an integer >= 1, received beam_size={beam_size}.")
     source_ids = ops.convert_to_tensor(source_ids, "int32")
     batch = ops.shape(source_ids)[0]
     memory, memory_mask, state = model.encode(source_ids)
     vocab_size = model.target_vocab_size
+    k = beam_size
+    candidates = 1 if k == 1 else 2 * k  # greedy: only the arg-max extension
+    rows = batch * k
+    source_steps = ops.shape(memory_mask)[1]
 
     def tile(x):  # [B, ...] -> [B * K, ...], each sentence's K copies adjacent
-        return ops.repeat(x, beam_size, axis=0)
+        return ops.repeat(x, k, axis=0)
 
     memory, memory_mask = tile(memory), tile(memory_mask)
     state = [tile(s) for s in state]
     source_length = ops.sum(ops.cast(memory_mask, "int32"), axis=1)
-    limit = max_output_length(source_length, max_length_ratio, max_length_offset)
+    limit = max_output_length(source_length, max_length_ratio, max_length_offset)  # per row
     steps = max_output_length(ops.shape(source_ids)[1], max_length_ratio, max_length_offset)
-    rows = batch * beam_size
+    limit_penalty = ops.reshape(length_penalty_of(limit, length_penalty), [batch, k])[:, 0]
 
-    # Only the first copy of each sentence is live at the start.
-    first = ops.cast(ops.equal(ops.arange(beam_size), 0), "float32")
-    scores = ops.reshape(ops.tile((1.0 - first)[None, :] * NEG_INF, [batch, 1]), [-1])
-    tokens = ops.full([rows], BOS_ID, "int32")
-    finished = ops.zeros([rows], "bool")
-    length = ops.zeros([rows], "int32")
-    history = ops.zeros([rows, steps], "int32")
-    attention = ops.zeros([rows, steps, ops.shape(memory_mask)[1]], "float32")
     vocab = ops.arange(vocab_size)
     never = ops.logical_or(ops.equal(vocab, PAD_ID), ops.equal(vocab, BOS_ID))[None, :]
-    only_pad = ops.where(ops.equal(vocab, PAD_ID), 0.0, NEG_INF)[None, :]
-    only_eos = ops.where(ops.equal(vocab, EOS_ID), 0.0, NEG_INF)[None, :]
-    offsets = ops.repeat(ops.arange(batch) * beam_size, beam_size)  # row of each beam's 1st
+    is_eos_token = ops.equal(vocab, EOS_ID)[None, :]
+    first_row = ops.arange(batch) * k  # row of each sentence's first hypothesis
 
-    def cond(t, tokens, scores, finished, length, history, attention, state):
-        return ops.logical_and(t < steps, ops.logical_not(ops.all(finished)))
+    # Only the first copy of each sentence is live at the start.
+    first = ops.cast(ops.equal(ops.arange(k), 0), "float32")
+    scores = ops.reshape(ops.tile((1.0 - first)[None, :] * NEG_INF, [batch, 1]), [-1])
+    tokens = ops.full([rows], BOS_ID, "int32")
+    token_history = ops.zeros([steps, rows], "int32")
+    parent_history = ops.zeros([steps, rows], "int32")
+    weight_history = ops.zeros([steps if return_attention else 0, rows, source_steps], "float32")
+    best_score = ops.full([batch], NO_SCORE, "float32")  # length-normalized
+    best_log_prob = ops.zeros([batch], "float32")
+    best_step = ops.zeros([batch], "int32")  # where the best finished hypothesis put </s>
+    best_row = ops.zeros([batch], "int32")  # the live row it extended
 
-    def body(t, tokens, scores, finished, length, history, attention, state):
+    def done(t, scores, best_score):
+        """Per sentence: no live hypothesis can still beat the best finished one."""
+        live_best = ops.max(ops.reshape(scores, [batch, k]), axis=1)
+        # A live score can only fall and its penalty can grow at most to the limit's.
+        bound = live_best / limit_penalty
+        return ops.logical_or(best_score >= bound, live_best < DEAD)
+
+    def cond(t, tokens, scores, state, token_history, parent_history, weight_history, *best):
+        return ops.logical_and(t < steps, ops.logical_not(ops.all(done(t, scores, best[0]))))
+
+    def body(t, tokens, scores, state, token_history, parent_history, weight_history, *best):
+        best_score, best_log_prob, best_step, best_row = best
         logits, state, weights = model.decode_step(tokens, state, memory, memory_mask)
         log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
         log_probs = ops.where(never, NEG_INF, log_probs)  # padding and <s> are not outputs
-        log_probs = ops.where((t + 1 >= limit)[:, None], only_eos, log_probs)
-        log_probs = ops.where(finished[:, None], only_pad, log_probs)
-        total = ops.reshape(scores[:, None] + log_probs, [batch, beam_size * vocab_size])
-        top_scores, top_index = ops.top_k(total, beam_size)
-        parent = ops.reshape(offsets, [batch, beam_size]) + top_index // vocab_size
-        parent = ops.reshape(parent, [-1])
-        new_tokens = ops.cast(ops.reshape(top_index % vocab_size, [-1]), "int32")
+        # At the length limit only </s> remains, at its real log-probability.
+        at_limit = (t + 1 >= limit)[:, None]
+        log_probs = ops.where(ops.logical_and(at_limit, ~is_eos_token), NEG_INF, log_probs)
+        total = ops.reshape(scores[:, None] + log_probs, [batch, k * vocab_size])
+        cand_scores, cand_index = ops.top_k(total, candidates)
+        cand_beam = cand_index // vocab_size
+        cand_token = ops.cast(cand_index % vocab_size, "int32")
+        cand_eos = ops.equal(cand_token, EOS_ID)
 
-        def gather(x):
-            return ops.take(x, parent, axis=0)
-
-        was_finished = gather(finished)
-        step = ops.cast(ops.equal(ops.arange(steps), t), "int32")  # one-hot time step
-        history = gather(history) + step[None, :] * new_tokens[:, None]
-        weights = ops.where(was_finished[:, None], 0.0, ops.cast(gather(weights), "float32"))
-        attention = (
-            gather(attention) + ops.cast(step, "float32")[None, :, None] * weights[:, None, :]
+        # Finished pool: the best ending extension of this step against the best so far.
+        normalized = cand_scores / length_penalty_of(t + 1, length_penalty)
+        ending = ops.where(cand_eos, normalized, NO_SCORE)
+        pick = ops.argmax(ending, axis=1)
+        pick_score = ops.take_along_axis(ending, pick[:, None], axis=1)[:, 0]
+        better = pick_score > best_score
+        pick_log_prob = ops.take_along_axis(cand_scores, pick[:, None], axis=1)[:, 0]
+        pick_beam = ops.take_along_axis(cand_beam, pick[:, None], axis=1)[:, 0]
+        best = (
+            ops.where(better, pick_score, best_score),
+            ops.where(better, pick_log_prob, best_log_prob),
+            ops.where(better, t, best_step),
+            ops.where(better, first_row + ops.cast(pick_beam, "int32"), best_row),
         )
-        length = gather(length) + ops.cast(ops.logical_not(was_finished), "int32")
-        finished = ops.logical_or(was_finished, ops.equal(new_tokens, EOS_ID))
-        state = [gather(s) for s in state]
+
+        # Live hypotheses: the best K extensions that do not end.
+        if candidates == k:  # greedy: the arg-max continues unless it ended
+            live_scores, chosen = ops.where(cand_eos, 2 * NEG_INF, cand_scores), None
+            live_beam, live_token = cand_beam, cand_token
+        else:
+            live_scores, chosen = ops.top_k(ops.where(cand_eos, 2 * NEG_INF, cand_scores), k)
+            live_beam = ops.take_along_axis(cand_beam, chosen, axis=1)
+            live_token = ops.take_along_axis(cand_token, chosen, axis=1)
+        parents = ops.reshape(first_row[:, None] + ops.cast(live_beam, "int32"), [-1])
+        new_tokens = ops.reshape(live_token, [-1])
+        at_t = ops.reshape(t, [1, 1])
+        token_history = ops.scatter_update(token_history, at_t, new_tokens[None])
+        parent_history = ops.scatter_update(parent_history, at_t, parents[None])
+        if return_attention:
+            step_weights = ops.cast(weights, "float32")[None]
+            weight_history = ops.scatter_update(weight_history, at_t, step_weights)
+        state = [ops.take(s, parents, axis=0) for s in state]
         return (
             t + 1,
             new_tokens,
-            ops.reshape(top_scores, [-1]),
-            finished,
-            length,
-            history,
-            attention,
+            ops.reshape(live_scores, [-1]),
             state,
+            token_history,
+            parent_history,
+            weight_history,
+            *best,
         )
 
-    loop_vars = (0, tokens, scores, finished, length, history, attention, state)
-    _, _, scores, _, length, history, attention, _ = ops.while_loop(cond, body, loop_vars)
-
-    penalty = ops.power((5.0 + ops.cast(length, "float32")) / 6.0, length_penalty)
-    ranked = ops.reshape(scores / penalty, [batch, beam_size])
-    best = ops.argmax(ranked, axis=1) + ops.arange(batch) * beam_size
+    loop_vars = (
+        0,
+        tokens,
+        scores,
+        state,
+        token_history,
+        parent_history,
+        weight_history,
+        best_score,
+        best_log_prob,
+        best_step,
+        best_row,
+    )
+    out = ops.while_loop(cond, body, loop_vars)
+    token_history, parent_history, weight_history = out[4:7]
+    _, best_log_prob, best_step, best_row = out[7:]
+    tokens, attention = _trace_back(
+        token_history, parent_history, weight_history, best_step, best_row, steps, return_attention
+    )
     return Decoded(
-        tokens=ops.take(history, best, axis=0),
-        log_prob=ops.take(scores, best, axis=0),
-        attention=ops.take(attention, best, axis=0),
-        length=ops.take(length, best, axis=0),
+        tokens=tokens,
+        log_prob=best_log_prob,
+        attention=attention if return_attention else None,
+        length=best_step + 1,
     )
 
 
+def _trace_back(
+    token_history, parent_history, weight_history, end_step, end_row, steps, with_weights
+):
+    """Tokens `[B, steps]` (and weights `[B, steps, Ts]`) of hypotheses that put `</s>` at
+    `end_step`, extending live row `end_row`, followed from the end to the start."""
+    batch = ops.shape(end_step)[0]
+    tokens = ops.zeros([steps, batch], "int32")
+    weights = ops.zeros([steps if with_weights else 0, batch, ops.shape(weight_history)[2]])
+
+    def step(i, carry):
+        row, tokens, weights = carry
+        s = steps - 1 - i
+        before_end = s < end_step
+        at_s = ops.reshape(s, [1, 1])
+        # The row whose decode step produced position s: the parent of `row` before the end,
+        # `end_row` itself at the end.
+        producer = ops.where(before_end, ops.take(ops.take(parent_history, s, axis=0), row), row)
+        token = ops.take(ops.take(token_history, s, axis=0), row)
+        token = ops.where(before_end, token, ops.where(ops.equal(s, end_step), EOS_ID, PAD_ID))
+        tokens = ops.scatter_update(tokens, at_s, token[None])
+        if with_weights:
+            produced = ops.take(ops.take(weight_history, s, axis=0), producer, axis=0)
+            produced = ops.where((s <= end_step)[:, None], produced, 0.0)
+            weights = ops.scatter_update(weights, at_s, produced[None])
+        return producer, tokens, weights
+
+    _, tokens, weights = ops.fori_loop(0, steps, step, (end_row, tokens, weights))
+    return ops.transpose(tokens, (1, 0)), ops.transpose(weights, (1, 0, 2))
+
+
 def greedy_search(
-    model, source_ids, max_length_ratio: float = 1.5, max_length_offset: int = 10
+    model,
+    source_ids,
+    max_length_ratio: float = 1.5,
+    max_length_offset: int = 10,
+    return_attention: bool = True,
 ) -> Decoded:
     """Picks the most likely token at each step (beam search with a beam of one)."""
     return beam_search(
@@ -162,4 +259,5 @@ def greedy_search(
         length_penalty=0.0,
         max_length_ratio=max_length_ratio,
         max_length_offset=max_length_offset,
+        return_attention=return_attention,
     )

@@ -1,14 +1,24 @@
 """The model registry: named, documented builders of ready-made models.
 
 Entries are added with the `@register(...)` decorator at the end of each family module
-(`zoo/models/*.py`), in the style of timm's `@register_model`: the decorated function builds
-the model from keyword arguments, and the decorator records the spec's metadata and defaults.
+(`zoo/models/*.py`), in the style of timm's `@register_model`. The entry's `defaults` are the
+one source of truth: `zoo.get(NAME)`, calling the decorated builder itself, `zoo train NAME`
+and the tuner's default point all build the same model.
+
+>>> import zoo
+>>> spec = zoo.spec("lstm_nmt")
+>>> spec.task, spec.twin
+('translation', None)
+>>> from zoo.models.seq2seq import lstm_nmt
+>>> lstm_nmt().get_config() == zoo.get("lstm_nmt").get_config()
+True
 """
 
 from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -16,7 +26,8 @@ from typing import Any
 
 import keras
 
-TASKS = ("translation", "classification", "forecasting", "speech")
+from zoo.search_space import Parameter, check_space
+from zoo.tasks import TASK_NAMES
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
@@ -27,16 +38,17 @@ class ModelSpec:
 
     Attributes:
         name: Registry name, `{backbone}_{attention}_{task}`.
-        task: One of `TASKS`.
+        task: The task it serves (see `zoo.tasks.TASK_NAMES`).
         attention: The attention it uses, `"none"` for a baseline.
         twin: The no-attention baseline it is compared with (`None` for baselines).
         paper: The reference the architecture follows.
         default_data: The dataset its recipe trains on.
         builder: The function that builds the model from keyword arguments.
-        defaults: The default keyword arguments (read-only).
-        search_space: `f(hp) -> settings`: draws model arguments and training settings from a
-            `keras_tuner.HyperParameters`, each defaulting to the spec's default, so an
-            empty `HyperParameters()` gives the default model (see `zoo.tuning`).
+        defaults: The default model arguments (read-only).
+        training: Training settings this entry sets differently from its task's defaults
+            (read-only), e.g. a learning rate.
+        search_space: `{setting: Choice | Int | Float}` over model arguments and training
+            settings (`zoo.search_space`); each searched setting defaults to its default here.
         description: One line for tables and `zoo describe`.
     """
 
@@ -48,7 +60,8 @@ class ModelSpec:
     default_data: str
     builder: Callable[..., keras.Model] = field(repr=False)
     defaults: Mapping[str, Any] = field(default_factory=dict)
-    search_space: Callable[[Any], dict[str, Any]] | None = field(default=None, repr=False)
+    training: Mapping[str, Any] = field(default_factory=dict)
+    search_space: Mapping[str, Parameter] = field(default_factory=dict, repr=False)
     description: str = ""
 
     @property
@@ -57,6 +70,7 @@ class ModelSpec:
         return f"recipes/{self.name}.py"
 
     def build(self, **overrides: Any) -> keras.Model:
+        """The model with `overrides` replacing the defaults; unknown keys raise."""
         unknown = sorted(set(overrides) - set(self.defaults))
         if unknown:
             raise ValueError(
@@ -73,14 +87,25 @@ def register(
     attention: str,
     default_data: str,
     defaults: Mapping[str, Any],
+    training: Mapping[str, Any] | None = None,
     twin: str | None = None,
     paper: str = "",
-    search_space: Callable[[Any], dict[str, Any]] | None = None,
+    search_space: Mapping[str, Parameter] | None = None,
     description: str = "",
 ) -> Callable[[Callable[..., keras.Model]], Callable[..., keras.Model]]:
-    """Registers a model builder under `name`. Duplicate names raise `ValueError`."""
-    if task not in TASKS:
-        raise ValueError(f"`task` must be one of {TASKS}, received task={task!r}.")
+    """Registers a model builder under `name`. Duplicate names raise `ValueError`.
+
+    Returns a decorator whose result builds the registered model: calling it with no
+    arguments gives `zoo.get(name)`, keyword arguments override the defaults.
+    """
+    if task not in TASK_NAMES:
+        raise ValueError(f"`task` must be one of {TASK_NAMES}, received task={task!r}.")
+    training = dict(training or {})
+    search_space = dict(search_space or {})
+    # Settings the task supplies are checked against the space where the task is loaded
+    # (`zoo.tuning`); the ones stated here are checked now.
+    stated = {**training, **defaults}
+    check_space({k: v for k, v in search_space.items() if k in stated}, stated, name)
 
     def decorator(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
         if name in _REGISTRY:
@@ -94,10 +119,16 @@ def register(
             default_data=default_data,
             builder=builder,
             defaults=MappingProxyType(dict(defaults)),
-            search_space=search_space,
+            training=MappingProxyType(training),
+            search_space=MappingProxyType(search_space),
             description=description or (builder.__doc__ or "").strip().split("\n")[0],
         )
-        return builder
+
+        @functools.wraps(builder)
+        def build(**overrides: Any) -> keras.Model:
+            return _REGISTRY[name].build(**overrides)
+
+        return build
 
     return decorator
 
@@ -121,8 +152,8 @@ def get(name: str, **overrides: Any) -> keras.Model:
 
 def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
     """Sorted registered names matching the shell-style `pattern` (and `task`, if given)."""
-    if task is not None and task not in TASKS:
-        raise ValueError(f"`task` must be one of {TASKS}, received task={task!r}.")
+    if task is not None and task not in TASK_NAMES:
+        raise ValueError(f"`task` must be one of {TASK_NAMES}, received task={task!r}.")
     return sorted(
         name
         for name, entry in _REGISTRY.items()

@@ -13,7 +13,7 @@
     examples.json         a few validation inputs (export records them as warmup requests)
 
 What differs between tasks (data, pipeline, loss, metrics, artifacts) sits behind
-`zoo.task.Task`. Running the same command again after an interruption finds the unfinished run
+`zoo.tasks.base.Task`. Running the same command again after an interruption finds the unfinished run
 with the same settings and resumes it from its last completed epoch.
 """
 
@@ -30,55 +30,49 @@ from typing import Any
 import keras
 
 from zoo import plots, registry
-from zoo.classification import ClassificationTask
-from zoo.task import Task
-from zoo.translation import TranslationTask
+from zoo.tasks import task_of_model
+from zoo.tasks.base import Task
 
-# Training settings and their defaults; a `--hparams` JSON may set these and model arguments.
-# Each task overrides some of them (`Task.settings`).
-TRAINING_DEFAULTS: dict[str, Any] = {
+# Training settings every task has, and their defaults. A task adds its own and may change
+# these (`Task.settings`), an entry may change both (`ModelSpec.training`), and so may the data
+# (`Task.data_settings`); a `--hparams` JSON or `--set` changes any of them.
+COMMON_SETTINGS: dict[str, Any] = {
     "epochs": 30,
     "batch_size": 64,
     "learning_rate": 3e-3,
     "clipnorm": 1.0,
     "patience": 4,
-    "beam_size": 4,
-    "length_penalty": 0.6,
-    "token_level": "char",
-    "lowercase": False,
-    "max_vocab_size": 16_000,
-    "min_count": 1,
-    "max_source_length": 200,
     "seed": 0,
-    "attention_examples": 4,
 }
 EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
 
 
-TASKS: dict[str, Task] = {
-    "translation": TranslationTask(),
-    "classification": ClassificationTask(),
-}
-
-
-def task_of(name: str) -> Task:
-    task = registry.spec(name).task
-    if task not in TASKS:
-        raise NotImplementedError(f"Training for the {task!r} task has not landed yet.")
-    return TASKS[task]
-
-
-def split_settings(name: str, settings: dict[str, Any]) -> tuple[dict, dict]:
-    """Separates model arguments from training settings; unknown keys raise."""
+def training_defaults(name: str, data: str | Path | None = None) -> dict[str, Any]:
+    """The training settings `zoo train NAME --data DATA` uses when none is given."""
     spec = registry.spec(name)
-    model_args = {k: v for k, v in settings.items() if k in spec.defaults}
-    training = {k: v for k, v in settings.items() if k in TRAINING_DEFAULTS}
-    unknown = sorted(set(settings) - set(model_args) - set(training))
+    task = task_of_model(name)
+    return {
+        **COMMON_SETTINGS,
+        **task.settings,
+        **spec.training,
+        **task.data_settings(str(data or spec.default_data)),
+    }
+
+
+def resolve_settings(
+    name: str, data: str | Path | None, settings: dict[str, Any]
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """`(model arguments, complete training settings)` of `name` on `data`; unknown keys raise."""
+    spec = registry.spec(name)
+    defaults = training_defaults(name, data)
+    unknown = sorted(set(settings) - set(spec.defaults) - set(defaults))
     if unknown:
         raise ValueError(
             f"Unknown hyperparameter(s) {unknown} for {name!r}. Model arguments: "
-            f"{sorted(spec.defaults)}; training settings: {sorted(TRAINING_DEFAULTS)}."
+            f"{sorted(spec.defaults)}; training settings: {sorted(defaults)}."
         )
+    model_args = {k: v for k, v in settings.items() if k in spec.defaults}
+    training = {**defaults, **{k: v for k, v in settings.items() if k in defaults}}
     return model_args, training
 
 
@@ -96,26 +90,11 @@ def load_hparams(path: str | Path) -> dict[str, Any]:
     return values.get("hyperparameters", values)
 
 
-def resolve_settings(
-    name: str, data: str | Path, settings: dict[str, Any]
-) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Model arguments and the complete training settings for `name` trained on `data`."""
-    task = task_of(name)
-    model_args, training = split_settings(name, settings)
-    training = {
-        **TRAINING_DEFAULTS,
-        **task.settings,
-        **task.default_settings(str(data)),
-        **training,
-    }
-    return model_args, training
-
-
 def build_compiled(
     name: str, model_args: dict[str, Any], training: dict[str, Any], pipeline: Any
 ) -> keras.Model:
     """The registered model sized to the data's pipeline, compiled with the training settings."""
-    task = task_of(name)
+    task = task_of_model(name)
     model = registry.spec(name).build(**{**model_args, **task.model_sizes(pipeline)})
     task.compile(model, training)
     return model
@@ -143,13 +122,13 @@ def train(
         callbacks: Extra Keras callbacks.
         verbose: Keras' `fit` verbosity (the progress bar by default).
         **settings: Model arguments (see `zoo.spec(name).defaults`) and training settings
-            (see `TRAINING_DEFAULTS`).
+            (see `training_defaults(name, data)`).
 
     Returns:
         The run directory.
     """
     spec = registry.spec(name)
-    task = task_of(name)
+    task: Task = task_of_model(name)
     data = data or spec.default_data
     model_args, training = resolve_settings(name, data, settings)
     config = {
@@ -282,4 +261,4 @@ def _version() -> str:
     return __version__
 
 
-__all__ = ["TASKS", "TRAINING_DEFAULTS", "load_hparams", "resolve_settings", "train"]
+__all__ = ["COMMON_SETTINGS", "load_hparams", "resolve_settings", "train", "training_defaults"]

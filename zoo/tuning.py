@@ -23,8 +23,9 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from zoo import registry
-from zoo.training import build_compiled, resolve_settings, task_of
+from zoo import registry, search_space
+from zoo.tasks import task_of_model
+from zoo.training import build_compiled, resolve_settings
 
 TUNERS = ("random", "bayesian", "hyperband")
 BEST_HPARAMS = "best_hparams.json"
@@ -49,25 +50,27 @@ class ZooHyperModel(kt.HyperModel):
     ):
         super().__init__(name=name, tunable=True)
         self.spec = registry.spec(name)
-        if self.spec.search_space is None:
+        if not self.spec.search_space:
             raise ValueError(f"Model {name!r} declares no search space.")
-        self.task = task_of(name)
+        self.task = task_of_model(name)
         self.corpus = corpus
         self.pipeline = pipeline
         self.fixed = dict(fixed or {})
+        model_args, training = resolve_settings(name, corpus.name, {})
+        # The default point of the search: the entry's own defaults, as `zoo train` uses them.
+        self.defaults = {**self.spec.defaults, **model_args, **training}
+        search_space.check_space(self.spec.search_space, self.defaults, name)
 
     def settings(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """Every setting of a trial: the search space's draws, then the fixed ones."""
-        return {**self.spec.search_space(hp), **self.fixed}
+        drawn = search_space.draw(hp, self.spec.search_space, self.defaults)
+        return {**drawn, **self.fixed}
 
     def fixed_hyperparameters(self) -> kt.HyperParameters:
         """The fixed settings that the search space would otherwise draw, as `hp.Fixed`."""
-        probe = kt.HyperParameters()
-        self.spec.search_space(probe)
-        searched = {p.name for p in probe.space}
         hp = kt.HyperParameters()
         for key, value in self.fixed.items():
-            if key in searched:
+            if key in self.spec.search_space:
                 hp.Fixed(key, value)
         return hp
 
@@ -98,7 +101,7 @@ def make_tuner(
         "hypermodel": hypermodel,
         "hyperparameters": hypermodel.fixed_hyperparameters(),
         "tune_new_entries": True,
-        "objective": kt.Objective(hypermodel.task.objective, direction="max"),
+        "objective": kt.Objective(*hypermodel.task.objective),
         "directory": str(directory),
         "project_name": hypermodel.spec.name,
         "overwrite": overwrite,
@@ -147,7 +150,7 @@ def tune(
     data = data or spec.default_data
     _, training = resolve_settings(name, data, fixed)  # unknown keys raise before any work
     directory = Path(directory or Path("runs") / "tune" / name)
-    task = task_of(name)
+    task = task_of_model(name)
     corpus = task.load_data(str(data), training["seed"])
     hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
     seed = training["seed"]

@@ -160,3 +160,22 @@ def test_bad_inputs_raise(name):
         CROSS_ATTENTION[name]()([QUERY, np.zeros((3, 5, 4), "float32")])
     with pytest.raises(ValueError, match="list"):
         CROSS_ATTENTION[name]()(QUERY)
+
+
+@pytest.mark.parametrize("name", sorted(CROSS_ATTENTION))
+def test_prepared_keys_give_the_same_answer(name):
+    # A decoder prepares the keys once per sequence and passes them at every step.
+    layer = CROSS_ATTENTION[name]()
+    mask = [None, VALUE_MASK[:1].repeat(2, axis=0)]
+    context, weights = layer([QUERY, VALUE], mask=mask, return_attention_scores=True)
+    keys = layer.prepare_keys(VALUE)
+    for query, expected in ((QUERY, weights), (QUERY[:, 0], to_numpy(weights)[:, 0])):
+        step_context, step_weights = layer(
+            [query, VALUE, keys], mask=mask, return_attention_scores=True, keys_prepared=True
+        )
+        np.testing.assert_allclose(to_numpy(step_weights), to_numpy(expected), atol=1e-5)
+    np.testing.assert_allclose(
+        to_numpy(layer([QUERY, VALUE, keys], mask=mask, keys_prepared=True)),
+        to_numpy(context),
+        atol=1e-5,
+    )

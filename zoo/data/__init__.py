@@ -72,4 +72,6 @@ __all__ = [
     "TRANSLATION_DATASETS",
     "load_classification",
     "load_translation",
+    "read_labelled_file",
+    "read_parallel_tsv",
 ]

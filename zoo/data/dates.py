@@ -10,8 +10,6 @@ from __future__ import annotations
 import datetime
 import random
 
-from babel.dates import format_date
-
 LOCALES = (
     "en_US", "en_GB", "en_IN", "fr_FR", "de_DE", "es_ES", "it_IT", "pt_BR", "nl_NL", "sv_SE",
     "da_DK", "nb_NO", "fi_FI", "pl_PL", "cs_CZ", "ro_RO", "hu_HU", "tr_TR", "ru_RU", "uk_UA",
@@ -24,6 +22,8 @@ LAST_DAY = datetime.date(2099, 12, 31)
 
 def generate_dates(size: int = 20_000, seed: int = 0) -> list[tuple[str, str]]:
     """`size` distinct (written date, ISO date) pairs, the same for the same `seed`."""
+    from babel.dates import format_date  # imported here: `import zoo.data` needs no Babel
+
     rng = random.Random(seed)
     span = (LAST_DAY - FIRST_DAY).days
     pairs: dict[str, str] = {}

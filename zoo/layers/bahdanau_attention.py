@@ -90,12 +90,12 @@ class BahdanauAttention(BaseAttention):
                 initializer=keras.initializers.Constant(math.sqrt(1.0 / self.units)),
             )
 
-    def _score(self, query, key):
+    def prepare_keys(self, key):
+        return ops.matmul(key, self.key_kernel) + self.bias  # [B, Tv, U]
+
+    def _score(self, query, keys):
         query_features = ops.matmul(query, self.query_kernel)  # [B, Tq, U]
-        key_features = ops.matmul(key, self.key_kernel)  # [B, Tv, U]
-        hidden = ops.tanh(
-            ops.expand_dims(query_features, 2) + ops.expand_dims(key_features, 1) + self.bias
-        )  # [B, Tq, Tv, U]
+        hidden = ops.tanh(ops.expand_dims(query_features, 2) + ops.expand_dims(keys, 1))
         v = self.score_vector
         if self.normalize:
             v = self.score_gain * v / ops.sqrt(ops.sum(ops.square(v)))

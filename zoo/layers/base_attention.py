@@ -64,8 +64,13 @@ def masked_softmax(scores, query_mask=None, value_mask=None, causal=False):
 class BaseAttention(keras.layers.Layer):
     """Base class of the zoo's attention layers; not used directly.
 
-    Subclasses implement `_score(query, key)` returning `[batch, Tq, Tv]` and may override
-    `_adjust_scores(scores, query, value_mask)` (local attention uses it).
+    Subclasses implement `_score(query, keys)` returning `[batch, Tq, Tv]` from prepared keys,
+    and may override `prepare_keys(key)` (what of the score depends on the keys alone, e.g.
+    their projection) and `_adjust_scores(scores, query, value_mask)` (local attention).
+
+    A decoder that attends over the same memory at every step calls `prepare_keys(memory)`
+    once and passes the result as the key with `keys_prepared=True`, so the per-key work is
+    not repeated at every step.
     """
 
     def __init__(self, **kwargs):
@@ -135,7 +140,11 @@ class BaseAttention(keras.layers.Layer):
 
     # -- the shared computation ----------------------------------------------------------
 
-    def _score(self, query, key):
+    def prepare_keys(self, key):
+        """The part of the score that depends on the keys alone, `[batch, Tv, ...]`."""
+        return key
+
+    def _score(self, query, keys):
         raise NotImplementedError
 
     def _adjust_scores(self, scores, query, value_mask):
@@ -148,6 +157,7 @@ class BaseAttention(keras.layers.Layer):
         training=None,
         return_attention_scores=False,
         use_causal_mask=False,
+        keys_prepared=False,
     ):
         query, value, key = self._unpack(inputs)
         query_mask, value_mask = self._unpack_mask(mask)
@@ -156,7 +166,7 @@ class BaseAttention(keras.layers.Layer):
             query = ops.expand_dims(query, axis=1)
             if query_mask is not None:
                 query_mask = ops.expand_dims(query_mask, axis=1)
-        scores = self._score(query, key)
+        scores = self._score(query, key if keys_prepared else self.prepare_keys(key))
         scores = self._adjust_scores(scores, query, value_mask)
         weights = masked_softmax(scores, query_mask, value_mask, causal=use_causal_mask)
         weights = ops.cast(weights, self.compute_dtype)
@@ -185,6 +195,7 @@ class BaseAttention(keras.layers.Layer):
         training=None,
         return_attention_scores=False,
         use_causal_mask=False,
+        keys_prepared=False,
     ):
         query, value, key = self._unpack(inputs)
         context_shape = (*query.shape[:-1], value.shape[-1])

@@ -129,16 +129,20 @@ class LuongAttention(BaseAttention):
                 name="position_vector", shape=(units,), initializer=self.kernel_initializer
             )
 
-    def _score(self, query, key):
+    def prepare_keys(self, key):
+        if self.score == "concat":
+            return ops.matmul(key, self.key_kernel)  # [B, Tv, units]
+        return key
+
+    def _score(self, query, keys):
         if self.score == "dot":
-            scores = ops.matmul(query, ops.transpose(key, (0, 2, 1)))
+            scores = ops.matmul(query, ops.transpose(keys, (0, 2, 1)))
         elif self.score == "general":
-            projected_key = ops.matmul(key, ops.transpose(self.kernel))  # [B, Tv, dq]
-            scores = ops.matmul(query, ops.transpose(projected_key, (0, 2, 1)))
+            # (q W) k^T: one projection per query, not one per key at every step.
+            scores = ops.matmul(ops.matmul(query, self.kernel), ops.transpose(keys, (0, 2, 1)))
         else:
             hidden = ops.tanh(
-                ops.expand_dims(ops.matmul(query, self.query_kernel), 2)
-                + ops.expand_dims(ops.matmul(key, self.key_kernel), 1)
+                ops.expand_dims(ops.matmul(query, self.query_kernel), 2) + ops.expand_dims(keys, 1)
             )
             scores = ops.sum(hidden * self.score_vector, axis=-1)
         if self.scale:

@@ -10,6 +10,7 @@ from keras import ops
 
 from zoo.layers import StructuredSelfAttention
 from zoo.registry import register
+from zoo.search_space import Choice, Float, Int
 
 POOLINGS = ("max", "attention")
 
@@ -183,47 +184,30 @@ class TextClassifier(keras.Model):
         return cls(**config)
 
 
-# -- search spaces --------------------------------------------------------------------------
+# -- registered entries --------------------------------------------------------------------
 
-# Sizes for `rt-polarity` on a laptop CPU; vocab_size and num_classes come from the data.
+# Sizes for `rt-polarity` (short snippets, few examples: regularize hard) on a laptop CPU;
+# vocab_size and num_classes come from the data.
 _COMMON = {
     "vocab_size": 20_000,
     "num_classes": 2,
-    "embedding_dim": 128,
+    "embedding_dim": 64,
     "units": 64,
     "num_layers": 1,
-    "dropout": 0.3,
+    "dropout": 0.5,
     "hidden_units": 64,
 }
-
-
-def _common_space(hp):
-    return {
-        "embedding_dim": hp.Choice("embedding_dim", [64, 128, 256], default=128),
-        "units": hp.Choice("units", [32, 64, 128], default=64),
-        "num_layers": hp.Int("num_layers", 1, 2, default=1),
-        "dropout": hp.Float("dropout", 0.0, 0.5, step=0.1, default=0.3),
-        "learning_rate": hp.Float("learning_rate", 3e-4, 1e-2, sampling="log", default=2e-3),
-        "batch_size": hp.Choice("batch_size", [32, 64, 128], default=64),
-    }
-
-
-def _attention_space(hp):
-    return {
-        **_common_space(hp),
-        "attention_units": hp.Choice("attention_units", [32, 64, 128], default=64),
-    }
-
-
-def _selfattn_space(hp):
-    return {
-        **_attention_space(hp),
-        "heads": hp.Choice("heads", [2, 4, 8], default=4),
-        "penalty": hp.Choice("penalty", [0.0, 0.1, 1.0], default=0.1),
-    }
-
-
-# -- registered entries --------------------------------------------------------------------
+# rt-polarity snippets average 18.5 words; validation accuracy peaks after a few epochs.
+_TRAINING = {"epochs": 8, "learning_rate": 1e-3, "patience": 2, "max_source_length": 60}
+_SPACE = {
+    "embedding_dim": Choice([64, 128, 256]),
+    "units": Choice([32, 64, 128]),
+    "num_layers": Int(1, 2),
+    "dropout": Float(0.0, 0.5, step=0.1),
+    "learning_rate": Float(3e-4, 1e-2, log=True),
+    "batch_size": Choice([32, 64, 128]),
+}
+_ATTENTION_SPACE = {**_SPACE, "attention_units": Choice([32, 64, 128])}
 
 
 @register(
@@ -232,8 +216,9 @@ def _selfattn_space(hp):
     attention="none",
     paper="Graves & Schmidhuber 2005 (BiLSTM); max pooling over time",
     default_data="rt-polarity",
-    defaults={**_COMMON},
-    search_space=_common_space,
+    defaults=_COMMON,
+    training=_TRAINING,
+    search_space=_SPACE,
 )
 def lstm_classifier(**config):
     """BiLSTM with masked max pooling over time: the no-attention baseline."""
@@ -248,7 +233,8 @@ def lstm_classifier(**config):
     paper="Zhou et al. 2016; Yang et al. 2016",
     default_data="rt-polarity",
     defaults={**_COMMON, "attention_units": 64},
-    search_space=_attention_space,
+    training=_TRAINING,
+    search_space=_ATTENTION_SPACE,
 )
 def lstm_attention_classifier(**config):
     """BiLSTM with additive attention pooling: one learned query weighs the words."""
@@ -263,7 +249,12 @@ def lstm_attention_classifier(**config):
     paper="Lin et al. 2017",
     default_data="rt-polarity",
     defaults={**_COMMON, "attention_units": 64, "heads": 4, "penalty": 0.1},
-    search_space=_selfattn_space,
+    training=_TRAINING,
+    search_space={
+        **_ATTENTION_SPACE,
+        "heads": Choice([2, 4, 8]),
+        "penalty": Choice([0.0, 0.1, 1.0]),
+    },
 )
 def lstm_selfattn_classifier(**config):
     """BiLSTM with structured self-attention: r hops and the redundancy penalty."""

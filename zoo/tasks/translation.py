@@ -1,4 +1,5 @@
-"""Translation as a task: text pipelines, a `Translator` that goes from text to text, metrics.
+"""Translation as a task: text pipelines, a `Translator` from text to text, BLEU and friends,
+and the serving signatures of its exports.
 
 The same TensorFlow functions turn text into ids for the training pipeline, for `predict`
 and inside the exported SavedModel, so the three cannot drift apart.
@@ -7,19 +8,21 @@ and inside the exported SavedModel, so the three cannot drift apart.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from zoo import decoding, plots
-from zoo.data import ParallelCorpus, load_translation
+from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, read_parallel_tsv
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import BOS_ID, Vocabulary
 from zoo.metrics import translation_metrics
-from zoo.task import TextTask, load_trained_model
+from zoo.tasks.base import TextTask
 
 SOURCE_VOCAB = "source_vocab.txt"
 TARGET_VOCAB = "target_vocab.txt"
@@ -158,9 +161,11 @@ class Translator:
 
     @classmethod
     def load(cls, run_dir: str | Path, **search) -> Translator:
-        """The translator saved in a training run directory (`model.keras` + vocabularies)."""
-        model = load_trained_model(run_dir)
-        return cls(model, TextPipeline.load(run_dir), **search)
+        """The translator of a training run: its model, vocabularies and search settings.
+
+        Keyword arguments (e.g. `beam_size=1`) replace the search settings the run used.
+        """
+        return TASK.load_predictor(Path(run_dir), **search)
 
     def decode_ids(self, source_ids):
         result = decoding.beam_search(self.model, source_ids, **self.search)
@@ -249,17 +254,126 @@ def save_attention_maps(translator: Translator, sources: list[str], directory: P
     ]
 
 
+class ExportedTranslator:
+    """A translation SavedModel queried through its signatures, answering like `Translator`."""
+
+    def __init__(self, loaded: Any):
+        self.loaded = loaded
+
+    def translate(self, texts: list[str] | str) -> dict:
+        if isinstance(texts, str):
+            texts = [texts]
+        out = self.loaded.signatures["attention"](text=tf.constant(texts))
+        source = [[t.decode("utf-8") for t in row if t] for row in out["source_tokens"].numpy()]
+        target = [[t.decode("utf-8") for t in row if t] for row in out["target_tokens"].numpy()]
+        weights = out["weights"].numpy()
+        served = self.loaded.signatures["serving_default"](text=tf.constant(texts))
+        return {
+            "translation": [t.decode("utf-8") for t in served["translation"].numpy()],
+            "log_prob": served["log_prob"].numpy(),
+            "source_tokens": source,
+            "target_tokens": target,
+            "attention": [
+                weights[i, : len(target[i]), : len(source[i])] for i in range(len(texts))
+            ],
+        }
+
+
+class TranslationServing:
+    """The serving functions of a `Translator`: raw strings in, strings out.
+
+    serving_default: {"text": string[batch]} -> {"translation": string[batch],
+                                                 "log_prob": float32[batch]}
+    attention:       {"text": string[batch]} -> {"translation", "source_tokens":
+                      string[batch, S], "target_tokens": string[batch, T],
+                      "weights": float32[batch, T, S]} (tokens padded with "")
+    """
+
+    signature = [tf.TensorSpec([None], tf.string, name="text")]
+
+    def __init__(self, translator: Translator):
+        self.translator = translator
+        text = translator.text
+        self.tables = [
+            text.source_ids.to_id,
+            text.source_ids.to_token,
+            text.target_ids.to_id,
+            text.target_ids.to_token,
+        ]
+
+    def archive(self) -> keras.export.ExportArchive:
+        """An `ExportArchive` holding the model, the lookup tables and both signatures.
+
+        Keras' `ExportArchive`, not a bare `tf.Module`: it lists the Keras variables so that
+        the TF1 graph TF Serving loads (SavedModelBundle) restores them too.
+        """
+        archive = keras.export.ExportArchive()
+        archive.track(self.translator.model)
+        for table in self.tables:
+            archive.track(table)
+        archive.add_endpoint("serving_default", self.serve, input_signature=self.signature)
+        archive.add_endpoint("attention", self.attention, input_signature=self.signature)
+        return archive
+
+    def _run(self, texts):
+        text = self.translator.text
+        source_tokens = text.source_tokens(texts)
+        source_ids = text.source_ids.encode(source_tokens).to_tensor()
+        # One padding column keeps an all-empty batch from having zero source steps.
+        source_ids = tf.pad(source_ids, [[0, 0], [0, 1]])
+        return source_tokens, self.translator.decode_ids(source_ids)
+
+    def serve(self, text):
+        _, out = self._run(text)
+        return {"translation": out["translation"], "log_prob": out["log_prob"]}
+
+    def attention(self, text):
+        source_tokens, out = self._run(text)
+        vocab = self.translator.text.target_ids
+        target_ids = tf.cast(out["tokens"], tf.int64)
+        steps = tf.sequence_mask(out["length"], tf.shape(target_ids)[1])
+        target_tokens = tf.where(steps, vocab.to_token.lookup(target_ids), "")
+        sources = tf.shape(source_tokens.to_tensor())[1]
+        return {
+            "translation": out["translation"],
+            "source_tokens": source_tokens.to_tensor(default_value=""),
+            "target_tokens": target_tokens,
+            "weights": out["attention"][:, :, :sources],
+        }
+
+
 class TranslationTask(TextTask):
-    """Translation for the training loop: parallel text, teacher forcing, BLEU and friends."""
+    """Parallel text, teacher forcing, a loss per real target token, BLEU / chrF / exact match."""
 
-    objective = "val_token_accuracy"
-    token_level = {"dates": "char"}  # other data is word-level unless told
+    name = "translation"
+    settings = {
+        **TextTask.settings,
+        "beam_size": 4,
+        "length_penalty": 0.6,
+        "token_level": "word",
+        "lowercase": False,
+        "max_vocab_size": 16_000,
+        "min_count": 1,
+        "max_source_length": 200,
+    }
+    objective = ("val_token_accuracy", "max")
+    predict_options = ("beam_size",)
+    token_levels = {"dates": "char"}  # other data is word-level unless told
+    demo_texts = {"dates": ["3 de marzo de 2015", "Samstag, 14. Juli 1990", "2031年12月1日"]}
 
-    def default_settings(self, data: str) -> dict:
-        return {"token_level": self.token_level.get(data, "word")}
+    def data_settings(self, data: str) -> dict:
+        return {"token_level": self.token_levels.get(data, "word")}
 
     def load_data(self, data: str, seed: int) -> ParallelCorpus:
         return load_translation(data, seed=seed)
+
+    def load_test_set(self, data: str, seed: int) -> list[tuple[str, str]]:
+        if data in TRANSLATION_DATASETS:
+            return load_translation(data, seed=seed).test
+        return read_parallel_tsv(data)
+
+    def demo_inputs(self, data: str) -> list[str]:
+        return self.demo_texts.get(data, [])
 
     def fit_pipeline(self, corpus: ParallelCorpus, training: dict) -> TextPipeline:
         return TextPipeline.fit(
@@ -281,20 +395,77 @@ class TranslationTask(TextTask):
         }
 
     def compile(self, model: keras.Model, training: dict) -> None:
-        # Padding positions have sample weight 0, so the accuracy is over real tokens.
-        accuracy = keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")
-        self.compile_with(model, training, weighted_metrics=[accuracy])
-
-    def examples(self, corpus: ParallelCorpus) -> list[str]:
-        return [source for source, _ in corpus.validation]
+        # Padding positions have sample weight 0: the loss is a mean over real target tokens
+        # (so a batch with more padding weighs the same), and so is the accuracy.
+        self.compile_with(
+            model,
+            training,
+            loss=keras.losses.SparseCategoricalCrossentropy(
+                from_logits=True, reduction="mean_with_sample_weight"
+            ),
+            weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
+        )
 
     def evaluate(
         self, run: Path, model: keras.Model, text: TextPipeline, corpus: ParallelCorpus, training
     ) -> dict:
-        translator = Translator(
-            model, text, beam_size=training["beam_size"], length_penalty=training["length_penalty"]
-        )
-        metrics = evaluate_translator(translator, corpus.test)
+        translator = self.predictor(model, text, training)
+        metrics = self.score(translator, corpus.test)
         sources = self.examples(corpus)[: training["attention_examples"]]
         save_attention_maps(translator, sources, run / "attention")
         return metrics
+
+    def score(self, translator: Translator, pairs: list[tuple[str, str]]) -> dict:
+        return evaluate_translator(translator, pairs)
+
+    def format_metrics(self, metrics: dict) -> str:
+        lines = [
+            f"test: exact match {metrics['exact_match']:.2%}  BLEU {metrics['bleu']:.1f}  "
+            f"chrF {metrics['chrf']:.1f}  ({metrics['count']} sentences)"
+        ]
+        for bucket in metrics["by_source_length"]:
+            lines.append(
+                f"  source length {bucket['bucket']:>6s}: BLEU {bucket['bleu']:5.1f}  "
+                f"exact {bucket['exact_match']:.2%}  (n={bucket['count']})"
+            )
+        return "\n".join(lines)
+
+    def predictor(self, model: keras.Model, text: TextPipeline, options: Mapping) -> Translator:
+        search = {k: options[k] for k in ("beam_size", "length_penalty") if k in options}
+        return Translator(model, text, **search)
+
+    def exported_predictor(self, loaded: Any, about: dict) -> ExportedTranslator:
+        return ExportedTranslator(loaded)
+
+    def predict(self, translator: Translator | ExportedTranslator, texts: list[str]) -> list[dict]:
+        out = translator.translate(texts)
+        return [
+            {"text": text, "translation": translation, "log_prob": float(log_prob)}
+            for text, translation, log_prob in zip(
+                texts, out["translation"], out["log_prob"], strict=True
+            )
+        ]
+
+    def format_row(self, row: dict) -> str:
+        return f"{row['text']}\t{row['translation']}"
+
+    def plot_attention(self, translator, text: str, path: Path) -> Path | None:
+        out = translator.translate([text])
+        if not out["target_tokens"][0] or not np.asarray(out["attention"][0]).any():
+            return None  # an attention-free model
+        return plots.attention_heatmap(
+            out["attention"][0],
+            out["source_tokens"][0],
+            out["target_tokens"][0],
+            path,
+            title=f"{text} -> {out['translation'][0]}",
+        )
+
+    def serving_archive(self, translator: Translator) -> keras.export.ExportArchive:
+        return TranslationServing(translator).archive()
+
+    def about(self, translator: Translator) -> dict:
+        return {"search": translator.search}
+
+
+TASK = TranslationTask()

@@ -1,5 +1,5 @@
-"""Text classification as a task: label pipeline, a `Classifier` from text to labels, metrics
-and explanations (which words the attention looked at).
+"""Text classification as a task: label pipeline, a `Classifier` from text to labels, metrics,
+explanations (which words the attention looked at) and the serving signatures of its exports.
 
 Text becomes ids through the same TensorFlow functions in training, `predict` and the
 exported SavedModel.
@@ -9,19 +9,27 @@ from __future__ import annotations
 
 import html
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import keras
 import numpy as np
 import tensorflow as tf
 
 from zoo import plots
-from zoo.data import DataFileError, LabelledCorpus, load_classification
+from zoo.data import (
+    CLASSIFICATION_DATASETS,
+    DataFileError,
+    LabelledCorpus,
+    load_classification,
+    read_labelled_file,
+)
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import classification_metrics
-from zoo.task import TextTask, load_trained_model
+from zoo.tasks.base import TextTask, load_trained_model
 
 VOCAB = "vocab.txt"
 LABELS = "labels.txt"
@@ -118,8 +126,11 @@ class Classifier:
     @classmethod
     def load(cls, run_dir: str | Path) -> Classifier:
         """The classifier saved in a training run directory (`model.keras` + pipeline)."""
-        model = load_trained_model(run_dir)
-        return cls(model, LabelPipeline.load(run_dir))
+        return cls(load_trained_model(run_dir), LabelPipeline.load(run_dir))
+
+    @property
+    def labels(self) -> list[str]:
+        return self.text.labels
 
     def run_ids(self, token_ids):
         logits, weights = self.model.classify(token_ids)
@@ -193,25 +204,116 @@ def save_explanations(classifier: Classifier, texts: list[str], directory: Path)
     return paths
 
 
-class ClassificationTask(TextTask):
-    """Classification for the training loop: labelled text, accuracy / macro-F1."""
+class ExportedClassifier:
+    """A classification SavedModel queried through its signatures, answering like `Classifier`."""
 
+    def __init__(self, loaded: Any, labels: list[str]):
+        self.loaded = loaded
+        self.labels = labels
+
+    def classify(self, texts: list[str] | str) -> dict:
+        if isinstance(texts, str):
+            texts = [texts]
+        out = self.loaded.signatures["serving_default"](text=tf.constant(texts))
+        result = {
+            "label": [label.decode("utf-8") for label in out["label"].numpy()],
+            "probabilities": out["probabilities"].numpy(),
+            "tokens": [[] for _ in texts],
+            "attention": [np.zeros((0, 0), "float32") for _ in texts],
+        }
+        if "attention" in self.loaded.signatures:
+            att = self.loaded.signatures["attention"](text=tf.constant(texts))
+            weights = att["weights"].numpy()
+            for i, row in enumerate(att["tokens"].numpy()):
+                tokens = [t.decode("utf-8") for t in row if t]
+                result["tokens"][i] = tokens
+                result["attention"][i] = weights[i, :, : len(tokens)]
+        return result
+
+
+class ClassificationServing:
+    """The serving functions of a `Classifier`: raw strings in, labels and probabilities out.
+
+    serving_default: {"text": string[batch]} -> {"label": string[batch],
+                                                 "probabilities": float32[batch, classes]}
+    attention:       {"text": string[batch]} -> {"label", "tokens": string[batch, T],
+                      "weights": float32[batch, heads, T]} (attention models only)
+    """
+
+    signature = [tf.TensorSpec([None], tf.string, name="text")]
+
+    def __init__(self, classifier: Classifier):
+        self.classifier = classifier
+        self.tables = [classifier.text.ids.to_id, classifier.text.ids.to_token]
+
+    def archive(self) -> keras.export.ExportArchive:
+        archive = keras.export.ExportArchive()  # see TranslationServing.archive
+        archive.track(self.classifier.model)
+        for table in self.tables:
+            archive.track(table)
+        archive.add_endpoint("serving_default", self.serve, input_signature=self.signature)
+        if self.classifier.model.attention is not None:
+            archive.add_endpoint("attention", self.attention, input_signature=self.signature)
+        return archive
+
+    def serve(self, text):
+        out = self.classifier.run_ids(self.classifier.text.encode(text))
+        return {"label": out["label"], "probabilities": out["probabilities"]}
+
+    def attention(self, text):
+        tokens = self.classifier.text.tokens(text)
+        out = self.classifier.run_ids(self.classifier.text.encode(text))
+        length = tf.shape(tokens.to_tensor())[1]
+        return {
+            "label": out["label"],
+            "tokens": tokens.to_tensor(default_value=""),
+            "weights": out["weights"][:, :, :length],
+        }
+
+
+def evaluate_classifier(classifier: Classifier, examples: list[tuple[str, str]]) -> dict:
+    """Accuracy, macro-F1 and the confusion matrix of `classifier` on `(text, label)` pairs."""
+    labels = classifier.text.labels
+    truth = [label for _, label in examples]
+    classifier.text.label_ids(truth, where="test set: ")
+    predicted = classifier.classify_all([text for text, _ in examples])
+    return classification_metrics(truth, predicted, labels)
+
+
+class ClassificationTask(TextTask):
+    """Labelled text, cross-entropy, accuracy / macro-F1, attention explanations."""
+
+    name = "classification"
     settings = {
+        **TextTask.settings,
         "epochs": 10,
         "learning_rate": 2e-3,
         "patience": 3,
-        "token_level": "word",
         "lowercase": True,
         "max_vocab_size": 20_000,
         "min_count": 2,  # words seen once in training are mostly noise to a classifier
         "max_source_length": 100,
     }
-    objective = "val_accuracy"
+    objective = ("val_accuracy", "max")
     # Validation loss keeps rising on these small sets while accuracy still improves.
     monitor = ("val_accuracy", "max")
+    demo_texts = {
+        "rt-polarity": [
+            "A gripping, beautifully acted thriller that never lets go.",
+            "Tedious, clumsy and far too long; the jokes fall flat.",
+        ]
+    }
 
     def load_data(self, data: str, seed: int) -> LabelledCorpus:
         return load_classification(data, seed=seed)
+
+    def load_test_set(self, data: str, seed: int) -> list[tuple[str, str]]:
+        if data in CLASSIFICATION_DATASETS:
+            return load_classification(data, seed=seed).test
+        return read_labelled_file(data)
+
+    def demo_inputs(self, data: str) -> list[str]:
+        return self.demo_texts.get(data, [])
 
     def fit_pipeline(self, corpus: LabelledCorpus, training: dict) -> LabelPipeline:
         return LabelPipeline.fit(
@@ -229,26 +331,73 @@ class ClassificationTask(TextTask):
         return {"vocab_size": len(text.vocab), "num_classes": len(text.labels)}
 
     def compile(self, model: keras.Model, training: dict) -> None:
-        accuracy = keras.metrics.SparseCategoricalAccuracy(name="accuracy")
-        self.compile_with(model, training, metrics=[accuracy])
-
-    def examples(self, corpus: LabelledCorpus) -> list[str]:
-        return [text for text, _ in corpus.validation]
+        self.compile_with(
+            model,
+            training,
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+            metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+        )
 
     def evaluate(
         self, run: Path, model: keras.Model, text: LabelPipeline, corpus: LabelledCorpus, training
     ) -> dict:
         classifier = Classifier(model, text)
-        metrics = evaluate_classifier(classifier, corpus.test)
+        metrics = self.score(classifier, corpus.test)
         texts = [t for t, _ in corpus.test[: training["attention_examples"]]]
         save_explanations(classifier, texts, run / "attention")
         return metrics
 
+    def score(self, classifier: Classifier, examples: list[tuple[str, str]]) -> dict:
+        return evaluate_classifier(classifier, examples)
 
-def evaluate_classifier(classifier: Classifier, examples: list[tuple[str, str]]) -> dict:
-    """Accuracy, macro-F1 and the confusion matrix of `classifier` on `(text, label)` pairs."""
-    labels = classifier.text.labels
-    truth = [label for _, label in examples]
-    classifier.text.label_ids(truth, where="test set: ")
-    predicted = classifier.classify_all([text for text, _ in examples])
-    return classification_metrics(truth, predicted, labels)
+    def format_metrics(self, metrics: dict) -> str:
+        lines = [
+            f"test: accuracy {metrics['accuracy']:.2%}  macro-F1 {metrics['macro_f1']:.3f}  "
+            f"({metrics['count']} examples)"
+        ]
+        labels = metrics["labels"]
+        width = max(len(label) for label in labels)
+        lines.append(f"  confusion (rows: true, columns: predicted {labels})")
+        for label, row in zip(labels, metrics["confusion_matrix"], strict=True):
+            lines.append(f"  {label:>{width}s}: {row}")
+        return "\n".join(lines)
+
+    def predictor(self, model: keras.Model, text: LabelPipeline, options: Mapping) -> Classifier:
+        return Classifier(model, text)
+
+    def exported_predictor(self, loaded: Any, about: dict) -> ExportedClassifier:
+        return ExportedClassifier(loaded, about["labels"])
+
+    def predict(self, classifier: Classifier | ExportedClassifier, texts: list[str]) -> list[dict]:
+        out = classifier.classify(texts)
+        return [
+            {
+                "text": text,
+                "label": label,
+                "probabilities": dict(zip(classifier.labels, map(float, p), strict=True)),
+            }
+            for text, label, p in zip(texts, out["label"], out["probabilities"], strict=True)
+        ]
+
+    def format_row(self, row: dict) -> str:
+        return f"{row['text']}\t{row['label']}\t{max(row['probabilities'].values()):.3f}"
+
+    def plot_attention(self, classifier, text: str, path: Path) -> Path | None:
+        out = classifier.classify([text])
+        weights = out["attention"][0]
+        if weights.size == 0:
+            return None  # no attention: the max-pooling baseline
+        heads = [f"head {h + 1}" for h in range(weights.shape[0])]
+        title = f"predicted {out['label'][0]}"
+        return plots.attention_heatmap(
+            weights, out["tokens"][0], heads, path, title, "token", "head"
+        )
+
+    def serving_archive(self, classifier: Classifier) -> keras.export.ExportArchive:
+        return ClassificationServing(classifier).archive()
+
+    def about(self, classifier: Classifier) -> dict:
+        return {"labels": classifier.text.labels}
+
+
+TASK = ClassificationTask()

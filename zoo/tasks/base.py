@@ -1,0 +1,219 @@
+"""What a task tells the rest of the zoo: the `Task` base class, and the parts text tasks share.
+
+A task is asked, never special-cased: `zoo.training` fits any registered model through its
+task, `zoo.tuning` searches it, `zoo.serving` exports it, the CLI and the recipes print and
+predict with it. A new task subclasses `Task`, fills in what it needs, and ends its module
+with `TASK = MyTask()`; `zoo.tasks.TASK_MODULES` lists the module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+
+
+class Task:
+    """The task-specific half of training, evaluation, prediction and serving.
+
+    Attributes:
+        name: The task's registry name.
+        settings: The task's training settings and their defaults, beyond the ones every
+            task has (`zoo.training.COMMON_SETTINGS`); a task may also change those defaults.
+        objective: `(validation metric, "min" | "max")` that tuning optimizes.
+        monitor: `(metric, "min" | "max")` for the best checkpoint and early stopping.
+        predict_options: Options a predictor accepts (e.g. `beam_size`); others are refused.
+        input_name: What one input is called in messages ("text", "file", ...).
+    """
+
+    name: str = ""
+    settings: Mapping[str, Any] = {}
+    objective: tuple[str, str] = ("val_loss", "min")
+    monitor: tuple[str, str] = ("val_loss", "min")
+    predict_options: tuple[str, ...] = ()
+    input_name: str = "input"
+
+    # -- data ------------------------------------------------------------------------------
+
+    def data_settings(self, data: str) -> dict[str, Any]:
+        """Defaults that depend on the dataset (applied over the entry's own)."""
+        return {}
+
+    def load_data(self, data: str, seed: int) -> Any:
+        """A dataset name or file as a corpus with `name`, `train`, `validation`, `test`."""
+        raise NotImplementedError
+
+    def load_test_set(self, data: str, seed: int) -> list:
+        """Examples to score: a named dataset's test split, or the whole of a user's file."""
+        raise NotImplementedError
+
+    def examples(self, corpus: Any) -> list:
+        """Raw validation inputs (JSON values), for warmup requests and demos."""
+        raise NotImplementedError
+
+    def demo_inputs(self, data: str) -> list:
+        """Inputs a recipe shows predictions for after training on `data` (may be empty)."""
+        return []
+
+    # -- training --------------------------------------------------------------------------
+
+    def fit_pipeline(self, corpus: Any, training: dict[str, Any]) -> Any:
+        """The input pipeline (vocabularies, labels, scaling) fitted on `corpus.train`."""
+        raise NotImplementedError
+
+    def load_pipeline(self, run: Path) -> Any:
+        """The pipeline saved in `run`; `FileNotFoundError` if it holds none."""
+        raise NotImplementedError
+
+    def model_sizes(self, pipeline: Any) -> dict[str, Any]:
+        """Model arguments that follow from the data (vocabulary sizes, classes...)."""
+        return {}
+
+    def compile(self, model: keras.Model, training: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+    def datasets(self, pipeline: Any, corpus: Any, training: dict[str, Any]) -> tuple:
+        """`(training batches, validation batches)` for `Model.fit`."""
+        raise NotImplementedError
+
+    # -- evaluation ------------------------------------------------------------------------
+
+    def evaluate(
+        self, run: Path, model: keras.Model, pipeline: Any, corpus: Any, training: dict
+    ) -> dict[str, Any]:
+        """Test metrics of a trained model; also writes the run's attention plots."""
+        predictor = self.predictor(model, pipeline, training)
+        return self.score(predictor, corpus.test)
+
+    def score(self, predictor: Any, examples: list) -> dict[str, Any]:
+        """The task's metrics of `predictor` on `examples` (JSON-able, with `count`)."""
+        raise NotImplementedError
+
+    def format_metrics(self, metrics: dict[str, Any]) -> str:
+        """A few readable lines of `score`'s result."""
+        raise NotImplementedError
+
+    # -- prediction ------------------------------------------------------------------------
+
+    def predictor(self, model: keras.Model, pipeline: Any, options: Mapping[str, Any]) -> Any:
+        """A predictor from a trained model; `options` may hold training settings too."""
+        raise NotImplementedError
+
+    def load_predictor(self, run: Path, **options: Any) -> Any:
+        """The predictor of a finished run, with `options` (see `predict_options`)."""
+        self.check_options(options)
+        config = read_run_config(run)
+        model = load_trained_model(run)
+        pipeline = self.load_pipeline(Path(run))
+        return self.predictor(model, pipeline, {**config["training"], **options})
+
+    def exported_predictor(self, loaded: Any, about: dict[str, Any]) -> Any:
+        """A predictor over a loaded SavedModel, answering like `predictor`'s."""
+        raise NotImplementedError
+
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        for key, value in options.items():
+            if key not in self.predict_options:
+                raise ValueError(f"`{key}` does not apply to {self.name} models.")
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"`{key}` must be a positive integer, received {value!r}.")
+
+    def check_inputs(self, inputs: Sequence[Any]) -> None:
+        """Raises `ValueError` naming the first input the predictor cannot take."""
+
+    def predict(self, predictor: Any, inputs: list) -> list[dict[str, Any]]:
+        """One JSON-able row per input."""
+        raise NotImplementedError
+
+    def format_row(self, row: dict[str, Any]) -> str:
+        """One line of `predict`'s output for people."""
+        raise NotImplementedError
+
+    def plot_attention(self, predictor: Any, item: Any, path: Path) -> Path | None:
+        """Saves the attention of one input as a PNG; `None` for models without attention."""
+        return None
+
+    # -- serving ---------------------------------------------------------------------------
+
+    def serving_archive(self, predictor: Any) -> keras.export.ExportArchive:
+        """The SavedModel's content: the model, its tables and the serving signatures."""
+        raise NotImplementedError
+
+    def about(self, predictor: Any) -> dict[str, Any]:
+        """What an export records about itself beyond model and task (labels, search...)."""
+        return {}
+
+    def warmup_inputs(self, examples: list) -> list[dict[str, Any]]:
+        """`serving_default` inputs (name -> array-like) for TF Serving's warmup file."""
+        raise NotImplementedError
+
+
+def load_trained_model(run_dir: str | Path) -> keras.Model:
+    """The `model.keras` of a finished training run, with errors that say what to do."""
+    run_dir = Path(run_dir)
+    if not run_dir.is_dir():
+        raise FileNotFoundError(
+            f"Run directory {run_dir} does not exist; `zoo train NAME` creates one under "
+            "runs/NAME/."
+        )
+    model_path = run_dir / "model.keras"
+    if not model_path.is_file():
+        raise FileNotFoundError(
+            f"{run_dir} holds no trained model (model.keras); the run has not finished. "
+            "Rerun its `zoo train` command to resume it."
+        )
+    return keras.saving.load_model(model_path, compile=False)
+
+
+def read_run_config(run: str | Path) -> dict[str, Any]:
+    """A run's `config.json`, with errors that name the file."""
+    import json
+
+    path = Path(run) / "config.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{path} does not exist: {run} is not a run directory written by `zoo train`."
+        )
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ValueError(f"{path} is not valid JSON ({error}); the run is damaged.") from None
+
+
+class TextTask(Task):
+    """What text tasks share: text inputs, batches from the pipeline, Adam with clipping."""
+
+    input_name = "text"
+    settings = {"attention_examples": 4}
+
+    def datasets(self, pipeline: Any, corpus: Any, training: dict[str, Any]) -> tuple:
+        """Shuffled training batches and validation batches of the pipeline's ids."""
+        batch_size = training["batch_size"]
+        return (
+            pipeline.dataset(corpus.train, batch_size, shuffle=True, seed=training["seed"]),
+            pipeline.dataset(corpus.validation, batch_size),
+        )
+
+    def compile_with(self, model: keras.Model, training: dict[str, Any], **kwargs: Any) -> None:
+        model.compile(
+            optimizer=keras.optimizers.Adam(
+                training["learning_rate"], clipnorm=training["clipnorm"]
+            ),
+            **kwargs,
+        )
+
+    def examples(self, corpus: Any) -> list[str]:
+        return [example[0] for example in corpus.validation]
+
+    def check_inputs(self, inputs: Sequence[Any]) -> None:
+        for i, text in enumerate(inputs):
+            if not isinstance(text, str) or not text.strip():
+                raise ValueError(
+                    f"Text {i + 1} is empty: give a non-empty text to a {self.name} model, "
+                    f"received {text!r}."
+                )
+
+    def warmup_inputs(self, examples: list) -> list[dict[str, Any]]:
+        return [{"text": [text]} for text in examples]
