@@ -12,7 +12,8 @@ hypothesis can still beat the best finished one. Each step records only the chos
 their parents; the best hypothesis is traced back once at the end.
 
 The model protocol (what `zoo.models.Seq2Seq` provides):
-    `encode(source_ids) -> (memory [B, Ts, D], memory_mask [B, Ts], state: list of [B, ...])`
+    `encode(source_ids) -> (memory, memory_mask [B, Ts], state: list of [B, ...])`, where
+        `memory` is any structure (tensor, dict...) of `[B, Ts, ...]` tensors
     `decode_step(tokens [B], state, memory, memory_mask) -> (logits [B, V], state, weights [B, Ts])`
 """
 
@@ -22,6 +23,7 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+import keras
 from keras import ops
 
 from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID
@@ -96,7 +98,8 @@ def beam_search(
     def tile(x):  # [B, ...] -> [B * K, ...], each sentence's K copies adjacent
         return ops.repeat(x, k, axis=0)
 
-    memory, memory_mask = tile(memory), tile(memory_mask)
+    memory = keras.tree.map_structure(tile, memory)
+    memory_mask = tile(memory_mask)
     state = [tile(s) for s in state]
     source_length = ops.sum(ops.cast(memory_mask, "int32"), axis=1)
     limit = max_output_length(source_length, max_length_ratio, max_length_offset)  # per row
