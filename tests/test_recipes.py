@@ -15,6 +15,7 @@ ROOT = Path(__file__).parents[1]
 # embeddings: 77-81%); 0.75 guards against regressions without failing on seed noise.
 TARGETS = {
     "lstm_luong_nmt": ("exact_match", 0.99),
+    "lstm_luong_fast_nmt": ("exact_match", 0.99),
     "lstm_bahdanau_nmt": ("exact_match", 0.99),
     "lstm_attention_classifier": ("accuracy", 0.75),
     "lstm_selfattn_classifier": ("accuracy", 0.75),

@@ -36,10 +36,11 @@ def test_list_models_is_sorted_and_filters():
     assert {"lstm_nmt", "lstm_bahdanau_nmt", "lstm_luong_nmt"} <= set(names)
     assert zoo.list_models("*_nmt", task="translation") == [
         "lstm_bahdanau_nmt",
+        "lstm_luong_fast_nmt",
         "lstm_luong_nmt",
         "lstm_nmt",
     ]
-    assert zoo.list_models("lstm_luong*") == ["lstm_luong_nmt"]
+    assert zoo.list_models("lstm_luong_*") == ["lstm_luong_fast_nmt", "lstm_luong_nmt"]
     assert zoo.list_models(task="classification") == [
         "lstm_attention_classifier",
         "lstm_classifier",

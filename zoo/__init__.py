@@ -6,7 +6,7 @@ TensorFlow's data and SavedModel tools) import it when they are used.
 
 >>> import zoo
 >>> zoo.list_models("*_nmt")
-['lstm_bahdanau_nmt', 'lstm_luong_nmt', 'lstm_nmt']
+['lstm_bahdanau_nmt', 'lstm_luong_fast_nmt', 'lstm_luong_nmt', 'lstm_nmt']
 >>> model = zoo.get("lstm_luong_nmt", units=64)
 >>> model.units
 64

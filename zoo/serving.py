@@ -51,7 +51,7 @@ def export(
 
     Args:
         run_or_predictor: A training run directory, or a task's predictor (e.g. a
-            `Translator`).
+            `zoo.tasks.translation.Translator`: what `Task.predictor` returns).
         root: The model repository (`saved_models/` by default).
         version: The version number; default the next integer. An existing one is an error.
         name: The served model name (default: the registry name).

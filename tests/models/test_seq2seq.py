@@ -37,6 +37,37 @@ def test_teacher_forcing_equals_step_by_step_decoding(name):
         np.testing.assert_allclose(to_numpy(step_logits), logits[:, t], rtol=1e-4, atol=1e-5)
 
 
+FUSED = {
+    "plain_2layers": {"attention": None, "num_layers": 2},
+    "luong_general": {"attention": "luong", "input_feeding": False},
+    "luong_concat_2layers": {
+        "attention": "luong",
+        "attention_score": "concat",
+        "input_feeding": False,
+        "num_layers": 2,
+    },
+    "luong_local": {"attention": "luong", "attention_window": 1, "input_feeding": False},
+}
+
+
+@pytest.mark.parametrize("name", sorted(FUSED))
+def test_the_fused_training_path_equals_the_step_path(name):
+    model = tiny(**FUSED[name])
+    assert model.fused
+    memory, mask, state = model.encode(SOURCE)
+    embedded = model.target_embedding(TARGET_IN)
+    fused, fused_weights = model._decode_fused(embedded, state, memory, mask)
+    steps, step_weights = model._decode_steps(embedded, state, memory, mask)
+    np.testing.assert_allclose(to_numpy(fused), to_numpy(steps), atol=1e-5)
+    np.testing.assert_allclose(to_numpy(fused_weights), to_numpy(step_weights), atol=1e-5)
+
+
+def test_only_step_dependent_attention_takes_the_step_path():
+    assert not tiny(attention="luong").fused  # input feeding needs the previous step
+    assert not tiny(attention="bahdanau").fused  # attends from the previous state
+    assert tiny(attention=None).fused
+
+
 @pytest.mark.parametrize("name", ["bahdanau_bi_2layers", "luong_general"])
 def test_attention_weights_ignore_source_padding(name):
     model = tiny(**VARIANTS[name])

@@ -1,9 +1,13 @@
 """Encoder-decoder LSTMs for translation: no attention, Bahdanau, or Luong.
 
-The decoder is written as one step function (`decode_step`) that both training (run over the
-target sequence with `keras.ops.scan`, teacher forcing) and inference (`zoo.decoding`, greedy
-and beam search in a `keras.ops.while_loop`) call, so what is trained is what is decoded and
-exported.
+The decoder is written as one step function (`decode_step`) that inference (`zoo.decoding`,
+greedy and beam search in a `keras.ops.while_loop`) calls, and that teacher-forced training
+runs over the target with `keras.ops.scan` where a step needs the previous step's attention
+(Bahdanau, Luong with input feeding). Where it does not (no attention, Luong without input
+feeding), training runs the decoder LSTMs over the whole target at once (cuDNN on a GPU) and
+attends for all steps in one batched call: the same function, computed faster. The keys of
+the attention are prepared once per source sentence (`BaseAttention.prepare_keys`), not at
+every step.
 """
 
 import keras
@@ -48,6 +52,7 @@ class Seq2Seq(keras.Model):
     Call arguments:
         inputs: Dict with `"source"` (`int[batch, Ts]`) and `"target_in"` (`int[batch, Tt]`,
             the target shifted right, starting with `<s>`).
+        training: Whether dropout is active.
 
     Returns:
         Logits `[batch, Tt, target_vocab_size]`.
@@ -121,8 +126,12 @@ class Seq2Seq(keras.Model):
                 keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}")
                 for i in range(2 * num_layers)
             ]
-        self.decoder_cells = [
-            keras.layers.LSTMCell(units, name=f"decoder_lstm_{i}") for i in range(num_layers)
+        # LSTM layers: run whole on the fused training path, step by step through `.cell`.
+        self.decoder_layers = [
+            keras.layers.LSTM(
+                units, return_sequences=True, return_state=True, name=f"decoder_lstm_{i}"
+            )
+            for i in range(num_layers)
         ]
         self.attention_layer = None
         if attention == "bahdanau":
@@ -146,6 +155,11 @@ class Seq2Seq(keras.Model):
     def memory_dim(self):
         return 2 * self.units if self.bidirectional else self.units
 
+    @property
+    def fused(self):
+        """Whether teacher forcing can run the decoder LSTMs over the whole target at once."""
+        return not self.input_feeding and self.attention in (None, "luong")
+
     def build(self, input_shape=None):
         # Every size follows from the config; sublayers are built here, outside the decoding
         # loops, where creating variables is not allowed.
@@ -164,8 +178,8 @@ class Seq2Seq(keras.Model):
             step_input += self.memory_dim
         if self.input_feeding:
             step_input += self.units
-        for cell in self.decoder_cells:
-            cell.build((None, step_input))
+        for lstm in self.decoder_layers:
+            lstm.build((None, None, step_input))
             step_input = self.units
         memory_shape = (None, None, self.memory_dim)
         if self.attention_layer is not None:
@@ -177,7 +191,11 @@ class Seq2Seq(keras.Model):
     # -- encoder / decoder ---------------------------------------------------------------
 
     def encode(self, source, training=False):
-        """Returns `(memory [B, Ts, D], memory_mask [B, Ts], initial decoder state)`."""
+        """Returns `(memory, memory_mask [B, Ts], initial decoder state)`.
+
+        `memory` is a dict: the encoder outputs `"values"` `[B, Ts, D]` and, with attention,
+        their `"keys"` as the attention layer prepares them.
+        """
         mask = ops.not_equal(source, 0)
         x = self.embedding_dropout(self.source_embedding(source), training=training)
         final_states = []
@@ -196,7 +214,18 @@ class Seq2Seq(keras.Model):
                 state += list(states)
         if self.input_feeding:
             state.append(ops.zeros_like(state[0]))
-        return x, mask, state
+        memory = {"values": x}
+        if self.attention_layer is not None:
+            memory["keys"] = self.attention_layer.prepare_keys(x)
+        return memory, mask, state
+
+    def _attend(self, query, memory, memory_mask):
+        return self.attention_layer(
+            [query, memory["values"], memory["keys"]],
+            mask=[None, memory_mask],
+            return_attention_scores=True,
+            keys_prepared=True,
+        )
 
     def _step(self, embedded, state, memory, memory_mask):
         """One decoder step from embedded tokens `[B, E]`: `(output [B, units], state, weights)`."""
@@ -204,22 +233,18 @@ class Seq2Seq(keras.Model):
         x = embedded
         weights = None
         if self.attention == "bahdanau":
-            context, weights = self.attention_layer(
-                [lstm_state[-2], memory], mask=[None, memory_mask], return_attention_scores=True
-            )
+            context, weights = self._attend(lstm_state[-2], memory, memory_mask)
             x = ops.concatenate([x, context], axis=-1)
         if self.input_feeding:
             x = ops.concatenate([x, state[-1]], axis=-1)
         new_state = []
-        for i, cell in enumerate(self.decoder_cells):
-            x, (h, c) = cell(x, lstm_state[2 * i : 2 * i + 2])
+        for i, lstm in enumerate(self.decoder_layers):
+            x, (h, c) = lstm.cell(x, lstm_state[2 * i : 2 * i + 2])
             new_state += [h, c]
         if self.attention == "bahdanau":
             x = self.attentional(ops.concatenate([x, context], axis=-1))
         elif self.attention == "luong":
-            context, weights = self.attention_layer(
-                [x, memory], mask=[None, memory_mask], return_attention_scores=True
-            )
+            context, weights = self._attend(x, memory, memory_mask)
             x = self.attentional(ops.concatenate([context, x], axis=-1))
             if self.input_feeding:
                 new_state.append(x)
@@ -237,6 +262,25 @@ class Seq2Seq(keras.Model):
     def decode_sequence(self, target_in, state, memory, memory_mask, training=False):
         """Teacher-forced decoding: `(logits [B, Tt, V], weights [B, Tt, Ts])`."""
         embedded = self.embedding_dropout(self.target_embedding(target_in), training=training)
+        decode = self._decode_fused if self.fused else self._decode_steps
+        outputs, weights = decode(embedded, state, memory, memory_mask, training)
+        logits = self.output_projection(self.output_dropout(outputs, training=training))
+        return logits, weights
+
+    def _decode_fused(self, embedded, state, memory, memory_mask, training=False):
+        """All steps at once: `(outputs [B, Tt, units], weights [B, Tt, Ts])`."""
+        x = embedded
+        for i, lstm in enumerate(self.decoder_layers):
+            x, _, _ = lstm(x, initial_state=state[2 * i : 2 * i + 2], training=training)
+        if self.attention is None:
+            steps = ops.shape(x)[1]
+            weights = ops.zeros_like(ops.cast(memory_mask, x.dtype))[:, None, :]
+            return x, ops.repeat(weights, steps, axis=1)
+        context, weights = self._attend(x, memory, memory_mask)
+        return self.attentional(ops.concatenate([context, x], axis=-1)), weights
+
+    def _decode_steps(self, embedded, state, memory, memory_mask, training=False):
+        """One `decode_step` after another: `(outputs [B, Tt, units], weights [B, Tt, Ts])`."""
 
         # The outputs ride in the carry because Keras' TensorFlow `scan` stacks outputs that
         # have the carry's structure.
@@ -251,9 +295,7 @@ class Seq2Seq(keras.Model):
             ops.zeros_like(ops.cast(memory_mask, state[0].dtype)),
         )
         _, (_, outputs, weights) = ops.scan(step, initial, ops.transpose(embedded, (1, 0, 2)))
-        outputs = ops.transpose(outputs, (1, 0, 2))
-        logits = self.output_projection(self.output_dropout(outputs, training=training))
-        return logits, ops.transpose(weights, (1, 0, 2))
+        return ops.transpose(outputs, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
 
     def call(self, inputs, training=False):
         memory, memory_mask, state = self.encode(inputs["source"], training=training)
@@ -364,3 +406,26 @@ def lstm_bahdanau_nmt(**config):
 def lstm_luong_nmt(**config):
     """Stacked LSTM, global (or local-p) multiplicative attention with input feeding."""
     return Seq2Seq(attention="luong", name="lstm_luong_nmt", **config)
+
+
+@register(
+    "lstm_luong_fast_nmt",
+    task="translation",
+    attention="luong",
+    twin="lstm_nmt",
+    paper="Luong et al. 2015 (without input feeding)",
+    default_data="dates",
+    defaults={
+        **_COMMON,
+        "bidirectional": False,
+        "attention_score": "general",
+        "attention_window": None,
+        "attention_units": None,
+        "input_feeding": False,
+    },
+    training=_TRAINING,
+    search_space={**_SPACE, "attention_score": Choice(["dot", "general", "concat"])},
+)
+def lstm_luong_fast_nmt(**config):
+    """Luong attention without input feeding: the decoder trains as one fused LSTM pass."""
+    return Seq2Seq(attention="luong", name="lstm_luong_fast_nmt", **config)
