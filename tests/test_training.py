@@ -161,3 +161,17 @@ def test_translation_loss_is_a_mean_over_real_target_tokens():
     expected = -log_probs[rows, steps, target_out[real]].mean()
     assert loss == pytest.approx(expected, rel=1e-5)
     assert batch_loss(5)[0] == pytest.approx(loss, rel=1e-5)
+
+
+def test_logs_get_one_line_per_epoch_instead_of_a_progress_bar():
+    from zoo.training import progress_verbosity
+
+    assert progress_verbosity("auto") == 2  # pytest captures stdout: not a terminal
+    assert progress_verbosity(0) == 0
+
+
+def test_one_decode_trace_serves_every_shape(trained_run):
+    translator = Translator.load(trained_run)
+    translator.translate(["3 de marzo de 2015"])
+    translator.translate(["Samstag, 14. Juli 1990", "2031年12月1日", "1 mai 2000"])
+    assert translator._decode.experimental_get_tracing_count() == 1

@@ -23,6 +23,7 @@ import csv
 import datetime
 import json
 import math
+import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -174,7 +175,7 @@ def train(
         epochs=training["epochs"],
         shuffle=False,  # the dataset shuffles itself
         callbacks=fit_callbacks,
-        verbose=verbose,
+        verbose=progress_verbosity(verbose),
     )
     if best_weights.is_file():
         model.load_weights(best_weights)
@@ -188,6 +189,13 @@ def train(
     (run / "examples.json").write_text(json.dumps(examples, ensure_ascii=False, indent=2))
     (run / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
     return run
+
+
+def progress_verbosity(verbose: int | str) -> int | str:
+    """Keras' progress bar on a terminal; one line per epoch in logs and pipes."""
+    if verbose == "auto" and not sys.stdout.isatty():
+        return 2
+    return verbose
 
 
 # -- run directories ------------------------------------------------------------------------

@@ -25,7 +25,7 @@ import keras_tuner as kt
 
 from zoo import registry, search_space
 from zoo.tasks import task_of_model
-from zoo.training import build_compiled, resolve_settings
+from zoo.training import build_compiled, progress_verbosity, resolve_settings
 
 TUNERS = ("random", "bayesian", "hyperband")
 BEST_HPARAMS = "best_hparams.json"
@@ -81,7 +81,7 @@ class ZooHyperModel(kt.HyperModel):
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
         _, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
         train_data, validation_data = self.task.datasets(self.pipeline, self.corpus, training)
-        kwargs.setdefault("verbose", "auto")
+        kwargs["verbose"] = progress_verbosity(kwargs.get("verbose", "auto"))
         return model.fit(train_data, validation_data=validation_data, shuffle=False, **kwargs)
 
 

@@ -121,7 +121,8 @@ class Classifier:
     def __init__(self, model: keras.Model, text: LabelPipeline):
         self.model = model
         self.text = text
-        self._run = tf.function(self.run_ids, reduce_retracing=True)
+        ids = tf.TensorSpec([None, None], tf.int32)  # one trace for every shape
+        self._run = tf.function(self.run_ids, input_signature=[ids])
 
     @classmethod
     def load(cls, run_dir: str | Path) -> Classifier:

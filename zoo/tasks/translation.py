@@ -157,7 +157,9 @@ class Translator:
             "max_length_ratio": max_length_ratio,
             "max_length_offset": max_length_offset,
         }
-        self._decode = tf.function(self.decode_ids, reduce_retracing=True)
+        # One trace for every batch size and source length.
+        ids = tf.TensorSpec([None, None], tf.int32)
+        self._decode = tf.function(self.decode_ids, input_signature=[ids])
 
     @classmethod
     def load(cls, run_dir: str | Path, **search) -> Translator:
