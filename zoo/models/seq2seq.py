@@ -353,6 +353,15 @@ _SPACE = {
     "batch_size": Choice([32, 64, 128]),
 }
 
+_LUONG = {
+    **_COMMON,
+    "bidirectional": False,
+    "attention_score": "general",
+    "attention_window": None,
+    "attention_units": None,
+}
+_LUONG_SPACE = {**_SPACE, "attention_score": Choice(["dot", "general", "concat"])}
+
 
 @register(
     "lstm_nmt",
@@ -392,16 +401,9 @@ def lstm_bahdanau_nmt(**config):
     twin="lstm_nmt",
     paper="Luong et al. 2015",
     default_data="dates",
-    defaults={
-        **_COMMON,
-        "bidirectional": False,
-        "attention_score": "general",
-        "attention_window": None,
-        "attention_units": None,
-        "input_feeding": True,
-    },
+    defaults={**_LUONG, "input_feeding": True},
     training=_TRAINING,
-    search_space={**_SPACE, "attention_score": Choice(["dot", "general", "concat"])},
+    search_space=_LUONG_SPACE,
 )
 def lstm_luong_nmt(**config):
     """Stacked LSTM, global (or local-p) multiplicative attention with input feeding."""
@@ -415,16 +417,9 @@ def lstm_luong_nmt(**config):
     twin="lstm_nmt",
     paper="Luong et al. 2015 (without input feeding)",
     default_data="dates",
-    defaults={
-        **_COMMON,
-        "bidirectional": False,
-        "attention_score": "general",
-        "attention_window": None,
-        "attention_units": None,
-        "input_feeding": False,
-    },
+    defaults={**_LUONG, "input_feeding": False},
     training=_TRAINING,
-    search_space={**_SPACE, "attention_score": Choice(["dot", "general", "concat"])},
+    search_space=_LUONG_SPACE,
 )
 def lstm_luong_fast_nmt(**config):
     """Luong attention without input feeding: the decoder trains as one fused LSTM pass."""
