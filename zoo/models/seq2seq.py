@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from zoo.layers import BahdanauAttention, LuongAttention
+from zoo.models.recurrence import scan_outputs
 from zoo.registry import register
 from zoo.search_space import Choice, Float, Int
 
@@ -282,19 +283,14 @@ class Seq2Seq(keras.Model):
     def _decode_steps(self, embedded, state, memory, memory_mask, training=False):
         """One `decode_step` after another: `(outputs [B, Tt, units], weights [B, Tt, Ts])`."""
 
-        # The outputs ride in the carry because Keras' TensorFlow `scan` stacks outputs that
-        # have the carry's structure.
-        def step(carry, embedded_t):
-            output, state, weights = self._step(embedded_t, carry[0], memory, memory_mask)
-            carry = (state, output, weights)
-            return carry, carry
+        def step(state, embedded_t):
+            output, state, weights = self._step(embedded_t, state, memory, memory_mask)
+            return state, (output, weights)
 
-        initial = (
-            state,
-            ops.zeros_like(state[0]),
-            ops.zeros_like(ops.cast(memory_mask, state[0].dtype)),
+        dtype = self.compute_dtype
+        outputs, weights = scan_outputs(
+            step, state, ops.transpose(embedded, (1, 0, 2)), dtypes=(dtype, dtype)
         )
-        _, (_, outputs, weights) = ops.scan(step, initial, ops.transpose(embedded, (1, 0, 2)))
         return ops.transpose(outputs, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
 
     def call(self, inputs, training=False):

@@ -160,6 +160,10 @@ class Translator:
         # One trace for every batch size and source length.
         ids = tf.TensorSpec([None, None], tf.int32)
         self._decode = tf.function(self.decode_ids, input_signature=[ids])
+        self._decode_text = tf.function(
+            lambda source_ids: self.decode_ids(source_ids, with_attention=False),
+            input_signature=[ids],
+        )
 
     @classmethod
     def load(cls, run_dir: str | Path, **search) -> Translator:
@@ -169,15 +173,20 @@ class Translator:
         """
         return TASK.load_predictor(Path(run_dir), **search)
 
-    def decode_ids(self, source_ids):
-        result = decoding.beam_search(self.model, source_ids, **self.search)
-        return {
+    def decode_ids(self, source_ids, with_attention: bool = True):
+        """The search's result for `int[batch, Ts]` ids, with the translations as text."""
+        result = decoding.beam_search(
+            self.model, source_ids, return_attention=with_attention, **self.search
+        )
+        out = {
             "translation": self.text.decode_target(result.tokens),
             "tokens": result.tokens,
             "log_prob": result.log_prob,
-            "attention": result.attention,
             "length": result.length,
         }
+        if with_attention:
+            out["attention"] = result.attention
+        return out
 
     def translate(self, texts: list[str] | str) -> dict:
         """Translations of `texts`, with log-probabilities and attention maps.
@@ -221,7 +230,7 @@ class Translator:
         out: list[str] = []
         for start in range(0, len(texts), batch_size):
             ids = self.text.encode_source(texts[start : start + batch_size])
-            batch = self._decode(ids)["translation"].numpy()
+            batch = self._decode_text(ids)["translation"].numpy()
             out += [t.decode("utf-8") for t in batch]
         return out
 
@@ -317,20 +326,20 @@ class TranslationServing:
         archive.add_endpoint("attention", self.attention, input_signature=self.signature)
         return archive
 
-    def _run(self, texts):
+    def _run(self, texts, with_attention):
         text = self.translator.text
         source_tokens = text.source_tokens(texts)
         source_ids = text.source_ids.encode(source_tokens).to_tensor()
         # One padding column keeps an all-empty batch from having zero source steps.
         source_ids = tf.pad(source_ids, [[0, 0], [0, 1]])
-        return source_tokens, self.translator.decode_ids(source_ids)
+        return source_tokens, self.translator.decode_ids(source_ids, with_attention)
 
     def serve(self, text):
-        _, out = self._run(text)
+        _, out = self._run(text, with_attention=False)  # no weights recorded: faster
         return {"translation": out["translation"], "log_prob": out["log_prob"]}
 
     def attention(self, text):
-        source_tokens, out = self._run(text)
+        source_tokens, out = self._run(text, with_attention=True)
         vocab = self.translator.text.target_ids
         target_ids = tf.cast(out["tokens"], tf.int64)
         steps = tf.sequence_mask(out["length"], tf.shape(target_ids)[1])
