@@ -175,3 +175,82 @@ def test_one_decode_trace_serves_every_shape(trained_run):
     translator.translate(["3 de marzo de 2015"])
     translator.translate(["Samstag, 14. Juli 1990", "2031年12月1日", "1 mai 2000"])
     assert translator._decode.experimental_get_tracing_count() == 1
+
+
+@pytest.mark.parametrize(
+    "setting, value, message",
+    [
+        ("epochs", 0, "`epochs` must be an integer >= 1"),
+        ("batch_size", 0, "`batch_size` must be an integer >= 1"),
+        ("max_source_length", 0, "`max_source_length` must be an integer >= 1"),
+        ("learning_rate", float("nan"), "`learning_rate` must be a finite number > 0"),
+        ("learning_rate", "fast", "`learning_rate` must be a number"),
+        ("beam_size", 1.5, "`beam_size` must be an integer >= 1"),
+        ("lowercase", "yes", "`lowercase` must be true or false"),
+    ],
+)
+def test_impossible_settings_are_refused_before_training(setting, value, message, tmp_path):
+    from zoo.training import resolve_settings
+
+    with pytest.raises(ValueError, match=message):
+        train("lstm_nmt", "dates", runs_root=tmp_path, **{setting: value})
+    assert not (tmp_path / "lstm_nmt").exists()  # nothing was written
+    _, training = resolve_settings("lstm_nmt", "dates", {"learning_rate": 1})
+    assert training["learning_rate"] == 1.0 and isinstance(training["learning_rate"], float)
+
+
+def copy_unfinished(run, runs_root, keep_model=True):
+    """A copy of a finished run under `runs_root`, as if killed before (or after) training."""
+    import shutil
+
+    copy = runs_root / "lstm_luong_nmt" / run.name
+    shutil.copytree(run, copy)
+    (copy / "metrics.json").unlink()
+    if not keep_model:
+        (copy / "model.keras").unlink()
+    return copy
+
+
+def test_a_run_killed_after_training_only_evaluates_again(trained_run, dates_tsv, tmp_path):
+    copy = copy_unfinished(trained_run, tmp_path)
+    trained_at = (copy / "model.keras").stat().st_mtime_ns
+    rerun = train("lstm_luong_nmt", str(dates_tsv), runs_root=tmp_path, epochs=5, verbose=0, **TINY)
+    assert rerun == copy
+    assert (copy / "model.keras").stat().st_mtime_ns == trained_at  # not trained again
+    assert len(history(copy)) == 5  # no duplicated rows
+    assert json.loads((copy / "metrics.json").read_text())["epochs_trained"] == 5
+
+
+def test_a_run_in_use_by_another_process_is_not_resumed(trained_run, dates_tsv, tmp_path, capsys):
+    from zoo.training import _try_lock
+
+    busy = copy_unfinished(trained_run, tmp_path, keep_model=False)
+    lock = _try_lock(busy)  # what a running `zoo train` holds
+    try:
+        run = train("lstm_luong_nmt", str(dates_tsv), runs_root=tmp_path, epochs=5, verbose=0,
+                    **TINY)  # fmt: skip
+    finally:
+        lock.close()
+    assert run != busy and (run / "metrics.json").is_file()
+    assert not (busy / "metrics.json").exists()
+    assert "being trained by another process; starting a new run" in capsys.readouterr().out
+
+
+def test_a_diverged_training_is_a_failed_run(dates_tsv, tmp_path):
+    from zoo.training import TrainingDivergedError
+
+    class NaNLoss(keras.callbacks.Callback):  # what an exploding gradient leads to
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 3:
+                logs["loss"] = float("nan")
+
+    with pytest.raises(TrainingDivergedError, match=r"epoch 1, batch 4.*lower the learning rate"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=2, verbose=0,
+              callbacks=[NaNLoss()], **TINY)  # fmt: skip
+    (run,) = (tmp_path / "lstm_nmt").iterdir()
+    assert (run / "failed.json").is_file()
+    assert not (run / "model.keras").exists() and not (run / "metrics.json").exists()
+    from zoo.serving import export
+
+    with pytest.raises(FileNotFoundError, match="holds no trained model"):
+        export(run, root=tmp_path / "exports")

@@ -19,12 +19,15 @@ with the same settings and resumes it from its last completed epoch.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
+import fcntl
 import json
 import math
+import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +49,10 @@ COMMON_SETTINGS: dict[str, Any] = {
     "seed": 0,
 }
 EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
+CONFIG = "config.json"
+HISTORY = "history.csv"
+FAILED = "failed.json"  # a run that cannot finish (diverged); never resumed or exported
+LOCK = ".lock"
 
 
 def training_defaults(name: str, data: str | Path | None = None) -> dict[str, Any]:
@@ -73,8 +80,40 @@ def resolve_settings(
             f"{sorted(spec.defaults)}; training settings: {sorted(defaults)}."
         )
     model_args = {k: v for k, v in settings.items() if k in spec.defaults}
-    training = {**defaults, **{k: v for k, v in settings.items() if k in defaults}}
-    return model_args, training
+    given = {k: check_setting(k, v, defaults[k]) for k, v in settings.items() if k in defaults}
+    return model_args, {**defaults, **given}
+
+
+# Settings that may be 0; every other integer setting must be >= 1.
+MAY_BE_ZERO = {"seed", "patience", "attention_examples"}
+POSITIVE_FLOATS = {"learning_rate", "clipnorm"}
+
+
+def check_setting(key: str, value: Any, default: Any) -> Any:
+    """`value` as the type of `default`; a `ValueError` naming the setting if it cannot be."""
+
+    def fail(expected: str) -> ValueError:
+        return ValueError(f"Training setting `{key}` must be {expected}, received {value!r}.")
+
+    if isinstance(default, bool):
+        if not isinstance(value, bool):
+            raise fail("true or false")
+        return value
+    if isinstance(default, int):
+        minimum = 0 if key in MAY_BE_ZERO else 1
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            raise fail(f"an integer >= {minimum}")
+        return value
+    if isinstance(default, float):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise fail("a number")
+        value = float(value)
+        if not math.isfinite(value) or value < 0 or (key in POSITIVE_FLOATS and value == 0):
+            raise fail("a finite number > 0" if key in POSITIVE_FLOATS else "a finite number >= 0")
+        return value
+    if isinstance(default, str) and not isinstance(value, str):
+        raise fail("a string")
+    return value
 
 
 def load_hparams(path: str | Path) -> dict[str, Any]:
@@ -141,21 +180,65 @@ def train(
         "zoo_version": _version(),
     }
     corpus = task.load_data(str(data), training["seed"])  # bad data fails before any write
-    run = _choose_run_dir(name, config, runs_root, run_dir, resume)
-    keras.utils.set_random_seed(training["seed"])
-    try:
-        pipeline = task.load_pipeline(run)
-    except FileNotFoundError:
-        pipeline = task.fit_pipeline(corpus, training)
-        pipeline.save(run)
-    model = build_compiled(name, model_args, training, pipeline)
+    with claim_run(name, config, runs_root, run_dir, resume) as run:
+        keras.utils.set_random_seed(training["seed"])
+        pipeline = _pipeline(task, run, corpus, training)
+        model_file = run / "model.keras"
+        if model_file.is_file():  # trained before an interruption: only the evaluation is left
+            print(f"{run} finished training; evaluating it")
+            model = keras.saving.load_model(model_file, compile=False)
+        else:
+            model = build_compiled(name, model_args, training, pipeline)
+            _fit(task, model, pipeline, corpus, training, run, callbacks, verbose)
+            save_atomically(model_file, model.save)
+            if (run / HISTORY).is_file():
+                plots.learning_curves(run / HISTORY, run / "learning_curves.png")
+
+        metrics = task.evaluate(run, model, pipeline, corpus, training)
+        metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(run)})
+        examples = task.examples(corpus)[:EXAMPLES_KEPT]
+        write_atomically(run / "examples.json", json.dumps(examples, ensure_ascii=False, indent=2))
+        # Written last: its presence marks the run as finished.
+        write_atomically(run / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False))
+    return run
+
+
+class TrainingDivergedError(RuntimeError):
+    """The loss became NaN or infinite; the run is marked failed, not finished."""
+
+
+class DivergenceMonitor(keras.callbacks.Callback):
+    """Stops training at the first non-finite loss and remembers where it happened."""
+
+    def __init__(self):
+        super().__init__()
+        self.diverged_at: tuple[int, int] | None = None
+        self.epoch = 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_end(self, batch, logs=None):
+        loss = (logs or {}).get("loss")
+        if loss is not None and not math.isfinite(float(loss)):
+            self.diverged_at = (self.epoch + 1, batch + 1)
+            self.model.stop_training = True
+
+
+def _fit(task, model, pipeline, corpus, training, run, callbacks, verbose) -> None:
+    """`model.fit` with resume (BackupAndRestore), best checkpoint, early stopping, history."""
     train_data, validation_data = task.datasets(pipeline, corpus, training)
     checkpoints = run / "checkpoints"
+    backup = checkpoints / "backup"
     best_weights = checkpoints / "best.weights.h5"
-    history_csv = run / "history.csv"
+    history_csv = run / HISTORY
+    if not backup.exists():  # starting from epoch 1: earlier rows belong to no saved state
+        history_csv.unlink(missing_ok=True)
+        best_weights.unlink(missing_ok=True)
     monitor, mode = task.monitor
+    divergence = DivergenceMonitor()
     fit_callbacks = [
-        keras.callbacks.BackupAndRestore(str(checkpoints / "backup")),
+        keras.callbacks.BackupAndRestore(str(backup)),
         keras.callbacks.ModelCheckpoint(
             str(best_weights),
             monitor=monitor,
@@ -166,8 +249,8 @@ def train(
         ),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=training["patience"]),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
-        keras.callbacks.TerminateOnNaN(),
         *callbacks,
+        divergence,  # last: it sees the logs every other callback saw
     ]
     model.fit(
         train_data,
@@ -177,18 +260,19 @@ def train(
         callbacks=fit_callbacks,
         verbose=progress_verbosity(verbose),
     )
+    if divergence.diverged_at is not None:
+        epoch, batch = divergence.diverged_at
+        reason = (
+            f"the loss became NaN or infinite at epoch {epoch}, batch {batch} (learning rate "
+            f"{training['learning_rate']}); lower the learning rate or check the data"
+        )
+        write_atomically(run / FAILED, json.dumps({"reason": reason}, indent=2))
+        raise TrainingDivergedError(
+            f"Training diverged: {reason}. The run {run} is marked failed and cannot be "
+            "exported; train again with other settings."
+        )
     if best_weights.is_file():
         model.load_weights(best_weights)
-    model.save(run / "model.keras")
-    if history_csv.is_file():
-        plots.learning_curves(history_csv, run / "learning_curves.png")
-
-    metrics = task.evaluate(run, model, pipeline, corpus, training)
-    metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(history_csv)})
-    examples = task.examples(corpus)[:EXAMPLES_KEPT]
-    (run / "examples.json").write_text(json.dumps(examples, ensure_ascii=False, indent=2))
-    (run / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
-    return run
 
 
 def progress_verbosity(verbose: int | str) -> int | str:
@@ -201,47 +285,110 @@ def progress_verbosity(verbose: int | str) -> int | str:
 # -- run directories ------------------------------------------------------------------------
 
 
-def _choose_run_dir(
+@contextlib.contextmanager
+def claim_run(
     name: str, config: dict, runs_root: str | Path, run_dir: str | Path | None, resume: bool
-) -> Path:
+) -> Iterator[Path]:
+    """The run directory to train in, locked for this process until the block ends.
+
+    An unfinished run with the same settings is resumed unless another process holds it (then
+    a new run starts, and says so). An explicit `run_dir` in use by another process is an error.
+    """
     if run_dir is not None:
         run = Path(run_dir)
         if (run / "metrics.json").is_file():
             raise FileExistsError(f"{run} already holds a finished run; choose a new directory.")
-        if (run / "config.json").is_file() and _read_config(run) != config:
-            raise ValueError(f"{run} holds an unfinished run with other settings.")
+        if (run / CONFIG).is_file() and _read_config(run) != config:
+            raise ValueError(
+                f"{run} holds an unfinished run with other settings (or a damaged {CONFIG}); "
+                "choose a new directory."
+            )
+        candidates = [run]
     else:
-        run = _unfinished_run(Path(runs_root) / name, config) if resume else None
-        if run is None:
-            stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-            run = Path(runs_root) / name / stamp
+        candidates = _unfinished_runs(Path(runs_root) / name, config) if resume else []
+    for run in candidates:
+        lock = _try_lock(run)
+        if lock is not None:
+            if run_dir is None:
+                print(f"Resuming the unfinished run {run}")
+            break
+        if run_dir is not None:
+            raise RuntimeError(f"{run} is being trained by another process; wait for it to end.")
+        print(f"{run} is being trained by another process; starting a new run.")
+    else:
+        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+        run = Path(runs_root) / name / stamp
+        lock = None
     try:
         run.mkdir(parents=True, exist_ok=True)
-        (run / "config.json").write_text(json.dumps(config, indent=2))
+        lock = lock or _try_lock(run)
+        if not (run / CONFIG).is_file():
+            write_atomically(run / CONFIG, json.dumps(config, indent=2))
     except OSError as error:
         raise OSError(
             f"Cannot write the run directory {run}: {error.strerror}. "
             "Pass a writable --runs-root (or --run-dir)."
         ) from None
-    return run
+    try:
+        yield run
+    finally:
+        lock.close()  # releases the lock
 
 
-def _unfinished_run(model_runs: Path, config: dict) -> Path | None:
-    if not model_runs.is_dir():
+def _try_lock(run: Path):
+    """An open lock file of `run` held exclusively by this process, or `None` if taken."""
+    run.mkdir(parents=True, exist_ok=True)
+    handle = open(run / LOCK, "a")  # noqa: SIM115  (held until the run ends)
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.close()
         return None
-    for run in sorted(model_runs.iterdir(), reverse=True):
-        finished = (run / "metrics.json").is_file()
-        if not finished and (run / "config.json").is_file() and _read_config(run) == config:
-            print(f"Resuming the unfinished run {run}")
-            return run
-    return None
+    return handle
+
+
+def _unfinished_runs(model_runs: Path, config: dict) -> list[Path]:
+    """Unfinished, not failed runs of `config`, newest first."""
+    if not model_runs.is_dir():
+        return []
+    return [
+        run
+        for run in sorted(model_runs.iterdir(), reverse=True)
+        if not (run / "metrics.json").is_file()
+        and not (run / FAILED).is_file()
+        and _read_config(run) == config
+    ]
 
 
 def _read_config(run: Path) -> dict | None:
     try:
-        return json.loads((run / "config.json").read_text())
-    except (OSError, json.JSONDecodeError):
+        return json.loads((run / CONFIG).read_text())
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
         return None
+
+
+def _pipeline(task: Task, run: Path, corpus: Any, training: dict) -> Any:
+    """The run's saved pipeline; refitted (deterministically) if missing or half-written."""
+    try:
+        return task.load_pipeline(run)
+    except (OSError, ValueError, KeyError):
+        pipeline = task.fit_pipeline(corpus, training)
+        pipeline.save(run)
+        return pipeline
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Writes `text` to a temporary file beside `path` and renames it over `path`."""
+    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    staging.write_text(text, encoding="utf-8")
+    os.replace(staging, path)
+
+
+def save_atomically(path: Path, save) -> None:
+    """`save(temporary path)` then a rename, so `path` is whole or absent."""
+    staging = path.with_name(f".{os.getpid()}.{path.name}")  # keeps the suffix Keras checks
+    save(staging)
+    os.replace(staging, path)
 
 
 def _best_so_far(history_csv: Path, key: str, mode: str) -> float | None:
@@ -252,8 +399,8 @@ def _best_so_far(history_csv: Path, key: str, mode: str) -> float | None:
     return min(finite) if mode == "min" else max(finite)
 
 
-def _epochs(history_csv: Path) -> int:
-    return len(_history(history_csv))
+def _epochs(run: Path) -> int:
+    return len(_history(run / HISTORY))
 
 
 def _history(history_csv: Path) -> list[dict]:
