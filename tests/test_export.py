@@ -212,3 +212,53 @@ def test_cli_predict_reads_exports(tmp_path, capsys):
     assert rows[0]["translation"] == translator.translate_all(["3 de marzo de 2015"])[0]
     assert main(["predict", str(tmp_path / "lstm_luong_nmt"), ""]) == 2
     assert "empty" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["..", "../escape", 'quote"d', "a/b", " spaced"])
+def test_names_that_escape_the_root_or_break_models_config_are_refused(name, tmp_path):
+    root = tmp_path / "root"
+    with pytest.raises(ValueError, match="cannot be served"):
+        export(tiny_translator("lstm_nmt"), root=root, name=name)
+    assert not any(p.is_dir() for p in tmp_path.iterdir() if p != root)
+    assert not (root / "models.config").exists()
+
+
+def test_a_file_in_the_way_is_named_and_skipped(tmp_path):
+    translator = tiny_translator("lstm_nmt")
+    (tmp_path / "lstm_nmt").mkdir()
+    (tmp_path / "lstm_nmt" / "1").write_text("not a model")
+    with pytest.raises(FileExistsError, match="is a file, not a SavedModel version"):
+        export(translator, root=tmp_path, version=1)
+    assert export(translator, root=tmp_path).name == "2"  # the next free number
+
+
+def test_stale_staging_folders_are_cleaned(tmp_path):
+    import subprocess
+
+    gone = subprocess.Popen(["true"])
+    gone.wait()  # a process that no longer exists, as after a killed export
+    stale = tmp_path / "lstm_nmt" / f".staging-{gone.pid}-abc"
+    live = tmp_path / "lstm_nmt" / f".staging-{os.getpid()}-def"  # an export in progress
+    stale.mkdir(parents=True)
+    live.mkdir()
+    export(tiny_translator("lstm_nmt"), root=tmp_path)
+    assert not stale.exists() and live.exists()
+
+
+def test_concurrent_exports_take_distinct_versions(tmp_path, monkeypatch):
+    from zoo import serving
+
+    translator = tiny_translator("lstm_nmt")
+    real_rename = os.rename
+
+    def rival_first(source, target):
+        # Another export finishes version 1 between our choice of it and our rename.
+        if Path(target).name == "1" and not Path(target).exists():
+            Path(target).mkdir()
+            (Path(target) / "saved_model.pb").write_text("rival")
+        return real_rename(source, target)
+
+    monkeypatch.setattr(serving.os, "rename", rival_first)
+    path = export(translator, root=tmp_path)
+    assert path.name == "2" and (path / "saved_model.pb").read_bytes() != b"rival"
+    assert (tmp_path / "lstm_nmt" / "1" / "saved_model.pb").read_text() == "rival"

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import shutil
 import uuid
 from collections.abc import Iterator, Mapping, Sequence
@@ -75,39 +76,98 @@ def export(
     warmup = warmup or task.demo_inputs(registry.spec(model.name).default_data)
     if not warmup:
         raise ValueError("Give `warmup` inputs: TF Serving warms the model up with them.")
-    name = name or model.name
+    name = check_name(name or model.name)
+    bad_version = isinstance(version, bool) or not isinstance(version, int) or version < 1
+    if version is not None and bad_version:
+        raise ValueError(f"`version` must be a positive integer, received {version!r}.")
     root = Path(root)
     model_dir = root / name
     try:
         model_dir.mkdir(parents=True, exist_ok=True)
-        staging = Path(model_dir / f".staging-{uuid.uuid4().hex}")
+        remove_stale_staging(model_dir)
+        staging = Path(model_dir / f".staging-{os.getpid()}-{uuid.uuid4().hex}")
         staging.mkdir()
     except OSError as error:
         raise OSError(
             f"Cannot write to the export root {root}: {error.strerror}. Pass a writable --root."
         ) from None
     try:
-        if version is None:
-            version = max(versions(model_dir), default=0) + 1
-        elif isinstance(version, bool) or not isinstance(version, int) or version < 1:
-            raise ValueError(f"`version` must be a positive integer, received {version!r}.")
-        target = model_dir / str(version)
-        if target.exists():
-            raise FileExistsError(
-                f"{target} already exists; versions are never overwritten. "
-                "Omit --version to take the next one."
-            )
+        if version is not None:
+            _check_free(model_dir / str(version))
         with _portable_lstms(model):
             task.serving_archive(predictor).write_out(str(staging), verbose=False)
         write_warmup_requests(staging, name, task.warmup_inputs(list(warmup)))
         about = {"model": model.name, "task": task.name, **task.about(predictor)}
         (staging / "assets.extra" / ABOUT_FILE).write_text(json.dumps(about, indent=2))
-        os.rename(staging, target)  # atomic on one filesystem; fails if target appeared
+        target = _move_into_place(staging, model_dir, version)
     except BaseException:
         shutil.rmtree(staging, ignore_errors=True)
         raise
     write_models_config(root)
     return target
+
+
+def check_name(name: str) -> str:
+    """A served model name: letters, digits, `_` and `-` (a folder and a models.config entry)."""
+    if not isinstance(name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9_-]*", name):
+        raise ValueError(
+            f"Model name {name!r} cannot be served: use letters, digits, '_' and '-' only "
+            "(it names a folder under the export root and an entry of models.config)."
+        )
+    return name
+
+
+def _check_free(target: Path) -> None:
+    if target.is_dir():
+        raise FileExistsError(
+            f"{target} already exists; versions are never overwritten. "
+            "Omit --version to take the next one."
+        )
+    if target.exists():
+        raise FileExistsError(
+            f"{target} is a file, not a SavedModel version, and stands where the version would "
+            "go; move it away or choose another --version."
+        )
+
+
+def _move_into_place(staging: Path, model_dir: Path, version: int | None) -> Path:
+    """Renames the staged export to its version folder; with no version asked for, takes the
+    next free one, also when another export takes a number at the same time."""
+    while True:
+        number = version or max(_taken(model_dir), default=0) + 1
+        target = model_dir / str(number)
+        if version is not None:
+            _check_free(target)
+        try:
+            os.rename(staging, target)  # atomic on one filesystem; fails if target is not empty
+            return target
+        except OSError:
+            if version is not None or not target.exists():
+                raise
+            # Another export took this number first: take the next one.
+
+
+def _taken(model_dir: Path) -> list[int]:
+    """Version numbers in use, including files that stand where a version would go."""
+    return [int(p.name) for p in model_dir.iterdir() if p.name.isdigit()]
+
+
+def remove_stale_staging(model_dir: Path) -> None:
+    """Removes the staging folders of exports whose process is gone (killed mid-export)."""
+    for staging in model_dir.glob(".staging-*"):
+        pid = staging.name.split("-")[1]
+        if not pid.isdigit() or not _alive(int(pid)):
+            shutil.rmtree(staging, ignore_errors=True)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def versions(model_dir: Path) -> list[int]:
