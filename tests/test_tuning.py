@@ -228,3 +228,26 @@ def test_tuning_luong_on_dates_then_training_it(tmp_path):
     chosen = json.loads(best.read_text())["hyperparameters"]
     config = json.loads((run / "config.json").read_text())
     assert config["model_args"]["units"] == chosen["units"]
+
+
+def test_a_search_refuses_to_continue_with_other_settings(tmp_path):
+    from zoo.tuning import remember_search
+
+    remember_search(tmp_path, "lstm_nmt", "dates", {"units": 16}, overwrite=False)
+    remember_search(tmp_path, "lstm_nmt", "dates", {"units": 16}, overwrite=False)  # same: fine
+    with pytest.raises(ValueError, match=r"was started with .*units.*16.*--overwrite"):
+        remember_search(tmp_path, "lstm_nmt", "dates", {"units": 8}, overwrite=False)
+    remember_search(tmp_path, "lstm_nmt", "dates", {"units": 8}, overwrite=True)  # starts over
+    remember_search(tmp_path, "lstm_nmt", "dates", {"units": 8}, overwrite=False)
+
+
+def test_trial_counts_must_be_positive(dates_tsv, tmp_path):
+    for bad in ({"max_trials": 0}, {"epochs_per_trial": 0}):
+        with pytest.raises(ValueError, match="must be an integer >= 1"):
+            tune("lstm_nmt", str(dates_tsv), directory=tmp_path, **bad)
+
+
+def test_a_worker_without_its_chief_fails_in_bounded_time(dates_tsv, tmp_path):
+    with pytest.raises(ConnectionError, match="No tuning chief answers at 127.0.0.1"):
+        tune("lstm_nmt", str(dates_tsv), directory=tmp_path, worker=f"127.0.0.1:{free_port()}",
+             connect_timeout=2, **TINY)  # fmt: skip

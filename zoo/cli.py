@@ -73,6 +73,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--chief", metavar="HOST:PORT", help="serve the search to workers")
     p.add_argument("--worker", metavar="HOST:PORT", help="run trials for the chief at HOST:PORT")
     p.add_argument("--worker-id", help="a name unique among the workers")
+    p.add_argument(
+        "--connect-timeout",
+        type=float,
+        default=120.0,
+        help="seconds a worker waits for its chief (default: 120)",
+    )
     add_set_option(p, "fix one setting instead of searching it, e.g. --set units=64")
     p.set_defaults(handler=cmd_tune)
 
@@ -208,6 +214,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
         chief=args.chief,
         worker=args.worker,
         worker_id=args.worker_id,
+        connect_timeout=args.connect_timeout,
         **parse_set(args.set),
     )
     if best is not None:

@@ -16,6 +16,7 @@ import contextlib
 import json
 import os
 import socket
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -126,6 +127,7 @@ def tune(
     chief: str | None = None,
     worker: str | None = None,
     worker_id: str | None = None,
+    connect_timeout: float = 120.0,
     verbose: int | str = "auto",
     **fixed: Any,
 ) -> Path | None:
@@ -142,14 +144,22 @@ def tune(
         chief: `HOST:PORT` to serve the oracle on, for distributed search.
         worker: `HOST:PORT` of the chief to take trials from.
         worker_id: A name unique among the workers (default: derived from host and pid).
+        connect_timeout: Seconds a worker waits for its chief to accept connections.
         **fixed: Settings not to search, e.g. `units=64`.
     """
     if chief and worker:
         raise ValueError("Pass either `chief` or `worker`, not both.")
+    for arg, value in (("max_trials", max_trials), ("epochs_per_trial", epochs_per_trial)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"`{arg}` must be an integer >= 1, received {value!r}.")
     spec = registry.spec(name)
     data = data or spec.default_data
     _, training = resolve_settings(name, data, fixed)  # unknown keys raise before any work
     directory = Path(directory or Path("runs") / "tune" / name)
+    if worker:
+        wait_for_chief(*parse_address(worker), timeout=connect_timeout)
+    else:
+        remember_search(directory, name, str(data), fixed, overwrite)
     task = task_of_model(name)
     corpus = task.load_data(str(data), training["seed"])
     hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
@@ -208,6 +218,51 @@ def write_best(search: kt.Tuner, name: str, data: str, directory: Path) -> Path:
     )
     print(f"best hyperparameters: {path}")
     return path
+
+
+SEARCH_FILE = "search.json"
+
+
+def remember_search(
+    directory: Path, name: str, data: str, fixed: dict[str, Any], overwrite: bool
+) -> None:
+    """Records what a search directory searches; continuing it with other settings raises."""
+    path = directory / SEARCH_FILE
+    wanted = {"model": name, "data": data, "fixed": fixed}
+    if path.is_file() and not overwrite:
+        try:
+            started = json.loads(path.read_text())
+        except json.JSONDecodeError:
+            started = None
+        if started != wanted:
+            raise ValueError(
+                f"The search in {directory} was started with {json.dumps(started)}, not "
+                f"{json.dumps(wanted)}; continuing it would mix trials of different settings. "
+                "Rerun with the same --data and --set, or pass --overwrite to start it over "
+                "(or --dir for a new search)."
+            )
+        return
+    directory.mkdir(parents=True, exist_ok=True)
+    staging = directory / f".{SEARCH_FILE}.{os.getpid()}"
+    staging.write_text(json.dumps(wanted, indent=2))
+    os.replace(staging, path)
+
+
+def wait_for_chief(host: str, port: int, timeout: float) -> None:
+    """Returns once the chief at `host:port` accepts connections; raises after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with socket.create_connection((host, port), timeout=5):
+                return
+        except OSError as error:
+            if time.monotonic() >= deadline:
+                raise ConnectionError(
+                    f"No tuning chief answers at {host}:{port} after {timeout:.0f} s "
+                    f"({error.strerror or error}). Start `zoo tune NAME --chief {host}:{port}` "
+                    "there first, or check the address and the firewall."
+                ) from None
+            time.sleep(1)
 
 
 def parse_address(address: str) -> tuple[str, int]:
