@@ -254,3 +254,17 @@ def test_a_diverged_training_is_a_failed_run(dates_tsv, tmp_path):
 
     with pytest.raises(FileNotFoundError, match="holds no trained model"):
         export(run, root=tmp_path / "exports")
+
+
+def test_the_initialization_seed_does_not_move_the_data_split(dates_tsv, tmp_path):
+    from zoo.data import load_translation
+
+    run = train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, verbose=0, seed=3,
+                **{**TINY, "attention_examples": 0})  # fmt: skip
+    config = json.loads((run / "config.json").read_text())
+    assert config["training"]["seed"] == 3 and config["training"]["split_seed"] == 0
+    split = load_translation(str(dates_tsv), seed=0)
+    examples = json.loads((run / "examples.json").read_text())
+    assert examples == [source for source, _ in split.validation[:5]]
+    moved = load_translation(str(dates_tsv), seed=1)
+    assert [s for s, _ in moved.validation[:5]] != examples  # split_seed is what moves it

@@ -55,6 +55,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset name or path to a data file (default: the model's)")
     p.add_argument("--epochs", type=int, help="maximum number of epochs")
     p.add_argument("--batch-size", type=int)
+    p.add_argument("--seed", type=int, help="initialization seed (the data split: split_seed)")
     p.add_argument("--hparams", help="JSON file of hyperparameters (e.g. best_hparams.json)")
     p.add_argument("--runs-root", default="runs", help="where run directories go (default: runs)")
     p.add_argument("--run-dir", help="use (or resume) exactly this run directory")
@@ -189,6 +190,8 @@ def cmd_train(args: argparse.Namespace) -> None:
         settings["epochs"] = args.epochs
     if args.batch_size is not None:
         settings["batch_size"] = args.batch_size
+    if args.seed is not None:
+        settings["seed"] = args.seed
     run = train(
         args.name,
         args.data,
@@ -237,7 +240,8 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     task = get_task(config["task"])
     predictor = task.load_predictor(run, **predict_options(args))
     data = args.data or config["data"]
-    examples = task.load_test_set(data, config["training"]["seed"])
+    training = config["training"]
+    examples = task.load_test_set(data, training.get("split_seed", training["seed"]))
     print(f"scoring {len(examples)} examples of {data}")
     print(task.format_metrics(task.score(predictor, examples)))
 

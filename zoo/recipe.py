@@ -34,14 +34,17 @@ def run_recipe(
     )
     parser.add_argument("--data", default=spec.default_data, help="dataset name or file path")
     parser.add_argument("--epochs", type=int, help="maximum number of epochs")
+    parser.add_argument("--seed", type=int, help="initialization seed (default 0)")
+    parser.add_argument("--split-seed", type=int, help="seed of the data split (default 0)")
     parser.add_argument("--hparams", help="JSON file overriding the recipe's hyperparameters")
     parser.add_argument("--runs-root", default="runs")
     parser.add_argument("--new", action="store_true", help="do not resume an unfinished run")
     args = parser.parse_args(argv)
 
     settings = {**(changes or {}), **(load_hparams(args.hparams) if args.hparams else {})}
-    if args.epochs is not None:
-        settings["epochs"] = args.epochs
+    for key in ("epochs", "seed", "split_seed"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
     model_args, training = resolve_settings(name, args.data, settings)
     print(f"{name}: {spec.description}")
     print(f"model: {json.dumps({**spec.defaults, **model_args})}")

@@ -46,7 +46,8 @@ COMMON_SETTINGS: dict[str, Any] = {
     "learning_rate": 3e-3,
     "clipnorm": 1.0,
     "patience": 4,
-    "seed": 0,
+    "seed": 0,  # initialization, dropout and batch order
+    "split_seed": 0,  # the data: how a dataset is split (and generated, for `dates`)
 }
 EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
 CONFIG = "config.json"
@@ -85,7 +86,7 @@ def resolve_settings(
 
 
 # Settings that may be 0; every other integer setting must be >= 1.
-MAY_BE_ZERO = {"seed", "patience", "attention_examples"}
+MAY_BE_ZERO = {"seed", "split_seed", "patience", "attention_examples"}
 POSITIVE_FLOATS = {"learning_rate", "clipnorm"}
 
 
@@ -179,7 +180,7 @@ def train(
         "training": training,
         "zoo_version": _version(),
     }
-    corpus = task.load_data(str(data), training["seed"])  # bad data fails before any write
+    corpus = task.load_data(str(data), training["split_seed"])  # bad data fails before writing
     with claim_run(name, config, runs_root, run_dir, resume) as run:
         keras.utils.set_random_seed(training["seed"])
         pipeline = _pipeline(task, run, corpus, training)
