@@ -69,3 +69,44 @@ def test_single_label_file_is_rejected(tmp_path):
     path.write_text("text,label\n" + "".join(f"text {i},pos\n" for i in range(30)))
     with pytest.raises(DataFileError, match="at least two labels"):
         train("lstm_classifier", str(path), runs_root=tmp_path, epochs=1, verbose=0)
+
+
+def test_integrated_gradients_credit_the_deciding_word(attention_run):
+    from zoo.tasks.classification import integrated_gradients
+
+    classifier = Classifier.load(attention_run)
+    texts = ["the film is wonderful , scene 3", "the plot is dull , scene 9"]
+    out = classifier.classify(texts)
+    assert out["label"] == ["fresh", "rotten"]
+    for text, tokens, scores in zip(texts, out["tokens"], integrated_gradients(classifier, texts),
+                                    strict=True):  # fmt: skip
+        assert len(scores) == len(tokens)
+        word = tokens[3]  # "wonderful" / "dull": what decides the label
+        assert scores[3] > scores[tokens.index(",")], (text, dict(zip(tokens, scores, strict=True)))
+        assert scores[3] == max(scores), (word, dict(zip(tokens, scores, strict=True)))
+
+
+def test_integrated_gradients_add_up_to_the_change_in_probability(attention_run):
+    import keras
+    import tensorflow as tf
+
+    from zoo.tasks.classification import integrated_gradients
+
+    classifier = Classifier.load(attention_run)
+    text = "the cast is brilliant , scene 12"
+    (scores,) = integrated_gradients(classifier, [text], steps=128)
+    ids = classifier.text.encode([text])
+    mask = tf.not_equal(ids, 0)
+    embedded = classifier.model.embedding(ids)
+    p = tf.nn.softmax(classifier.model.classify_embedded(embedded, mask)[0])[0]
+    p0 = tf.nn.softmax(classifier.model.classify_embedded(0.0 * embedded, mask)[0])[0]
+    label = int(np.argmax(keras.ops.convert_to_numpy(p)))
+    assert scores.sum() == pytest.approx(float(p[label] - p0[label]), abs=0.02)
+
+
+def test_explanations_are_drawn_for_the_baseline_too(reviews_csv, tmp_path):
+    run = train("lstm_classifier", str(reviews_csv), runs_root=tmp_path, epochs=1, verbose=0,
+                attention_examples=1, **TINY)  # fmt: skip
+    page = (run / "attention" / "example_0.html").read_text()
+    assert "integrated gradients" in page and "attention, head" not in page
+    assert (run / "attention" / "example_0.png").is_file()

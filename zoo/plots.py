@@ -23,7 +23,11 @@ def attention_heatmap(
     xlabel: str = "source",
     ylabel: str = "output",
 ) -> Path:
-    """Saves `weights` (`[len(target_tokens), len(source_tokens)]`) as a labelled heatmap."""
+    """Saves `weights` (`[len(target_tokens), len(source_tokens)]`) as a labelled heatmap.
+
+    The colour scale runs from 0 to the largest weight, so nearly uniform weights (0.05 each)
+    still show which tokens got more, and the colour bar says how much that is.
+    """
     weights = np.asarray(weights, dtype="float32")
     if weights.shape != (len(target_tokens), len(source_tokens)):
         raise ValueError(
@@ -34,21 +38,61 @@ def attention_heatmap(
     width = max(4.0, 0.35 * len(source_tokens) + 2)
     height = max(3.0, 0.35 * len(target_tokens) + 1.5)
     fig, ax = plt.subplots(figsize=(width, height))
-    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=1.0, aspect="auto")
-    ax.set_xticks(range(len(source_tokens)), [_visible(t) for t in source_tokens], rotation=90)
-    ax.set_yticks(range(len(target_tokens)), [_visible(t) for t in target_tokens])
-    ax.set_xlabel(xlabel)
-    ax.set_ylabel(ylabel)
+    _heatmap(fig, ax, weights, source_tokens, target_tokens, xlabel, ylabel)
     if title:
         ax.set_title(title, fontsize=9)
+    _save(fig, path)
+    return path
+
+
+def explanation(
+    tokens: Sequence[str],
+    attributions: np.ndarray,
+    path: str | Path,
+    title: str = "",
+    weights: np.ndarray | None = None,
+) -> Path:
+    """A classifier's explanation of one text: the integrated-gradients attribution of each
+    token (bars, signed: green pushes towards the predicted label, red away from it) and,
+    for attention models, the attention of each head over the same tokens (heatmap)."""
+    path = Path(path)
+    rows = 1 if weights is None else 2
+    width = max(5.0, 0.4 * len(tokens) + 2)
+    fig, axes = plt.subplots(rows, 1, figsize=(width, 2.6 * rows), squeeze=False)
+    ax = axes[0, 0]
+    attributions = np.asarray(attributions, dtype="float32")
+    colours = ["#2a9d3f" if a >= 0 else "#d1495b" for a in attributions]
+    ax.bar(range(len(tokens)), attributions, color=colours)
+    ax.axhline(0.0, color="black", linewidth=0.6)
+    ax.set_xticks(range(len(tokens)), [_visible(t) for t in tokens], rotation=90)
+    ax.set_xlim(-0.5, len(tokens) - 0.5)
+    ax.set_ylabel("integrated\ngradients")
+    if title:
+        ax.set_title(title, fontsize=9)
+    if weights is not None:
+        heads = [f"head {h + 1}" for h in range(len(weights))]
+        _heatmap(fig, axes[1, 0], np.asarray(weights), tokens, heads, "token", "attention")
+    _save(fig, path)
+    return path
+
+
+def _heatmap(fig, ax, weights, x_tokens, y_tokens, xlabel, ylabel) -> None:
+    top = float(weights.max()) if weights.size and weights.max() > 0 else 1.0
+    image = ax.imshow(weights, cmap="viridis", vmin=0.0, vmax=top, aspect="auto")
+    ax.set_xticks(range(len(x_tokens)), [_visible(t) for t in x_tokens], rotation=90)
+    ax.set_yticks(range(len(y_tokens)), [_visible(t) for t in y_tokens])
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
     fig.colorbar(image, ax=ax, fraction=0.04)
+
+
+def _save(fig, path: Path) -> None:
     with warnings.catch_warnings():
         # Scripts the default font lacks (CJK, ...) are drawn as boxes; the PNG is still useful.
         warnings.filterwarnings("ignore", message="Glyph .* missing from font")
         fig.tight_layout()
         fig.savefig(path, dpi=100)
     plt.close(fig)
-    return path
 
 
 def learning_curves(history_csv: str | Path, path: str | Path) -> Path:

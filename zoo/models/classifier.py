@@ -132,12 +132,16 @@ class TextClassifier(keras.Model):
     def encode(self, token_ids, training=False):
         """BiLSTM states `[batch, T, 2 * units]` and the padding mask `[batch, T]`."""
         mask = ops.not_equal(token_ids, 0)
-        x = self.embedding_dropout(self.embedding(token_ids), training=training)
+        return self.encode_embedded(self.embedding(token_ids), mask, training=training), mask
+
+    def encode_embedded(self, embedded, mask, training=False):
+        """BiLSTM states of given token embeddings (what gradient attributions vary)."""
+        x = self.embedding_dropout(embedded, training=training)
         for i, layer in enumerate(self.encoder_layers):
             if i > 0:
                 x = self.encoder_dropout(x, training=training)
             x = layer(x, mask=mask, training=training)
-        return x, mask
+        return x
 
     def pool(self, states, mask):
         """One vector per example, and the attention weights `[batch, heads, T]` (or None)."""
@@ -151,7 +155,12 @@ class TextClassifier(keras.Model):
 
     def classify(self, token_ids, training=False):
         """`(logits [batch, classes], attention weights [batch, heads, T] or None)`."""
-        states, mask = self.encode(token_ids, training=training)
+        mask = ops.not_equal(token_ids, 0)
+        return self.classify_embedded(self.embedding(token_ids), mask, training=training)
+
+    def classify_embedded(self, embedded, mask, training=False):
+        """`classify` from token embeddings `[batch, T, embedding_dim]` and the padding mask."""
+        states = self.encode_embedded(embedded, mask, training=training)
         pooled, weights = self.pool(states, mask)
         hidden = self.hidden(self.output_dropout(pooled, training=training))
         logits = self.classifier(self.output_dropout(hidden, training=training))

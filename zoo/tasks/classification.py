@@ -166,19 +166,72 @@ class Classifier:
         return labels
 
 
-def explanation_html(text: str, label: str, tokens: list[str], weights: np.ndarray) -> str:
-    """An HTML page highlighting each token by its attention weight, one row per head."""
-    rows = []
-    for head, row in enumerate(weights):
-        scale = float(row.max()) or 1.0
-        spans = " ".join(
-            f'<span style="background: rgba(230, 80, 0, {w / scale:.3f})" '
-            f'title="{w:.4f}">{html.escape(token)}</span>'
-            for token, w in zip(tokens, row, strict=True)
+def integrated_gradients(
+    classifier: Classifier, texts: list[str], steps: int = 64
+) -> list[np.ndarray]:
+    """Integrated gradients (Sundararajan et al. 2017) of each text's predicted label.
+
+    For each token, the gradient of the predicted label's probability with respect to the
+    token's embedding, averaged along the straight path from an all-zero embedding to the real
+    one (midpoint rule, `steps` points), times the embedding, summed over its dimensions.
+    Positive: the token pushes towards the predicted label. The scores of a text add up to
+    `p(label | text) - p(label | zero embeddings)` (the method's completeness), up to the
+    quadrature error.
+
+    Returns:
+        One `float32[len(tokens)]` array per text.
+    """
+    model = classifier.model
+    ids = classifier.text.encode(texts)
+    mask = tf.not_equal(ids, 0)
+    embedded = model.embedding(ids)  # [B, T, E]
+    logits, _ = model.classify(ids)
+    label = tf.argmax(logits, axis=-1)
+    alphas = (tf.range(steps, dtype=embedded.dtype) + 0.5) / steps
+    batch = tf.shape(ids)[0]
+    path = alphas[:, None, None, None] * embedded[None]  # [steps, B, T, E]
+    path = tf.reshape(path, tf.concat([[steps * batch], tf.shape(embedded)[1:]], 0))
+    path_mask = tf.tile(mask, [steps, 1])
+    path_label = tf.tile(label, [steps])
+    with tf.GradientTape() as tape:
+        tape.watch(path)
+        path_logits, _ = model.classify_embedded(path, path_mask)
+        probability = tf.gather(tf.nn.softmax(path_logits, -1), path_label, batch_dims=1)
+    gradients = tf.reshape(
+        tape.gradient(probability, path), tf.concat([[steps], tf.shape(embedded)], 0)
+    )
+    scores = tf.reduce_sum(embedded * tf.reduce_mean(gradients, axis=0), axis=-1).numpy()
+    lengths = classifier.text.tokens(texts).row_lengths().numpy()
+    return [scores[i, :n] for i, n in enumerate(lengths)]
+
+
+def explanation_html(
+    text: str, label: str, tokens: list[str], weights: np.ndarray, attributions: np.ndarray
+) -> str:
+    """An HTML page: each token shaded by its attribution (green towards the predicted label,
+    red away from it) and, one row per head, by its attention weight (scaled to the largest)."""
+
+    def spans(values, colour) -> str:
+        scale = float(np.abs(values).max()) or 1.0
+        return " ".join(
+            f'<span style="background: {colour(v)}{abs(v) / scale:.3f})" title="{v:.4f}">'
+            f"{html.escape(token)}</span>"
+            for token, v in zip(tokens, values, strict=True)
         )
-        rows.append(f"<p><b>head {head + 1}</b>: {spans}</p>")
+
+    rows = [
+        "<p><b>integrated gradients</b>: "
+        + spans(attributions, lambda v: "rgba(42, 157, 63, " if v >= 0 else "rgba(209, 73, 91, ")
+        + "</p>"
+    ]
+    for head, row in enumerate(weights):
+        rows.append(
+            f"<p><b>attention, head {head + 1}</b>: "
+            + spans(row, lambda v: "rgba(230, 80, 0, ")
+            + "</p>"
+        )
     return (
-        '<!doctype html>\n<html><head><meta charset="utf-8"><title>attention</title></head>'
+        '<!doctype html>\n<html><head><meta charset="utf-8"><title>explanation</title></head>'
         '<body style="font-family: sans-serif; max-width: 60em; line-height: 1.8">\n'
         f"<p><b>predicted:</b> {html.escape(label)}</p>\n<p><b>text:</b> {html.escape(text)}</p>\n"
         + "\n".join(rows)
@@ -187,20 +240,20 @@ def explanation_html(text: str, label: str, tokens: list[str], weights: np.ndarr
 
 
 def save_explanations(classifier: Classifier, texts: list[str], directory: Path) -> list[Path]:
-    """For each text, a PNG and an HTML page of the attention over its words."""
-    if classifier.model.attention is None:
-        return []
+    """For each text, a PNG and an HTML page: integrated gradients, and attention if any."""
     directory.mkdir(exist_ok=True)
     out = classifier.classify(texts)
+    attributions = integrated_gradients(classifier, texts)
     paths = []
     for i, text in enumerate(texts):
         weights, tokens = out["attention"][i], out["tokens"][i]
-        heads = [f"head {h + 1}" for h in range(weights.shape[0])]
         title = f"predicted {out['label'][i]}"
         png = directory / f"example_{i}.png"
-        paths.append(plots.attention_heatmap(weights, tokens, heads, png, title, "token", "head"))
+        shown = weights if weights.size else None
+        paths.append(plots.explanation(tokens, attributions[i], png, title, shown))
         page = directory / f"example_{i}.html"
-        page.write_text(explanation_html(text, out["label"][i], tokens, weights), "utf-8")
+        html_text = explanation_html(text, out["label"][i], tokens, weights, attributions[i])
+        page.write_text(html_text, "utf-8")
         paths.append(page)
     return paths
 
@@ -386,10 +439,14 @@ class ClassificationTask(TextTask):
     def plot_attention(self, classifier, text: str, path: Path) -> Path | None:
         out = classifier.classify([text])
         weights = out["attention"][0]
-        if weights.size == 0:
-            return None  # no attention: the max-pooling baseline
-        heads = [f"head {h + 1}" for h in range(weights.shape[0])]
         title = f"predicted {out['label'][0]}"
+        shown = weights if weights.size else None
+        if isinstance(classifier, Classifier):  # the model is here: attributions too
+            (attributions,) = integrated_gradients(classifier, [text])
+            return plots.explanation(out["tokens"][0], attributions, path, title, shown)
+        if shown is None:
+            return None  # an exported max-pooling baseline: nothing to draw
+        heads = [f"head {h + 1}" for h in range(weights.shape[0])]
         return plots.attention_heatmap(
             weights, out["tokens"][0], heads, path, title, "token", "head"
         )
