@@ -19,8 +19,17 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-from zoo import models as _models  # noqa: E402, F401  (registers the built-in entries)
-from zoo.registry import ModelSpec, get, list_models, register, spec  # noqa: E402
+_REGISTRY_API = ("ModelSpec", "get", "list_models", "register", "spec")
+
+
+def __getattr__(name: str) -> Any:
+    # The registry (and the Keras import it needs) loads on first use, so `zoo --help` and
+    # `import zoo.cli` start at once.
+    if name in _REGISTRY_API:
+        from zoo import models, registry  # noqa: F401  (importing models registers the entries)
+
+        return getattr(registry, name)
+    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
 
 
 def export(run_or_predictor: Any, root: str | Path = "saved_models", **kwargs: Any) -> Path:
