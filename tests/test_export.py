@@ -262,3 +262,20 @@ def test_concurrent_exports_take_distinct_versions(tmp_path, monkeypatch):
     path = export(translator, root=tmp_path)
     assert path.name == "2" and (path / "saved_model.pb").read_bytes() != b"rival"
     assert (tmp_path / "lstm_nmt" / "1" / "saved_model.pb").read_text() == "rival"
+
+
+def test_cli_predict_labels_an_exported_classifiers_probabilities(tmp_path, capsys):
+    from zoo.cli import main
+
+    classifier = tiny_classifier("lstm_attention_classifier")
+    export(classifier, root=tmp_path)
+    assert (
+        main(["predict", str(tmp_path / "lstm_attention_classifier"), "a good film", "--json"]) == 0
+    )
+    (row,) = json.loads(capsys.readouterr().out)
+    assert set(row["probabilities"]) == {"neg", "pos"}  # labelled, as from a run directory
+    assert row["label"] == classifier.classify_all(["a good film"])[0]
+    assert main(["predict", str(tmp_path / "lstm_attention_classifier"), "ok", " "]) == 2
+    assert "Text 2 is empty: give a non-empty text to a classification model" in (
+        capsys.readouterr().err
+    )
