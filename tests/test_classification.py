@@ -110,3 +110,17 @@ def test_explanations_are_drawn_for_the_baseline_too(reviews_csv, tmp_path):
     page = (run / "attention" / "example_0.html").read_text()
     assert "integrated gradients" in page and "attention, head" not in page
     assert (run / "attention" / "example_0.png").is_file()
+
+
+def test_labels_with_line_breaks_survive_the_run(tmp_path):
+    from zoo.tasks.classification import LabelPipeline
+
+    examples = [(f"text {i}", "good\rnews" if i % 2 else "bad\nnews") for i in range(20)]
+    pipeline = LabelPipeline.fit(examples)
+    pipeline.save(tmp_path)
+    assert LabelPipeline.load(tmp_path).labels == ["bad\nnews", "good\rnews"]
+
+
+def test_a_folder_given_as_data_is_named_as_such(tmp_path):
+    with pytest.raises(DataFileError, match="is a folder; give the path of a data file"):
+        train("lstm_classifier", str(tmp_path), runs_root=tmp_path / "runs")

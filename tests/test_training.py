@@ -268,3 +268,32 @@ def test_the_initialization_seed_does_not_move_the_data_split(dates_tsv, tmp_pat
     assert examples == [source for source, _ in split.validation[:5]]
     moved = load_translation(str(dates_tsv), seed=1)
     assert [s for s, _ in moved.validation[:5]] != examples  # split_seed is what moves it
+
+
+def test_a_resume_state_cut_short_by_a_kill_is_dropped_not_fatal(dates_tsv, tmp_path, capsys):
+    class Killed(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 1:
+                raise RuntimeError("killed")
+
+    settings = {"epochs": 2, "verbose": 0, **TINY, "attention_examples": 0}
+    with pytest.raises(RuntimeError, match="killed"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, callbacks=[Killed()], **settings)
+    (run,) = (tmp_path / "lstm_nmt").iterdir()
+    metadata = run / "checkpoints" / "backup" / "training_metadata.json"
+    assert metadata.is_file() and len(history(run)) == 1
+    metadata.write_text('{"epoch": ')  # what a kill during the write leaves
+    assert train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, **settings) == run
+    assert "is damaged; this run starts over from epoch 1" in capsys.readouterr().out
+    assert [row["epoch"] for row in history(run)] == ["0", "1"]  # whole, not duplicated
+
+
+def test_a_damaged_model_file_is_named(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    data = (run / "model.keras").read_bytes()
+    (run / "model.keras").write_bytes(data[: len(data) // 2])  # cut short
+    with pytest.raises(ValueError, match=r"model.keras is damaged and cannot be loaded"):
+        Translator.load(run)

@@ -175,7 +175,7 @@ def test_distributed_search_with_a_chief_and_two_workers(dates_tsv, tmp_path):
     chief = subprocess.Popen(
         zoo_tune(*common, "--chief", address), stdout=subprocess.PIPE, stderr=subprocess.STDOUT
     )
-    time.sleep(3)
+    # No sleep: each worker waits until the chief accepts connections (--connect-timeout).
     workers = [
         subprocess.Popen(
             zoo_tune(*common, "--worker", address, "--worker-id", f"worker{i}"),

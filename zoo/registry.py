@@ -133,9 +133,16 @@ def register(
     return decorator
 
 
+def _with_builtin_entries() -> dict[str, ModelSpec]:
+    """The registry, after the zoo's own families have registered their entries."""
+    import zoo.models  # noqa: F401  (explicit imports of each family; idempotent)
+
+    return _REGISTRY
+
+
 def spec(name: str) -> ModelSpec:
     """The `ModelSpec` registered under `name`; unknown names raise, naming close matches."""
-    if name not in _REGISTRY:
+    if name not in _with_builtin_entries():
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
         close += [n for n in _REGISTRY if isinstance(name, str) and name in n and n not in close]
         hint = f" Did you mean {', '.join(repr(c) for c in close[:3])}?" if close else ""
@@ -156,6 +163,6 @@ def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
         raise ValueError(f"`task` must be one of {TASK_NAMES}, received task={task!r}.")
     return sorted(
         name
-        for name, entry in _REGISTRY.items()
+        for name, entry in _with_builtin_entries().items()
         if fnmatch.fnmatchcase(name, pattern) and (task is None or entry.task == task)
     )

@@ -26,6 +26,7 @@ import fcntl
 import json
 import math
 import os
+import shutil
 import sys
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -233,13 +234,16 @@ def _fit(task, model, pipeline, corpus, training, run, callbacks, verbose) -> No
     backup = checkpoints / "backup"
     best_weights = checkpoints / "best.weights.h5"
     history_csv = run / HISTORY
+    _check_backup(backup)
     if not backup.exists():  # starting from epoch 1: earlier rows belong to no saved state
         history_csv.unlink(missing_ok=True)
         best_weights.unlink(missing_ok=True)
     monitor, mode = task.monitor
     divergence = DivergenceMonitor()
     fit_callbacks = [
-        keras.callbacks.BackupAndRestore(str(backup)),
+        # Two generations of the resume state: a weights file cut short by a kill falls back
+        # to the one before it.
+        keras.callbacks.BackupAndRestore(str(backup), double_checkpoint=True),
         keras.callbacks.ModelCheckpoint(
             str(best_weights),
             monitor=monitor,
@@ -334,6 +338,28 @@ def claim_run(
         yield run
     finally:
         lock.close()  # releases the lock
+
+
+def _check_backup(backup: Path) -> None:
+    """Repairs a resume state whose metadata a kill cut short, or drops it and says so."""
+    metadata = backup / "training_metadata.json"
+    if not metadata.exists():
+        return
+    previous = Path(f"{metadata}.bkp")
+    for candidate in (metadata, previous):
+        try:
+            json.loads(candidate.read_text())
+        except (OSError, ValueError):
+            continue
+        if candidate is previous:
+            print(f"{metadata} is damaged; resuming from the epoch before it.")
+            os.replace(previous, metadata)
+            weights = backup / "latest.weights.h5"
+            if Path(f"{weights}.bkp").exists():
+                os.replace(f"{weights}.bkp", weights)
+        return
+    print(f"The resume state in {backup} is damaged; this run starts over from epoch 1.")
+    shutil.rmtree(backup)
 
 
 def _try_lock(run: Path):

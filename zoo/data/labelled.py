@@ -17,7 +17,7 @@ from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
 
-from zoo.data.tsv import DataFileError
+from zoo.data.tsv import DataFileError, check_data_file
 
 Examples = list[tuple[str, str]]  # (text, label)
 csv.field_size_limit(1 << 24)  # newsgroup posts are long
@@ -130,8 +130,7 @@ def read_labelled_file(
 ) -> Examples:
     """Reads a CSV (`.csv`) or TSV (other suffixes) file with a header naming both columns."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"Data file {path} does not exist.")
+    check_data_file(path)
     delimiter = "," if path.suffix.lower() == ".csv" else "\t"
     try:
         with open(path, encoding="utf-8", newline="") as f:

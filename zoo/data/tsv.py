@@ -9,11 +9,18 @@ class DataFileError(ValueError):
     """A user data file that cannot be read; the message names the file and the line."""
 
 
+def check_data_file(path: Path) -> None:
+    """Raises `DataFileError` unless `path` is a file (a folder is named as such)."""
+    if path.is_dir():
+        raise DataFileError(f"{path} is a folder; give the path of a data file in it.")
+    if not path.is_file():
+        raise DataFileError(f"Data file {path} does not exist.")
+
+
 def read_parallel_tsv(path: str | Path) -> list[tuple[str, str]]:
     """Reads `source<TAB>target` lines; blank lines are skipped, anything else malformed raises."""
     path = Path(path)
-    if not path.is_file():
-        raise DataFileError(f"Data file {path} does not exist.")
+    check_data_file(path)
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:

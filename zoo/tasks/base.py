@@ -8,6 +8,7 @@ with `TASK = MyTask()`; `zoo.tasks.TASK_MODULES` lists the module.
 
 from __future__ import annotations
 
+import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -164,7 +165,13 @@ def load_trained_model(run_dir: str | Path) -> keras.Model:
             f"{run_dir} holds no trained model (model.keras); the run has not finished. "
             "Rerun its `zoo train` command to resume it."
         )
-    return keras.saving.load_model(model_path, compile=False)
+    try:
+        return keras.saving.load_model(model_path, compile=False)
+    except (OSError, ValueError, zipfile.BadZipFile) as error:
+        raise ValueError(
+            f"{model_path} is damaged and cannot be loaded ({type(error).__name__}: {error}); "
+            f"train the model again (`zoo train` with the settings in {run_dir / 'config.json'})."
+        ) from None
 
 
 def read_run_config(run: str | Path) -> dict[str, Any]:

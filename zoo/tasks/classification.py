@@ -69,8 +69,13 @@ class LabelPipeline:
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)
         self.vocab.save(directory / VOCAB)
-        (directory / LABELS).write_text("".join(f"{label}\n" for label in self.labels))
-        config = {"tokenizer": self.tokenizer.get_config(), "max_length": self.max_length}
+        # labels.txt is for people; text.json holds them exactly (a label may hold a newline).
+        (directory / LABELS).write_text("".join(f"{label!r}\n" for label in self.labels))
+        config = {
+            "tokenizer": self.tokenizer.get_config(),
+            "max_length": self.max_length,
+            "labels": self.labels,
+        }
         (directory / TEXT_CONFIG).write_text(json.dumps(config, indent=2))
 
     @classmethod
@@ -80,7 +85,7 @@ class LabelPipeline:
         return cls(
             Tokenizer(**config["tokenizer"]),
             Vocabulary.load(directory / VOCAB),
-            (directory / LABELS).read_text(encoding="utf-8").split("\n")[:-1],
+            config["labels"],
             config["max_length"],
         )
 
@@ -96,7 +101,8 @@ class LabelPipeline:
         unknown = sorted({label for label in labels if label not in self._label_ids})
         if unknown:
             raise DataFileError(
-                f"{where}labels {unknown} were not seen in training; the model knows {self.labels}."
+                f"{where}labels {unknown} were not seen in training; the model knows "
+                f"{self.labels}. Add training examples of them, or leave them out here."
             )
         return np.array([self._label_ids[label] for label in labels], dtype="int32")
 
