@@ -113,3 +113,15 @@ def test_config_round_trip():
     clone = Seq2Seq.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert keras.saving.get_registered_name(Seq2Seq) == "lstm_zoo>Seq2Seq"
+
+
+@pytest.mark.parametrize("name", ["plain", "bahdanau_bi_2layers", "luong_general"])
+def test_an_empty_source_gets_a_defined_output_and_changes_no_other_row(name):
+    # An all-padding row must never reach the LSTMs fully masked (cuDNN rejects it).
+    model = tiny(**VARIANTS[name])
+    source = np.concatenate([SOURCE, np.zeros((1, 4), "int64")])
+    target_in = np.concatenate([TARGET_IN, TARGET_IN[:1]])
+    logits = to_numpy(model({"source": source, "target_in": target_in}))
+    assert np.all(np.isfinite(logits))
+    alone = to_numpy(model({"source": SOURCE, "target_in": TARGET_IN}))
+    np.testing.assert_allclose(logits[:2], alone, rtol=1e-5, atol=1e-6)

@@ -24,6 +24,19 @@ def check_choice(name, value, choices):
         raise ValueError(f"`{name}` must be one of {sorted(choices)}, received {name}={value!r}.")
 
 
+def padding_mask(token_ids):
+    """`token_ids != 0`, except that an all-padding row keeps its first position.
+
+    An empty text would otherwise reach the LSTMs fully masked, which cuDNN rejects (and which
+    leaves nothing to attend to); reading one padding position gives it a defined output and
+    changes nothing for the other rows.
+    """
+    mask = ops.not_equal(token_ids, 0)
+    empty = ops.logical_not(ops.any(mask, axis=1, keepdims=True))
+    first = ops.expand_dims(ops.equal(ops.arange(ops.shape(token_ids)[1]), 0), 0)
+    return ops.logical_or(mask, ops.logical_and(empty, first))
+
+
 def masked_softmax(scores, query_mask=None, value_mask=None, causal=False):
     """Softmax over the last axis that is exactly 0 on masked values.
 

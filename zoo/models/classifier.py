@@ -9,6 +9,7 @@ import keras
 from keras import ops
 
 from zoo.layers import StructuredSelfAttention
+from zoo.layers.base_attention import padding_mask
 from zoo.registry import register
 from zoo.search_space import Choice, Float, Int
 
@@ -131,7 +132,7 @@ class TextClassifier(keras.Model):
 
     def encode(self, token_ids, training=False):
         """BiLSTM states `[batch, T, 2 * units]` and the padding mask `[batch, T]`."""
-        mask = ops.not_equal(token_ids, 0)
+        mask = padding_mask(token_ids)
         return self.encode_embedded(self.embedding(token_ids), mask, training=training), mask
 
     def encode_embedded(self, embedded, mask, training=False):
@@ -155,7 +156,7 @@ class TextClassifier(keras.Model):
 
     def classify(self, token_ids, training=False):
         """`(logits [batch, classes], attention weights [batch, heads, T] or None)`."""
-        mask = ops.not_equal(token_ids, 0)
+        mask = padding_mask(token_ids)
         return self.classify_embedded(self.embedding(token_ids), mask, training=training)
 
     def classify_embedded(self, embedded, mask, training=False):

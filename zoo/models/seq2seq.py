@@ -14,6 +14,7 @@ import keras
 from keras import ops
 
 from zoo.layers import BahdanauAttention, LuongAttention
+from zoo.layers.base_attention import padding_mask
 from zoo.models.recurrence import scan_outputs
 from zoo.registry import register
 from zoo.search_space import Choice, Float, Int
@@ -197,7 +198,7 @@ class Seq2Seq(keras.Model):
         `memory` is a dict: the encoder outputs `"values"` `[B, Ts, D]` and, with attention,
         their `"keys"` as the attention layer prepares them.
         """
-        mask = ops.not_equal(source, 0)
+        mask = padding_mask(source)
         x = self.embedding_dropout(self.source_embedding(source), training=training)
         final_states = []
         for i, lstm in enumerate(self.encoder_layers):

@@ -28,6 +28,7 @@ from zoo.data import (
 )
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import Vocabulary
+from zoo.layers.base_attention import padding_mask
 from zoo.metrics import classification_metrics
 from zoo.tasks.base import TextTask, load_trained_model
 
@@ -189,7 +190,7 @@ def integrated_gradients(
     """
     model = classifier.model
     ids = classifier.text.encode(texts)
-    mask = tf.not_equal(ids, 0)
+    mask = padding_mask(ids)  # as the model masks
     embedded = model.embedding(ids)  # [B, T, E]
     logits, _ = model.classify(ids)
     label = tf.argmax(logits, axis=-1)
