@@ -297,3 +297,16 @@ def test_a_damaged_model_file_is_named(trained_run, tmp_path):
     (run / "model.keras").write_bytes(data[: len(data) // 2])  # cut short
     with pytest.raises(ValueError, match=r"model.keras is damaged and cannot be loaded"):
         Translator.load(run)
+
+
+@pytest.mark.parametrize("precision", ["mixed_bfloat16", "mixed_float16"])
+def test_mixed_precision_is_a_training_setting(precision, dates_tsv, tmp_path):
+    run = train("lstm_luong_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, verbose=0,
+                precision=precision, **{**TINY, "attention_examples": 0})  # fmt: skip
+    model = keras.saving.load_model(run / "model.keras", compile=False)
+    assert model.dtype_policy.name == precision
+    assert model.attention_layer.dtype_policy.name == precision
+    assert np.isfinite(float(history(run)[0]["loss"]))
+    assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
+    with pytest.raises(ValueError, match="`precision` must be one of"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, precision="float8")

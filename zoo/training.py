@@ -49,7 +49,10 @@ COMMON_SETTINGS: dict[str, Any] = {
     "patience": 4,
     "seed": 0,  # initialization, dropout and batch order
     "split_seed": 0,  # the data: how a dataset is split (and generated, for `dates`)
+    # Keras dtype policy of the model; softmaxes and losses stay float32 either way.
+    "precision": "float32",
 }
+CHOICES = {"precision": ("float32", "mixed_bfloat16", "mixed_float16")}
 EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
 CONFIG = "config.json"
 HISTORY = "history.csv"
@@ -115,6 +118,8 @@ def check_setting(key: str, value: Any, default: Any) -> Any:
         return value
     if isinstance(default, str) and not isinstance(value, str):
         raise fail("a string")
+    if key in CHOICES and value not in CHOICES[key]:
+        raise fail(f"one of {list(CHOICES[key])}")
     return value
 
 
@@ -137,8 +142,13 @@ def build_compiled(
 ) -> keras.Model:
     """The registered model sized to the data's pipeline, compiled with the training settings."""
     task = task_of_model(name)
-    model = registry.spec(name).build(**{**model_args, **task.model_sizes(pipeline)})
-    task.compile(model, training)
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(training["precision"])  # what every layer built now uses
+    try:
+        model = registry.spec(name).build(**{**model_args, **task.model_sizes(pipeline)})
+    finally:
+        keras.config.set_dtype_policy(previous)
+    task.compile(model, training)  # mixed_float16: Keras adds loss scaling
     return model
 
 

@@ -87,24 +87,40 @@ class TextClassifier(keras.Model):
 
         # -- layers ------------------------------------------------------------------------
         self.embedding = keras.layers.Embedding(
-            vocab_size, embedding_dim, mask_zero=True, name="embedding"
+            vocab_size, embedding_dim, mask_zero=True, name="embedding", dtype=self.dtype_policy
         )
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout, name="embedding_dropout", dtype=self.dtype_policy
+        )
         self.encoder_layers = [
             keras.layers.Bidirectional(
-                keras.layers.LSTM(units, return_sequences=True), name=f"bilstm_{i}"
+                keras.layers.LSTM(units, return_sequences=True, dtype=self.dtype_policy),
+                name=f"bilstm_{i}",
+                dtype=self.dtype_policy,
             )
             for i in range(num_layers)
         ]
-        self.encoder_dropout = keras.layers.Dropout(dropout, name="encoder_dropout")
+        self.encoder_dropout = keras.layers.Dropout(
+            dropout, name="encoder_dropout", dtype=self.dtype_policy
+        )
         self.attention_layer = None
         if pooling == "attention":
             self.attention_layer = StructuredSelfAttention(
-                attention_units, heads=heads, penalty=penalty, name="attention"
+                attention_units,
+                heads=heads,
+                penalty=penalty,
+                name="attention",
+                dtype=self.dtype_policy,
             )
-        self.hidden = keras.layers.Dense(hidden_units, activation="relu", name="hidden")
-        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
-        self.classifier = keras.layers.Dense(num_classes, name="classifier")
+        self.hidden = keras.layers.Dense(
+            hidden_units, activation="relu", name="hidden", dtype=self.dtype_policy
+        )
+        self.output_dropout = keras.layers.Dropout(
+            dropout, name="output_dropout", dtype=self.dtype_policy
+        )
+        self.classifier = keras.layers.Dense(
+            num_classes, name="classifier", dtype=self.dtype_policy
+        )
         self.build()
 
     @property

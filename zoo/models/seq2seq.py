@@ -107,48 +107,82 @@ class Seq2Seq(keras.Model):
 
         # -- layers ------------------------------------------------------------------------
         self.source_embedding = keras.layers.Embedding(
-            source_vocab_size, embedding_dim, mask_zero=True, name="source_embedding"
+            source_vocab_size,
+            embedding_dim,
+            mask_zero=True,
+            name="source_embedding",
+            dtype=self.dtype_policy,
         )
         self.target_embedding = keras.layers.Embedding(
-            target_vocab_size, embedding_dim, name="target_embedding"
+            target_vocab_size, embedding_dim, name="target_embedding", dtype=self.dtype_policy
         )
-        self.embedding_dropout = keras.layers.Dropout(dropout, name="embedding_dropout")
+        self.embedding_dropout = keras.layers.Dropout(
+            dropout, name="embedding_dropout", dtype=self.dtype_policy
+        )
         self.encoder_layers = []
         for i in range(num_layers):
             lstm = keras.layers.LSTM(
-                units, return_sequences=True, return_state=True, name=f"encoder_lstm_{i}"
+                units,
+                return_sequences=True,
+                return_state=True,
+                name=f"encoder_lstm_{i}",
+                dtype=self.dtype_policy,
             )
             if self.bidirectional:
-                lstm = keras.layers.Bidirectional(lstm, name=f"encoder_bilstm_{i}")
+                lstm = keras.layers.Bidirectional(
+                    lstm, name=f"encoder_bilstm_{i}", dtype=self.dtype_policy
+                )
             self.encoder_layers.append(lstm)
-        self.encoder_dropout = keras.layers.Dropout(dropout, name="encoder_dropout")
+        self.encoder_dropout = keras.layers.Dropout(
+            dropout, name="encoder_dropout", dtype=self.dtype_policy
+        )
         self.bridges = []
         if self.bidirectional:
             self.bridges = [
-                keras.layers.Dense(units, activation="tanh", name=f"bridge_{i}")
+                keras.layers.Dense(
+                    units, activation="tanh", name=f"bridge_{i}", dtype=self.dtype_policy
+                )
                 for i in range(2 * num_layers)
             ]
         # LSTM layers: run whole on the fused training path, step by step through `.cell`.
         self.decoder_layers = [
             keras.layers.LSTM(
-                units, return_sequences=True, return_state=True, name=f"decoder_lstm_{i}"
+                units,
+                return_sequences=True,
+                return_state=True,
+                name=f"decoder_lstm_{i}",
+                dtype=self.dtype_policy,
             )
             for i in range(num_layers)
         ]
         self.attention_layer = None
         if attention == "bahdanau":
-            self.attention_layer = BahdanauAttention(attention_units or units, name="attention")
+            self.attention_layer = BahdanauAttention(
+                attention_units or units, name="attention", dtype=self.dtype_policy
+            )
         elif attention == "luong":
             self.attention_layer = LuongAttention(
-                attention_score, window=attention_window, units=attention_units, name="attention"
+                attention_score,
+                window=attention_window,
+                units=attention_units,
+                name="attention",
+                dtype=self.dtype_policy,
             )
         self.attentional = None
         if attention is not None:
             self.attentional = keras.layers.Dense(
-                units, activation="tanh", use_bias=attention == "bahdanau", name="attentional"
+                units,
+                activation="tanh",
+                use_bias=attention == "bahdanau",
+                name="attentional",
+                dtype=self.dtype_policy,
             )
-        self.output_dropout = keras.layers.Dropout(dropout, name="output_dropout")
-        self.output_projection = keras.layers.Dense(target_vocab_size, name="output_projection")
+        self.output_dropout = keras.layers.Dropout(
+            dropout, name="output_dropout", dtype=self.dtype_policy
+        )
+        self.output_projection = keras.layers.Dense(
+            target_vocab_size, name="output_projection", dtype=self.dtype_policy
+        )
         self.build()
 
     # -- building ------------------------------------------------------------------------

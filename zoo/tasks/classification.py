@@ -248,6 +248,8 @@ def explanation_html(
 
 def save_explanations(classifier: Classifier, texts: list[str], directory: Path) -> list[Path]:
     """For each text, a PNG and an HTML page: integrated gradients, and attention if any."""
+    if not texts:
+        return []
     directory.mkdir(exist_ok=True)
     out = classifier.classify(texts)
     attributions = integrated_gradients(classifier, texts)

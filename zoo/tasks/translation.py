@@ -249,7 +249,7 @@ def evaluate_translator(translator: Translator, pairs: list[tuple[str, str]]) ->
 
 def save_attention_maps(translator: Translator, sources: list[str], directory: Path) -> list[Path]:
     """Heatmaps of the attention of `sources`, one PNG each (none for attention-free models)."""
-    if translator.model.attention is None:
+    if translator.model.attention is None or not sources:
         return []
     directory.mkdir(exist_ok=True)
     out = translator.translate(sources)
