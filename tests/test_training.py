@@ -310,3 +310,24 @@ def test_mixed_precision_is_a_training_setting(precision, dates_tsv, tmp_path):
     assert keras.config.dtype_policy().name == "float32"  # the global policy is restored
     with pytest.raises(ValueError, match="`precision` must be one of"):
         train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, precision="float8")
+
+
+def test_a_compiled_step_sees_a_bounded_set_of_shapes(dates_tsv):
+    from zoo.data import load_translation
+    from zoo.tasks.translation import TextPipeline
+
+    corpus = load_translation(str(dates_tsv))
+    text = TextPipeline.fit(corpus.train, level="char")
+    for inputs, target_out, weights in text.dataset(corpus.train, 16, pad_to_multiple=8):
+        assert inputs["source"].shape[1] % 8 == 0 and target_out.shape[1] % 8 == 0
+        assert inputs["target_in"].shape == target_out.shape == weights.shape
+
+
+@pytest.mark.slow
+def test_jit_compile_trains(dates_tsv, tmp_path):
+    from zoo.tasks.translation import TASK
+
+    run = train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, verbose=0,
+                jit_compile=True, **{**TINY, "attention_examples": 0})  # fmt: skip
+    assert np.isfinite(float(history(run)[0]["loss"]))
+    assert TASK.settings["jit_compile"] is False  # off by default: slower on CPUs
