@@ -8,6 +8,7 @@ with `TASK = MyTask()`; `zoo.tasks.TASK_MODULES` lists the module.
 
 from __future__ import annotations
 
+import json
 import zipfile
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -176,8 +177,6 @@ def load_trained_model(run_dir: str | Path) -> keras.Model:
 
 def read_run_config(run: str | Path) -> dict[str, Any]:
     """A run's `config.json`, with errors that name the file."""
-    import json
-
     path = Path(run) / "config.json"
     if not path.is_file():
         raise FileNotFoundError(
