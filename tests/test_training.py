@@ -331,3 +331,13 @@ def test_jit_compile_trains(dates_tsv, tmp_path):
                 jit_compile=True, **{**TINY, "attention_examples": 0})  # fmt: skip
     assert np.isfinite(float(history(run)[0]["loss"]))
     assert TASK.settings["jit_compile"] is False  # off by default: slower on CPUs
+
+
+def test_a_fresh_process_predicts_with_a_run(trained_run):
+    # Only the CLI is imported there: loading model.keras must register the zoo's classes.
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "predict", str(trained_run), "3 de marzo de 2015"],
+        capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.startswith("3 de marzo de 2015\t")

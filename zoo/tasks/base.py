@@ -166,6 +166,8 @@ def load_trained_model(run_dir: str | Path) -> keras.Model:
             f"{run_dir} holds no trained model (model.keras); the run has not finished. "
             "Rerun its `zoo train` command to resume it."
         )
+    import zoo.models  # noqa: F401  (registers the classes model.keras names, e.g. Seq2Seq)
+
     try:
         return keras.saving.load_model(model_path, compile=False)
     except (OSError, ValueError, zipfile.BadZipFile) as error:
