@@ -17,6 +17,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 ROOT = Path(__file__).parents[1]
@@ -24,10 +25,14 @@ OUT = ROOT / "benchmarks" / "results" / "recipe_seeds.json"
 HEADLINE = {  # task -> metrics.json keys shown, the first one ranked
     "translation": ["exact_match", "bleu", "chrf"],
     "classification": ["accuracy", "macro_f1"],
+    "forecasting": ["mae", "rmse", "mase", "pinball", "coverage"],
 }
+LOWER_IS_BETTER = {"mae", "rmse", "mase", "pinball"}
+LEAD_PLOT = ROOT / "benchmarks" / "results" / "forecast_mae_by_lead.png"
 
 
 def train_once(name: str, seed: int, runs_root: Path) -> dict:
+    start = time.perf_counter()
     subprocess.run(
         [sys.executable, str(ROOT / "recipes" / f"{name}.py"), "--seed", str(seed), "--new",
          "--runs-root", str(runs_root)],
@@ -36,7 +41,9 @@ def train_once(name: str, seed: int, runs_root: Path) -> dict:
         stdout=subprocess.DEVNULL,
     )  # fmt: skip
     run = max((runs_root / name).iterdir())  # the newest run
-    return json.loads((run / "metrics.json").read_text())
+    metrics = json.loads((run / "metrics.json").read_text())
+    metrics["seconds"] = time.perf_counter() - start  # the whole recipe: data, training, test
+    return metrics
 
 
 def summary(values: list[float]) -> dict:
@@ -64,20 +71,44 @@ def main() -> None:
             report[name] = {
                 "data": zoo.spec(name).default_data,
                 "seeds": args.seeds,
-                **{key: summary([run[key] for run in runs]) for key in keys},
+                **{key: summary([run[key] for run in runs]) for key in [*keys, "seconds"]},
             }
+            if "mae_by_lead" in runs[0]:  # forecasters: the curves and the baselines
+                by_lead = zip(*[run["mae_by_lead"] for run in runs], strict=True)
+                report[name]["mae_by_lead"] = [statistics.mean(v) for v in by_lead]
+                report[name]["baselines"] = runs[0]["baselines"]
             print(f"{name}: {json.dumps(report[name][keys[0]])}", flush=True)
     OUT.parent.mkdir(parents=True, exist_ok=True)
     OUT.write_text(json.dumps(report, indent=2) + "\n")
     print("\n| model | data | seeds | metric | mean | min-max |\n|---|---|---|---|---|---|")
     for name, row in report.items():
-        key = HEADLINE[zoo.spec(name).task][0]
-        scale = 100 if key in ("exact_match", "accuracy") else 1
-        stat = row[key]
-        print(
-            f"| `{name}` | `{row['data']}` | {len(row['seeds'])} | {key} | "
-            f"{scale * stat['mean']:.1f} | {scale * stat['min']:.1f}-{scale * stat['max']:.1f} |"
-        )
+        for key in HEADLINE[zoo.spec(name).task][:1] + (
+            ["coverage"] if zoo.spec(name).task == "forecasting" else []
+        ):
+            scale = 100 if key in ("exact_match", "accuracy", "coverage") else 1
+            digits = 3 if key in LOWER_IS_BETTER else 1
+            stat = row[key]
+            print(
+                f"| `{name}` | `{row['data']}` | {len(row['seeds'])} | {key} | "
+                f"{scale * stat['mean']:.{digits}f} | "
+                f"{scale * stat['min']:.{digits}f}-{scale * stat['max']:.{digits}f} |"
+            )
+    plot_lead_times(report)
+
+
+def plot_lead_times(report: dict) -> None:
+    """MAE by lead time of the forecasters (mean over seeds) and their baselines."""
+    rows = {name: row for name, row in report.items() if "mae_by_lead" in row}
+    if not rows:
+        return
+    from zoo import plots
+
+    curves = {name: row["mae_by_lead"] for name, row in rows.items()}
+    for baseline, metrics in next(iter(rows.values()))["baselines"].items():
+        curves[baseline] = metrics["mae_by_lead"]
+    hours = [0.5 * step for step in range(len(next(iter(curves.values()))))]
+    plots.lead_time_errors(curves, hours, LEAD_PLOT, "GW")
+    print(f"\nMAE by lead time: {LEAD_PLOT}")
 
 
 if __name__ == "__main__":

@@ -41,6 +41,30 @@ def reviews_csv(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def task_data(dates_tsv, reviews_csv):
+def load_csv(tmp_path_factory):
+    """60 days of an hourly load: a daily cycle, lower on weekends, rising with temperature."""
+    import csv
+    import datetime
+
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    path = tmp_path_factory.mktemp("data") / "load.csv"
+    start = datetime.datetime(2024, 1, 1)
+    temperature = 15 + np.cumsum(rng.normal(0, 0.3, 24 * 60))
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(["timestamp", "load", "workday", "temperature"])
+        for i, temp in enumerate(temperature):
+            moment = start + datetime.timedelta(hours=i)
+            workday = int(moment.weekday() < 5)
+            cycle = np.sin(2 * np.pi * (moment.hour - 6) / 24)
+            load = 10 + 3 * cycle + 2 * workday + 0.2 * temp + rng.normal(0, 0.2)
+            writer.writerow([moment.isoformat(sep=" "), f"{load:.4f}", workday, f"{temp:.3f}"])
+    return path
+
+
+@pytest.fixture(scope="session")
+def task_data(dates_tsv, reviews_csv, load_csv):
     """A small data file for each task."""
-    return {"translation": dates_tsv, "classification": reviews_csv}
+    return {"translation": dates_tsv, "classification": reviews_csv, "forecasting": load_csv}

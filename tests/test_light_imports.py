@@ -36,6 +36,8 @@ INPUTS = {
     "translation": {"source": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
                     "target_in": np.array([[2, 4, 5], [2, 6, 0]])},
     "classification": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
+    # the forecasters' default sizes: 96 steps of 7 features, 6 known ahead
+    "forecasting": (np.ones((2, 96, 7), "float32"), np.ones((2, 5, 6), "float32")),
 }
 report = {"backend": keras.backend.backend(), "models": {}}
 for name in zoo.list_models():
@@ -66,5 +68,7 @@ def test_zoo_builds_runs_and_decodes_without_tensorflow():
     for name, entry in report["models"].items():
         if zoo.spec(name).task == "translation":
             assert entry["output"][:2] == [2, 3] and entry["decoded"][0] == 2
+        elif zoo.spec(name).task == "forecasting":
+            assert entry["output"] == [2, 5, 3]
         else:
             assert entry["output"][0] == 2

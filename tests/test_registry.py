@@ -15,6 +15,7 @@ TINY = {
         "units": 8,
     },
     "classification": {"vocab_size": 30, "num_classes": 3, "embedding_dim": 8, "units": 8},
+    "forecasting": {"num_features": 4, "num_known": 2, "lookback": 6, "units": 8},
 }
 BATCH = {
     "translation": {
@@ -22,8 +23,12 @@ BATCH = {
         "target_in": np.array([[2, 4, 5], [2, 6, 0]]),
     },
     "classification": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
+    "forecasting": (
+        np.random.default_rng(0).normal(size=(2, 6, 4)).astype("float32"),
+        np.random.default_rng(1).normal(size=(2, 5, 2)).astype("float32"),
+    ),
 }
-OUTPUT_SHAPE = {"translation": (2, 3, 12), "classification": (2, 3)}
+OUTPUT_SHAPE = {"translation": (2, 3, 12), "classification": (2, 3), "forecasting": (2, 5, 3)}
 
 
 def tiny(name):

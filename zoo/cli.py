@@ -100,11 +100,20 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("predict", help="predict with a run or an export")
     p.add_argument("run_dir", help="a run directory, or an exported SavedModel (or its model dir)")
-    p.add_argument("inputs", nargs="+", help="inputs of the model's task (texts, ...)")
+    p.add_argument(
+        "inputs", nargs="*", help="inputs of the model's task (texts; CSV files for forecasters)"
+    )
+    p.add_argument(
+        "--csv",
+        action="append",
+        default=[],
+        metavar="FILE",
+        help="a forecaster's recent data: history rows, then future rows with an empty target",
+    )
     p.add_argument(
         "--beam-size", type=int, help="beam width (run directories of models that search)"
     )
-    p.add_argument("--attention-png", help="save the first text's attention map here")
+    p.add_argument("--attention-png", help="save the first input's attention map here")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=cmd_predict)
     return parser
@@ -240,10 +249,11 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     task = get_task(config["task"])
     predictor = task.load_predictor(run, **predict_options(args))
     data = args.data or config["data"]
-    training = config["training"]
-    examples = task.load_test_set(data, training.get("split_seed", training["seed"]))
-    print(f"scoring {len(examples)} examples of {data}")
-    print(task.format_metrics(task.score(predictor, examples)))
+    training = {"split_seed": config["training"]["seed"], **config["training"]}
+    examples = task.load_test_set(data, training)
+    metrics = task.score(predictor, examples)
+    print(f"scored {metrics['count']} examples of {data}")
+    print(task.format_metrics(metrics))
 
 
 def cmd_export(args: argparse.Namespace) -> None:
@@ -265,15 +275,18 @@ def cmd_predict(args: argparse.Namespace) -> None:
     else:
         task = run_task(path)
         predictor = task.load_predictor(path, **predict_options(args))
-    task.check_inputs(args.inputs)
-    rows = task.predict(predictor, args.inputs)
+    inputs = args.inputs + args.csv
+    if not inputs:
+        raise ValueError(f"Give the {task.input_name} inputs to predict for.")
+    task.check_inputs(inputs)
+    rows = task.predict(predictor, inputs)
     if args.json:
         print(json.dumps(rows, ensure_ascii=False, indent=2))
     else:
         for row in rows:
             print(task.format_row(row))
     if args.attention_png:
-        png = task.plot_attention(predictor, args.inputs[0], Path(args.attention_png))
+        png = task.plot_attention(predictor, inputs[0], Path(args.attention_png))
         message = f"attention map: {png}" if png else "this model has no attention to draw"
         print(message, file=sys.stderr)
 

@@ -1,9 +1,11 @@
-"""Task metrics, computed with the field's reference implementations (sacrebleu for BLEU/chrF)."""
+"""Task metrics, computed with the field's reference implementations (sacrebleu for BLEU/chrF)
+or, for forecasts, in numpy from their textbook definitions (Hyndman & Athanasopoulos, FPP3)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 import sacrebleu
 
 # Upper edges of the source-length buckets (tokens); the last bucket is open-ended.
@@ -94,3 +96,57 @@ def classification_metrics(
         "labels": list(labels),
         "confusion_matrix": confusion,
     }
+
+
+def forecast_metrics(
+    actual: np.ndarray,
+    point: np.ndarray,
+    scale: float,
+    quantiles: np.ndarray | None = None,
+    levels: Sequence[float] = (),
+) -> dict:
+    """Point and probabilistic accuracy of forecasts `[windows, horizon]`.
+
+    Args:
+        actual: The observed values.
+        point: The point forecasts.
+        scale: MASE's denominator, the in-sample MAE of a seasonal naive forecast.
+        quantiles: Optional quantile forecasts `[windows, horizon, len(levels)]`.
+        levels: The quantiles' probabilities, increasing.
+
+    Returns:
+        `{"count", "mae", "rmse", "smape" (percent), "mase", "mae_by_lead" (one per step)}` and
+        with quantiles also `"pinball"` (mean over levels) and `"coverage"`, the share of
+        actual values inside the outermost quantiles, whose nominal level is `"interval"`.
+    """
+    actual, point = np.asarray(actual, "float64"), np.asarray(point, "float64")
+    if actual.shape != point.shape or actual.ndim != 2 or not actual.size:
+        raise ValueError(
+            f"actual {actual.shape} and point {point.shape} must be the same non-empty "
+            "[windows, horizon] shape."
+        )
+    error = point - actual
+    result = {
+        "count": int(actual.shape[0]),
+        "mae": float(np.mean(np.abs(error))),
+        "rmse": float(np.sqrt(np.mean(error**2))),
+        "smape": float(
+            100 * np.mean(2 * np.abs(error) / np.maximum(np.abs(actual) + np.abs(point), 1e-12))
+        ),
+        "mase": float(np.mean(np.abs(error)) / scale),
+        "mae_by_lead": [float(v) for v in np.mean(np.abs(error), axis=0)],
+    }
+    if quantiles is not None:
+        quantiles = np.asarray(quantiles, "float64")
+        levels_array = np.asarray(levels, "float64")
+        residual = actual[..., None] - quantiles
+        pinball = np.maximum(levels_array * residual, (levels_array - 1) * residual)
+        inside = (actual >= quantiles[..., 0]) & (actual <= quantiles[..., -1])
+        result.update(
+            {
+                "pinball": float(np.mean(pinball)),
+                "coverage": float(np.mean(inside)),
+                "interval": float(levels_array[-1] - levels_array[0]),
+            }
+        )
+    return result

@@ -1,4 +1,4 @@
-"""Attention heatmaps and learning curves as PNG files (matplotlib, no display needed)."""
+"""Attention heatmaps, forecasts and learning curves as PNG files (matplotlib, no display)."""
 
 from __future__ import annotations
 
@@ -117,6 +117,79 @@ def learning_curves(history_csv: str | Path, path: str | Path) -> Path:
     fig.savefig(path, dpi=100)
     plt.close(fig)
     return Path(path)
+
+
+def forecasts(
+    panels: Sequence[dict], path: str | Path, unit: str = "", interval: float | None = None
+) -> Path:
+    """Forecast against actual, one panel per window: each dict holds `title`, `hours` (x
+    values), `actual`, `forecast` and optionally `low` / `high` (the interval band)."""
+    path = Path(path)
+    fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.4 * len(panels)), squeeze=False)
+    for ax, panel in zip(axes[:, 0], panels, strict=True):
+        x = panel["hours"]
+        if panel.get("low") is not None:
+            label = f"{interval:.0%} interval" if interval else "interval"
+            ax.fill_between(x, panel["low"], panel["high"], alpha=0.25, label=label)
+        ax.plot(x, panel["actual"], color="black", linewidth=1.2, label="actual")
+        ax.plot(x, panel["forecast"], color="tab:blue", linewidth=1.2, label="forecast")
+        ax.set_title(panel["title"], fontsize=9)
+        ax.set_ylabel(unit)
+        ax.legend(fontsize=7, loc="upper left")
+    axes[-1, 0].set_xlabel("hours after the forecast origin")
+    _save(fig, path)
+    return path
+
+
+def forecast_attention(
+    input_weights: np.ndarray,
+    temporal_weights: np.ndarray,
+    features: Sequence[str],
+    path: str | Path,
+    step_hours: float = 1.0,
+    title: str = "",
+) -> Path:
+    """A DA-RNN forecast's two attentions: the input attention of each driving series over the
+    history (`[lookback, features]`) and the temporal attention of each forecast step over the
+    history (`[steps, lookback]`). Each colour scale runs from 0 to its largest weight."""
+    path = Path(path)
+    input_weights = np.asarray(input_weights, "float32")
+    temporal_weights = np.asarray(temporal_weights, "float32")
+    lookback = input_weights.shape[0]
+    past = (np.arange(-lookback, 0) * step_hours)[[0, -1]]
+    fig, axes = plt.subplots(2, 1, figsize=(9, 7))
+    panels = (
+        (input_weights.T, "input attention", "driving series", list(features)),
+        (temporal_weights, "temporal attention", "forecast step", None),
+    )
+    for ax, (weights, name, ylabel, labels) in zip(axes, panels, strict=True):
+        top = float(weights.max()) if weights.size and weights.max() > 0 else 1.0
+        extent = (past[0], past[1], weights.shape[0] - 0.5, -0.5)
+        image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=top, aspect="auto", extent=extent)
+        if labels:
+            ax.set_yticks(range(len(labels)), labels, fontsize=7)
+        ax.set_xlabel("history (hours before the forecast start)")
+        ax.set_ylabel(ylabel)
+        ax.set_title(f"{title}: {name}" if title else name, fontsize=9)
+        fig.colorbar(image, ax=ax, fraction=0.04)
+    _save(fig, path)
+    return path
+
+
+def lead_time_errors(
+    curves: dict[str, Sequence[float]], hours: Sequence[float], path: str | Path, unit: str = ""
+) -> Path:
+    """MAE by lead time, one line per forecaster (model, twin, baselines)."""
+    path = Path(path)
+    fig, ax = plt.subplots(figsize=(7, 3.5))
+    for name, values in curves.items():
+        ax.plot(hours, values, label=name, linewidth=1.3)
+    ax.set_xlabel("lead time (hours)")
+    ax.set_ylabel(f"MAE {unit}".strip())
+    ax.legend(fontsize=8)
+    ax.grid(alpha=0.3)
+    _save(fig, path)
+    return path
 
 
 def _visible(token: str) -> str:

@@ -71,7 +71,7 @@ def export(
         task = task_of_model(predictor.model.name)
         if options:
             task.check_options(options)
-            predictor = task.predictor(predictor.model, predictor.text, options)
+            predictor = task.predictor(predictor.model, predictor.pipeline, options)
     model = predictor.model
     warmup = warmup or task.demo_inputs(registry.spec(model.name).default_data)
     if not warmup:

@@ -3,7 +3,8 @@
 `train("lstm_luong_nmt", data="dates")` writes `runs/lstm_luong_nmt/<timestamp>/`:
 
     config.json           model, task, training settings, dataset
-    text.json, *vocab.txt the text pipeline (tokenizers, vocabularies; labels.txt: classes)
+    text.json, *vocab.txt the text pipeline (tokenizers, vocabularies; labels.txt: classes),
+                          or series.json, a forecaster's (columns, windows, scaling)
     checkpoints/          Keras BackupAndRestore state (resume) and the best weights
     history.csv           one row per epoch (Keras CSVLogger)
     learning_curves.png
@@ -191,7 +192,7 @@ def train(
         "training": training,
         "zoo_version": _version(),
     }
-    corpus = task.load_data(str(data), training["split_seed"])  # bad data fails before writing
+    corpus = task.load_data(str(data), training)  # bad data fails before writing
     with claim_run(name, config, runs_root, run_dir, resume) as run:
         keras.utils.set_random_seed(training["seed"])
         pipeline = _pipeline(task, run, corpus, training)

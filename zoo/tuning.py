@@ -161,7 +161,7 @@ def tune(
     else:
         remember_search(directory, name, str(data), fixed, overwrite)
     task = task_of_model(name)
-    corpus = task.load_data(str(data), training["split_seed"])
+    corpus = task.load_data(str(data), training)
     hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
     seed = training["seed"]
     role = "chief" if chief else "worker" if worker else None

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
 TASK_MODULES = {
     "translation": "zoo.tasks.translation",
     "classification": "zoo.tasks.classification",
+    "forecasting": "zoo.tasks.forecasting",
 }
 TASK_NAMES = tuple(TASK_MODULES)
 

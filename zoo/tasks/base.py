@@ -43,11 +43,14 @@ class Task:
         """Defaults that depend on the dataset (applied over the entry's own)."""
         return {}
 
-    def load_data(self, data: str, seed: int) -> Any:
-        """A dataset name or file as a corpus with `name`, `train`, `validation`, `test`."""
+    def load_data(self, data: str, settings: Mapping[str, Any]) -> Any:
+        """A dataset name or file as a corpus with `name`, `train`, `validation`, `test`.
+
+        `settings` are the run's training settings (`split_seed`, and the task's own, such as
+        a forecaster's window sizes)."""
         raise NotImplementedError
 
-    def load_test_set(self, data: str, seed: int) -> list:
+    def load_test_set(self, data: str, settings: Mapping[str, Any]) -> Any:
         """Examples to score: a named dataset's test split, or the whole of a user's file."""
         raise NotImplementedError
 

@@ -137,6 +137,11 @@ class Classifier:
         return cls(load_trained_model(run_dir), LabelPipeline.load(run_dir))
 
     @property
+    def pipeline(self) -> LabelPipeline:
+        """What `Task.predictor` takes with the model (the label pipeline)."""
+        return self.text
+
+    @property
     def labels(self) -> list[str]:
         return self.text.labels
 
@@ -367,12 +372,12 @@ class ClassificationTask(TextTask):
         ]
     }
 
-    def load_data(self, data: str, seed: int) -> LabelledCorpus:
-        return load_classification(data, seed=seed)
+    def load_data(self, data: str, settings: Mapping[str, Any]) -> LabelledCorpus:
+        return load_classification(data, seed=settings["split_seed"])
 
-    def load_test_set(self, data: str, seed: int) -> list[tuple[str, str]]:
+    def load_test_set(self, data: str, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         if data in CLASSIFICATION_DATASETS:
-            return load_classification(data, seed=seed).test
+            return load_classification(data, seed=settings["split_seed"]).test
         return read_labelled_file(data)
 
     def demo_inputs(self, data: str) -> list[str]:

@@ -178,6 +178,11 @@ class Translator:
             input_signature=[ids],
         )
 
+    @property
+    def pipeline(self) -> TextPipeline:
+        """What `Task.predictor` takes with the model (the text pipeline)."""
+        return self.text
+
     @classmethod
     def load(cls, run_dir: str | Path, **search) -> Translator:
         """The translator of a training run: its model, vocabularies and search settings.
@@ -391,12 +396,12 @@ class TranslationTask(TextTask):
     def data_settings(self, data: str) -> dict:
         return {"token_level": self.token_levels.get(data, "word")}
 
-    def load_data(self, data: str, seed: int) -> ParallelCorpus:
-        return load_translation(data, seed=seed)
+    def load_data(self, data: str, settings: Mapping[str, Any]) -> ParallelCorpus:
+        return load_translation(data, seed=settings["split_seed"])
 
-    def load_test_set(self, data: str, seed: int) -> list[tuple[str, str]]:
+    def load_test_set(self, data: str, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         if data in TRANSLATION_DATASETS:
-            return load_translation(data, seed=seed).test
+            return load_translation(data, seed=settings["split_seed"]).test
         return read_parallel_tsv(data)
 
     def demo_inputs(self, data: str) -> list[str]:

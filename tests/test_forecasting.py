@@ -1,0 +1,318 @@
+"""Forecasting: data, windows without look-ahead, scaling, metrics, training, predict, export."""
+
+import datetime
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zoo.cli import main
+from zoo.data.timeseries import DataFileError, Series, elecdemand, read_series_csv, to_seconds
+from zoo.metrics import forecast_metrics
+from zoo.tasks.forecasting import (
+    TASK,
+    ForecastPipeline,
+    calendar,
+    csv_window,
+    pinball_loss,
+    raw_windows,
+    seasonal_naive,
+)
+from zoo.training import resolve_settings, train
+
+ROOT = Path(__file__).parents[1]
+TINY = {
+    "units": 8,
+    "attention_units": 8,
+    "head_units": 8,
+    "lookback": 24,
+    "horizon": 12,
+    "stride": 2,
+    "batch_size": 32,
+    "epochs": 3,
+}
+
+
+def settings(name="lstm_attention_forecaster", data="elecdemand", **given):
+    return resolve_settings(name, data, given)[1]
+
+
+def write_csv(path, header, rows):
+    path.write_text("\n".join([",".join(header)] + [",".join(map(str, r)) for r in rows]) + "\n")
+    return path
+
+
+def hourly(count, start="2024-01-01 00:00"):
+    first = datetime.datetime.fromisoformat(start)
+    return [(first + datetime.timedelta(hours=i)).isoformat(sep=" ") for i in range(count)]
+
+
+# -- elecdemand -------------------------------------------------------------------------------
+
+
+def test_elecdemand_splits_by_month_with_midnight_origins():
+    corpus = TASK.load_data("elecdemand", settings())
+    series = corpus.series
+    assert len(series) == 17_520 and series.columns == ("Demand", "WorkDay", "Temperature")
+    assert series.step == 1800
+    november = series.row_of("2014-11-01")
+    assert corpus.train_end == november
+    assert max(corpus.train) + 48 <= november  # every training target is before November
+    assert len(corpus.validation) == 30 and len(corpus.test) == 31
+    starts = [series.times[o] for o in corpus.test]
+    assert all(t % 86_400 == 0 for t in starts)
+    assert starts[0] == to_seconds(datetime.datetime(2014, 12, 1))
+
+
+def test_the_seasonal_naive_baselines_match_the_published_numbers():
+    """Day-ahead forecasts for every day of December: MAE 0.313 GW (same time yesterday),
+    0.370 GW (same time last week), as measured in the issue with the data's own values."""
+    corpus = TASK.load_data("elecdemand", settings())
+    series, origins = corpus.series, np.asarray(corpus.test)
+    actual = raw_windows(series, origins, 96, 48)["actual"]
+    yesterday = seasonal_naive(series, origins, 48, 48)
+    last_week = seasonal_naive(series, origins, 48, 336)
+    assert np.mean(np.abs(yesterday - actual)) == pytest.approx(0.313, abs=5e-4)
+    assert np.mean(np.abs(last_week - actual)) == pytest.approx(0.370, abs=5e-4)
+
+
+def test_windows_have_no_look_ahead():
+    """Changing anything at or after an origin leaves its history unchanged; changing the
+    target there leaves every model input unchanged (only the actual values move)."""
+    series = elecdemand()
+    origin = series.row_of("2014-12-05")
+    before = raw_windows(series, [origin], 96, 48)
+    values = series.values.copy()
+    values[origin:, 0] += 100.0  # the future target
+    values[origin + 48 :, 1:] -= 7.0  # covariates beyond the horizon
+    changed = Series(series.name, series.times, values, series.columns, series.step)
+    after = raw_windows(changed, [origin], 96, 48)
+    np.testing.assert_array_equal(after["history"], before["history"])
+    np.testing.assert_array_equal(after["future"], before["future"])
+    np.testing.assert_array_equal(after["actual"], before["actual"] + 100.0)
+    assert before["history"].shape == (1, 96, 3) and before["future"].shape == (1, 48, 2)
+    np.testing.assert_allclose(before["history"][0, -1], series.values[origin - 1], rtol=1e-6)
+
+
+def test_scaling_statistics_come_from_the_training_part_only():
+    training = settings()
+    corpus = TASK.load_data("elecdemand", training)
+    pipeline = TASK.fit_pipeline(corpus, training)
+    train = corpus.series.values[: corpus.train_end]
+    np.testing.assert_allclose(pipeline.mean, train.mean(axis=0))
+    np.testing.assert_allclose(pipeline.std, train.std(axis=0))
+    assert pipeline.season == 336  # MASE's scale: the weekly seasonal naive in-sample
+    target = train[:, 0]
+    assert pipeline.mase_scale == pytest.approx(np.mean(np.abs(target[336:] - target[:-336])))
+
+
+def test_calendar_features_by_hand():
+    # 2014-01-01 was a Wednesday (Monday = 0): day of week 2/7; 06:00 is a quarter of a day.
+    times = np.array([[to_seconds(datetime.datetime(2014, 1, 1, 6))]], dtype="int64")
+    features = calendar(times).numpy()[0, 0]
+    np.testing.assert_allclose(features[:2], [1.0, 0.0], atol=1e-6)
+    angle = 2 * np.pi * 2 / 7
+    np.testing.assert_allclose(features[2:], [np.sin(angle), np.cos(angle)], atol=1e-6)
+
+
+# -- metrics and loss by hand ---------------------------------------------------------------
+
+
+def test_forecast_metrics_by_hand():
+    actual = np.array([[1.0, 2.0], [3.0, 4.0]])
+    point = np.array([[2.0, 2.0], [3.0, 2.0]])
+    quantiles = np.stack([point - 1, point, point + 1], axis=-1)
+    m = forecast_metrics(actual, point, scale=2.0, quantiles=quantiles, levels=[0.1, 0.5, 0.9])
+    assert m["mae"] == pytest.approx(3 / 4)
+    assert m["rmse"] == pytest.approx(np.sqrt(5 / 4))
+    assert m["smape"] == pytest.approx(100 * (2 / 3 + 0 + 0 + 4 / 6) / 4)
+    assert m["mase"] == pytest.approx(3 / 8)
+    assert m["mae_by_lead"] == pytest.approx([0.5, 1.0])
+    # only (2, 1) = 4 lies outside [q0.1, q0.9] = [1, 3]
+    assert m["coverage"] == pytest.approx(3 / 4) and m["interval"] == pytest.approx(0.8)
+    residual = actual[..., None] - quantiles
+    levels = np.array([0.1, 0.5, 0.9])
+    expected = np.maximum(levels * residual, (levels - 1) * residual).mean()
+    assert m["pinball"] == pytest.approx(expected)
+
+
+def test_pinball_loss_by_hand():
+    loss = pinball_loss([0.1, 0.5, 0.9])
+    y_true = np.array([[2.0]], "float32")
+    y_pred = np.array([[[1.0, 2.0, 4.0]]], "float32")
+    # under-forecast by 1 at q=.1: .1; exact at .5: 0; over by 2 at q=.9: .1 * 2 = .2
+    assert float(np.asarray(loss(y_true, y_pred))[0, 0]) == pytest.approx((0.1 + 0 + 0.2) / 3)
+
+
+def test_seasonal_naive_repeats_the_last_season():
+    values = np.arange(20, dtype="float64")[:, None]
+    series = Series("s", np.arange(20, dtype="int64") * 3600, values, ("y",), 3600)
+    np.testing.assert_array_equal(seasonal_naive(series, np.array([10]), 5, 3), [[7, 8, 9, 7, 8]])
+
+
+# -- the user's files -----------------------------------------------------------------------
+
+
+def _replace_time(rows, hours):
+    moment = datetime.datetime.fromisoformat(rows[0][0]) + datetime.timedelta(hours=hours)
+    rows[1][0] = moment.isoformat(sep=" ")
+
+
+BREAKAGES = {  # what is done to the second data row (line 3): the message expected
+    "not a number": (lambda rows: rows[1].__setitem__(1, "x"), r"'load' holds 'x', not a"),
+    "NaN": (lambda rows: rows[1].__setitem__(1, "nan"), r"column 'load' is 'nan'"),
+    "empty": (lambda rows: rows[1].__setitem__(1, ""), r"column 'load' is empty"),
+    "duplicate": (lambda rows: _replace_time(rows, 0), r"timestamp .* repeats"),
+    "missing": (lambda rows: rows.pop(1), r"follows .*\(1 step\(s\) missing"),
+    "irregular": (lambda rows: _replace_time(rows, 0.5), r"follows .*\(irregular spacing"),
+    "bad time": (lambda rows: rows[1].__setitem__(0, "soon"), r"cannot read 'soon' in column"),
+}
+
+
+@pytest.mark.parametrize("breakage", sorted(BREAKAGES))
+def test_bad_csv_files_are_named_with_their_line(tmp_path, breakage):
+    rows = [[t, 5.0 + i, 1] for i, t in enumerate(hourly(10))]
+    breaks, message = BREAKAGES[breakage]
+    breaks(rows)
+    path = write_csv(tmp_path / "bad.csv", ["timestamp", "load", "flag"], rows)
+    with pytest.raises(DataFileError, match=r"bad.csv, line 3: .*" + message):
+        read_series_csv(path, target="load")
+
+
+def test_the_target_column_must_be_named_when_ambiguous(tmp_path, load_csv):
+    with pytest.raises(DataFileError, match=r"--set target=COLUMN"):
+        read_series_csv(load_csv)
+    with pytest.raises(DataFileError, match=r"no target column 'power'"):
+        read_series_csv(load_csv, target="power")
+    series, known = read_series_csv(load_csv, target="temperature")
+    assert series.columns == ("temperature", "load", "workday") and known == len(series)
+
+
+def test_a_series_too_short_for_its_windows_is_refused(tmp_path):
+    path = write_csv(tmp_path / "short.csv", ["time", "y"], [[t, 1.0] for t in hourly(100)])
+    with pytest.raises(DataFileError, match=r"100 rows, too short for lookback 96"):
+        TASK.load_data(str(path), settings("lstm_forecaster", str(path)))
+
+
+def test_a_recent_data_csv_gives_history_and_known_future(tmp_path, load_csv):
+    series, _ = read_series_csv(load_csv, target="load")
+    rows = [[t, *v] for t, v in zip(hourly(40), series.values[:40].tolist(), strict=True)]
+    for row in rows[30:]:
+        row[1] = ""  # the future: covariates given, target empty
+    path = write_csv(tmp_path / "recent.csv", ["timestamp", "load", "workday", "temperature"], rows)
+    layout = {"columns": ["load", "workday", "temperature"], "step": 3600, "lookback": 24}
+    window = csv_window({**layout, "horizon": 12}, path)
+    np.testing.assert_allclose(window["history"], series.values[6:30], rtol=1e-6)
+    np.testing.assert_allclose(window["future"], series.values[30:40, 1:], rtol=1e-6)
+    assert window["forecast_start"] == series.times[30]
+    with pytest.raises(DataFileError, match="at most 8"):
+        csv_window({**layout, "horizon": 8}, path)
+    with pytest.raises(DataFileError, match="reads the last 31"):
+        csv_window({**layout, "lookback": 31, "horizon": 12}, path)
+
+
+# -- training, prediction and export --------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_run(load_csv, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    return train(
+        "lstm_attention_forecaster", str(load_csv), runs_root=runs, verbose=0, target="load", **TINY
+    )
+
+
+def test_a_run_scores_the_model_beside_the_baselines(trained_run):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert set(metrics["baselines"]) == {"same time yesterday", "same time last week"}
+    assert len(metrics["mae_by_lead"]) == 12 and metrics["interval"] == pytest.approx(0.8)
+    assert 0 <= metrics["coverage"] <= 1
+    for name in ("forecasts.png", "mae_by_lead.png", "test_forecasts.csv", "series.json"):
+        assert (trained_run / name).is_file(), name
+    assert list((trained_run / "attention").glob("*.png"))
+    rows = (trained_run / "test_forecasts.csv").read_text().splitlines()
+    assert len(rows) == 1 + 12 * metrics["count"]
+    history = (trained_run / "history.csv").read_text().splitlines()
+    losses = [float(line.split(",")[1]) for line in history[1:]]
+    assert losses[-1] < losses[0]
+
+
+def test_evaluate_scores_the_whole_given_file(trained_run, load_csv, capsys):
+    assert main(["evaluate", str(trained_run), "--data", str(load_csv)]) == 0
+    out = capsys.readouterr().out
+    # 60 days hourly, first origin after a week of history, non-overlapping 12-hour windows
+    assert f"scored {(24 * 60 - 168 - 12) // 12 + 1} examples" in out
+    assert "same time last week" in out
+
+
+def test_predict_from_a_recent_csv_and_from_the_export(trained_run, load_csv, tmp_path, capsys):
+    series, _ = read_series_csv(load_csv, target="load")
+    rows = [[t, *v] for t, v in zip(hourly(34), series.values[:34].tolist(), strict=True)]
+    for row in rows[24:]:
+        row[1] = ""
+    recent = write_csv(
+        tmp_path / "recent.csv", ["timestamp", "load", "workday", "temperature"], rows
+    )
+    assert main(["predict", str(trained_run), "--csv", str(recent), "--json"]) == 0
+    from_run = json.loads(capsys.readouterr().out)
+    assert len(from_run) == 10 and from_run[0]["time"] == "2024-01-02 00:00:00"
+    for row in from_run:
+        low, median, high = row["quantiles"].values()
+        assert low <= median <= high and median == pytest.approx(row["forecast"])
+    assert main(["export", str(trained_run), "--root", str(tmp_path / "models")]) == 0
+    capsys.readouterr()
+    export_dir = tmp_path / "models" / "lstm_attention_forecaster"
+    assert main(["predict", str(export_dir), "--csv", str(recent), "--json"]) == 0
+    from_export = json.loads(capsys.readouterr().out)
+    for a, b in zip(from_run, from_export, strict=True):
+        assert a["time"] == b["time"]
+        assert a["forecast"] == pytest.approx(b["forecast"], rel=1e-5, abs=1e-5)
+
+
+FRESH = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+request = json.load(open(sys.argv[2]))
+out = loaded.signatures["serving_default"](
+    history=tf.constant(request["history"], tf.float32),
+    future=tf.constant(request["future"], tf.float32),
+    forecast_start=tf.constant(request["forecast_start"], tf.int64),
+)
+print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}))
+"""
+
+
+def test_the_export_answers_in_a_fresh_tensorflow_process_like_the_library(
+    trained_run, load_csv, tmp_path
+):
+    from zoo.serving import export
+
+    path = export(trained_run, root=tmp_path)
+    predictor = TASK.load_predictor(trained_run)
+    series, _ = read_series_csv(load_csv, target="load")
+    raw = raw_windows(series, [30, 500, 1000], 24, 12)
+    expected = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
+    request = {key: raw[key].tolist() for key in ("history", "future", "forecast_start")}
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH, str(path), str(tmp_path / "request.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=True,
+    )
+    out = json.loads(result.stdout.strip().splitlines()[-1])
+    np.testing.assert_allclose(out["forecast"], expected["forecast"], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(out["quantiles"], expected["quantiles"], rtol=1e-5, atol=1e-5)
+    assert np.asarray(out["quantiles"]).shape == (3, 12, 3)
+
+
+def test_pipeline_round_trip(trained_run):
+    pipeline = ForecastPipeline.load(trained_run)
+    assert pipeline.columns == ["load", "workday", "temperature"]
+    assert pipeline.lookback == 24 and pipeline.horizon == 12 and pipeline.step == 3600

