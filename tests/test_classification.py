@@ -56,12 +56,21 @@ def test_unknown_label_at_evaluation(attention_run):
         evaluate_classifier(classifier, [("the film is fine", "meh")])
 
 
-def test_cli_predict_and_evaluate(attention_run, capsys):
+def test_cli_predict_and_evaluate(attention_run, reviews_csv, capsys):
     assert main(["predict", str(attention_run), "the cast is brilliant , scene 1", "--json"]) == 0
     (row,) = json.loads(capsys.readouterr().out)
     assert row["label"] == "fresh" and set(row["probabilities"]) == {"fresh", "rotten"}
     assert main(["evaluate", str(attention_run)]) == 0
     assert "accuracy" in capsys.readouterr().out
+    # a user's test file is scored whole, and its predictions are written beside the metrics
+    assert main(["evaluate", str(attention_run), "--data", str(reviews_csv)]) == 0
+    assert "scored 300 examples" in capsys.readouterr().out
+    out = attention_run / "evaluations" / "reviews"
+    metrics = json.loads((out / "metrics.json").read_text())
+    lines = (out / "test_predictions.tsv").read_text("utf-8").splitlines()
+    assert lines[0] == "text\tlabel\tpredicted" and len(lines) == 301
+    correct = sum(line.split("\t")[1] == line.split("\t")[2] for line in lines[1:])
+    assert correct / 300 == pytest.approx(metrics["accuracy"])
 
 
 def test_single_label_file_is_rejected(tmp_path):

@@ -244,8 +244,11 @@ def test_evaluate_scores_the_whole_given_file(trained_run, load_csv, capsys):
     assert main(["evaluate", str(trained_run), "--data", str(load_csv)]) == 0
     out = capsys.readouterr().out
     # 60 days hourly, first origin after a week of history, non-overlapping 12-hour windows
-    assert f"scored {(24 * 60 - 168 - 12) // 12 + 1} examples" in out
+    windows = (24 * 60 - 168 - 12) // 12 + 1
+    assert f"scored {windows} examples" in out
     assert "same time last week" in out
+    rows = (trained_run / "evaluations" / "load" / "test_forecasts.csv").read_text().splitlines()
+    assert len(rows) == 1 + 12 * windows
 
 
 def test_predict_from_a_recent_csv_and_from_the_export(trained_run, load_csv, tmp_path, capsys):

@@ -45,6 +45,7 @@ def test_run_directory_holds_everything(trained_run):
         "text.json",
         "checkpoints",
         "attention",
+        "test_predictions.tsv",
     } <= names
     assert len(list((trained_run / "attention").glob("*.png"))) == 2
     config = json.loads((trained_run / "config.json").read_text())
@@ -53,6 +54,11 @@ def test_run_directory_holds_everything(trained_run):
     assert 0.0 <= metrics["exact_match"] <= 1.0 and metrics["count"] == 20
     assert sum(b["count"] for b in metrics["by_source_length"]) == 20
     assert len(history(trained_run)) == 5
+    with open(trained_run / "test_predictions.tsv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    assert len(rows) == 20 and set(rows[0]) == {"source", "reference", "hypothesis"}
+    exact = sum(row["reference"] == row["hypothesis"] for row in rows) / 20
+    assert exact == pytest.approx(metrics["exact_match"])
 
 
 def test_training_reduces_the_loss(trained_run):

@@ -251,9 +251,17 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     data = args.data or config["data"]
     training = {"split_seed": config["training"]["seed"], **config["training"]}
     examples = task.load_test_set(data, training)
-    metrics = task.score(predictor, examples)
+    out = run / "evaluations" / (Path(data).stem or "data")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise OSError(f"Cannot write {out}: {error.strerror}.") from None
+    metrics = task.score(predictor, examples, out / task.predictions_file)
+    metrics.update({"data": str(data), **predict_options(args)})
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
     print(f"scored {metrics['count']} examples of {data}")
     print(task.format_metrics(metrics))
+    print(f"predictions and metrics: {out}")
 
 
 def cmd_export(args: argparse.Namespace) -> None:

@@ -8,9 +8,10 @@ with `TASK = MyTask()`; `zoo.tasks.TASK_MODULES` lists the module.
 
 from __future__ import annotations
 
+import csv
 import json
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ class Task:
         monitor: `(metric, "min" | "max")` for the best checkpoint and early stopping.
         predict_options: Options a predictor accepts (e.g. `beam_size`); others are refused.
         input_name: What one input is called in messages ("text", "file", ...).
+        predictions_file: The file `score` writes the predictions to, beside the metrics.
     """
 
     name: str = ""
@@ -36,6 +38,7 @@ class Task:
     monitor: tuple[str, str] = ("val_loss", "min")
     predict_options: tuple[str, ...] = ()
     input_name: str = "input"
+    predictions_file: str = "test_predictions.tsv"
 
     # -- data ------------------------------------------------------------------------------
 
@@ -88,12 +91,14 @@ class Task:
     def evaluate(
         self, run: Path, model: keras.Model, pipeline: Any, corpus: Any, training: dict
     ) -> dict[str, Any]:
-        """Test metrics of a trained model; also writes the run's attention plots."""
+        """Test metrics of a trained model; also writes the run's test predictions
+        (`predictions_file`) and attention plots."""
         predictor = self.predictor(model, pipeline, training)
-        return self.score(predictor, corpus.test)
+        return self.score(predictor, corpus.test, run / self.predictions_file)
 
-    def score(self, predictor: Any, examples: list) -> dict[str, Any]:
-        """The task's metrics of `predictor` on `examples` (JSON-able, with `count`)."""
+    def score(self, predictor: Any, examples: Any, predictions: Path | None = None) -> dict:
+        """The task's metrics of `predictor` on `examples` (JSON-able, with `count`); with
+        `predictions`, also writes every input, its reference and the prediction there."""
         raise NotImplementedError
 
     def format_metrics(self, metrics: dict[str, Any]) -> str:
@@ -191,6 +196,19 @@ def read_run_config(run: str | Path) -> dict[str, Any]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ValueError(f"{path} is not valid JSON ({error}); the run is damaged.") from None
+
+
+def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
+    """Writes a UTF-8 TSV (csv-quoted where a field holds a tab, quote or newline), whole or
+    not at all (a temporary file renamed into place)."""
+    path = Path(path)
+    staging = path.with_name(f".{path.name}.tmp")
+    with open(staging, "w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
+        writer.writerow(header)
+        writer.writerows(rows)
+    staging.replace(path)
+    return path
 
 
 class TextTask(Task):

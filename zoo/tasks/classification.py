@@ -30,7 +30,7 @@ from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import Vocabulary
 from zoo.layers.base_attention import padding_mask
 from zoo.metrics import classification_metrics
-from zoo.tasks.base import TextTask, load_trained_model
+from zoo.tasks.base import TextTask, load_trained_model, write_table
 
 VOCAB = "vocab.txt"
 LABELS = "labels.txt"
@@ -339,12 +339,19 @@ class ClassificationServing:
         }
 
 
-def evaluate_classifier(classifier: Classifier, examples: list[tuple[str, str]]) -> dict:
-    """Accuracy, macro-F1 and the confusion matrix of `classifier` on `(text, label)` pairs."""
+def evaluate_classifier(
+    classifier: Classifier, examples: list[tuple[str, str]], predictions: Path | None = None
+) -> dict:
+    """Accuracy, macro-F1 and the confusion matrix of `classifier` on `(text, label)` pairs;
+    with `predictions`, also writes `text<TAB>label<TAB>predicted` lines there."""
     labels = classifier.text.labels
     truth = [label for _, label in examples]
     classifier.text.label_ids(truth, where="test set: ")
-    predicted = classifier.classify_all([text for text, _ in examples])
+    texts = [text for text, _ in examples]
+    predicted = classifier.classify_all(texts)
+    if predictions is not None:
+        write_table(predictions, ["text", "label", "predicted"],
+                    zip(texts, truth, predicted, strict=True))  # fmt: skip
     return classification_metrics(truth, predicted, labels)
 
 
@@ -410,13 +417,15 @@ class ClassificationTask(TextTask):
         self, run: Path, model: keras.Model, text: LabelPipeline, corpus: LabelledCorpus, training
     ) -> dict:
         classifier = Classifier(model, text)
-        metrics = self.score(classifier, corpus.test)
+        metrics = self.score(classifier, corpus.test, run / self.predictions_file)
         texts = [t for t, _ in corpus.test[: training["attention_examples"]]]
         save_explanations(classifier, texts, run / "attention")
         return metrics
 
-    def score(self, classifier: Classifier, examples: list[tuple[str, str]]) -> dict:
-        return evaluate_classifier(classifier, examples)
+    def score(
+        self, classifier: Classifier, examples: list, predictions: Path | None = None
+    ) -> dict:
+        return evaluate_classifier(classifier, examples, predictions)
 
     def format_metrics(self, metrics: dict) -> str:
         lines = [

@@ -38,7 +38,6 @@ from zoo.metrics import forecast_metrics
 from zoo.tasks.base import Task
 
 PIPELINE_FILE = "series.json"
-FORECASTS_FILE = "test_forecasts.csv"
 CALENDAR = ("time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos")
 SERIES_DATASETS = ("elecdemand",)
 
@@ -363,6 +362,7 @@ class ForecastingTask(Task):
 
     name = "forecasting"
     input_name = "CSV file"
+    predictions_file = "test_forecasts.csv"
     settings = {
         "lookback": 96,  # rows of history the model reads
         "horizon": 48,  # rows forecast at once
@@ -451,12 +451,15 @@ class ForecastingTask(Task):
         predictor = ForecastPredictor(model, pipeline)
         result = forecast_windows(predictor, Windows(corpus.series, corpus.test))
         result["metrics"]["interval_widening"] = pipeline.interval_widening * pipeline.std[0]
-        write_forecasts(run / FORECASTS_FILE, result, predictor.levels)
+        write_forecasts(run / self.predictions_file, result, predictor.levels)
         save_plots(run, result, predictor, training["plot_examples"])
         return result["metrics"]
 
-    def score(self, predictor, windows: Windows) -> dict:
-        return forecast_windows(predictor, windows)["metrics"]
+    def score(self, predictor, windows: Windows, predictions: Path | None = None) -> dict:
+        result = forecast_windows(predictor, windows)
+        if predictions is not None:
+            write_forecasts(predictions, result, predictor.levels)
+        return result["metrics"]
 
     def format_metrics(self, metrics: dict) -> str:
         interval = metrics.get("interval")

@@ -22,7 +22,7 @@ from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, rea
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import BOS_ID, Vocabulary
 from zoo.metrics import translation_metrics
-from zoo.tasks.base import TextTask
+from zoo.tasks.base import TextTask, write_table
 
 SOURCE_VOCAB = "source_vocab.txt"
 TARGET_VOCAB = "target_vocab.txt"
@@ -257,11 +257,17 @@ def source_lengths(text: TextPipeline, sources: list[str]) -> np.ndarray:
     return text.source_tokens(sources).row_lengths().numpy()
 
 
-def evaluate_translator(translator: Translator, pairs: list[tuple[str, str]]) -> dict:
-    """Test-set metrics of `translator` on `(source, reference)` pairs."""
+def evaluate_translator(
+    translator: Translator, pairs: list[tuple[str, str]], predictions: Path | None = None
+) -> dict:
+    """Test-set metrics of `translator` on `(source, reference)` pairs; with `predictions`,
+    also writes `source<TAB>reference<TAB>hypothesis` lines there."""
     sources = [s for s, _ in pairs]
     references = [t for _, t in pairs]
     hypotheses = translator.translate_all(sources)
+    if predictions is not None:
+        write_table(predictions, ["source", "reference", "hypothesis"],
+                    zip(sources, references, hypotheses, strict=True))  # fmt: skip
     return translation_metrics(hypotheses, references, source_lengths(translator.text, sources))
 
 
@@ -451,13 +457,13 @@ class TranslationTask(TextTask):
         self, run: Path, model: keras.Model, text: TextPipeline, corpus: ParallelCorpus, training
     ) -> dict:
         translator = self.predictor(model, text, training)
-        metrics = self.score(translator, corpus.test)
+        metrics = self.score(translator, corpus.test, run / self.predictions_file)
         sources = self.examples(corpus)[: training["attention_examples"]]
         save_attention_maps(translator, sources, run / "attention")
         return metrics
 
-    def score(self, translator: Translator, pairs: list[tuple[str, str]]) -> dict:
-        return evaluate_translator(translator, pairs)
+    def score(self, translator: Translator, pairs: list, predictions: Path | None = None) -> dict:
+        return evaluate_translator(translator, pairs, predictions)
 
     def format_metrics(self, metrics: dict) -> str:
         lines = [
