@@ -3,8 +3,8 @@
     python benchmarks/cli_startup.py [--out benchmarks/results/cli_startup.json]
 
 Each command runs in a fresh process, several times; the median wall time is reported.
-`--help` imports neither Keras nor TensorFlow; `zoo list` imports Keras (and with it the
-backend) to read the registry.
+`--help` imports neither Keras nor TensorFlow; `zoo list` imports Keras with its numpy
+backend (unless KERAS_BACKEND says otherwise) to read the registry, not TensorFlow.
 """
 
 from __future__ import annotations

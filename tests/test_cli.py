@@ -1,4 +1,7 @@
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -19,6 +22,20 @@ def test_list_and_describe(capsys):
     described = json.loads(out)
     assert described["twin"] == "lstm_nmt" and described["model"]["bidirectional"] is True
     assert described["training"]["epochs"] == zoo.spec("lstm_bahdanau_nmt").training["epochs"]
+
+
+def test_list_reads_the_registry_without_tensorflow():
+    script = (
+        "import sys; from zoo.cli import main; main(['list']); "
+        "print('TF LOADED' if 'tensorflow' in sys.modules else 'TF NOT LOADED')"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert "lstm_attention_forecaster" in result.stdout
+    assert result.stdout.strip().endswith("TF NOT LOADED")
 
 
 @pytest.mark.parametrize(

@@ -137,7 +137,15 @@ def parse_set(items: Sequence[str]) -> dict:
     return settings
 
 
+def metadata_only_backend() -> None:
+    """Reading the registry builds nothing: unless the user chose a backend, Keras' numpy
+    backend spares `zoo list` the start-up of TensorFlow (seconds on a small machine)."""
+    if "keras" not in sys.modules:
+        os.environ.setdefault("KERAS_BACKEND", "numpy")
+
+
 def cmd_list(args: argparse.Namespace) -> None:
+    metadata_only_backend()
     import zoo
 
     if args.markdown:
