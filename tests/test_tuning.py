@@ -105,6 +105,20 @@ def test_tune_writes_best_hparams_that_train_accepts(dates_tsv, tmp_path):
     assert config["training"]["learning_rate"] == values["learning_rate"]
 
 
+def test_a_trial_file_cut_short_by_a_kill_is_run_again(dates_tsv, tmp_path, capsys):
+    search = {"max_trials": 2, "epochs_per_trial": 1, "directory": tmp_path, "verbose": 0}
+    tune("lstm_nmt", str(dates_tsv), **search, **TINY)
+    project = tmp_path / "lstm_nmt"
+    damaged = sorted(project.glob("trial_*/trial.json"))[-1]
+    text = damaged.read_text()
+    damaged.write_text(text[: len(text) // 2])  # keras-tuner was writing it when killed
+    best = tune("lstm_nmt", str(dates_tsv), **search, **TINY)
+    assert "cut short while being saved" in capsys.readouterr().out
+    records = trial_records(tmp_path, "lstm_nmt")
+    assert len(records) == 2 and all(r["status"] == "COMPLETED" for r in records)
+    assert json.loads(best.read_text())["hyperparameters"]["units"] == 16
+
+
 def test_bad_requests(dates_tsv, tmp_path):
     with pytest.raises(ValueError, match=r"Unknown hyperparameter.*'unitz'"):
         tune("lstm_nmt", str(dates_tsv), directory=tmp_path, unitz=3)

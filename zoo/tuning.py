@@ -15,6 +15,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import shutil
 import socket
 import time
 from collections.abc import Iterator
@@ -166,6 +167,8 @@ def tune(
     seed = training["seed"]
     role = "chief" if chief else "worker" if worker else None
     address = chief or worker
+    if role != "worker" and not overwrite:
+        repair_search(directory / name)
     with _distributed_role(role, address, worker_id):
         try:  # keras-tuner builds the default model here to learn the space
             search = make_tuner(
@@ -221,6 +224,52 @@ def write_best(search: kt.Tuner, name: str, data: str, directory: Path) -> Path:
 
 
 SEARCH_FILE = "search.json"
+
+
+def repair_search(project: Path) -> list[str]:
+    """Drops the trials whose `trial.json` a kill cut short, so the search reloads.
+
+    keras-tuner writes `trial.json` in place; a kill while it writes leaves a truncated file
+    that fails every later reload. Such a trial was running, not finished: its folder is
+    removed and its id struck from `oracle.json`, and the search runs it again.
+
+    Returns:
+        The ids of the trials dropped.
+    """
+    damaged = []
+    for path in sorted(project.glob("trial_*/trial.json")):
+        try:
+            json.loads(path.read_text())
+        except (OSError, ValueError):
+            damaged.append(path.parent)
+    if not damaged:
+        return []
+    oracle_file = project / "oracle.json"
+    try:
+        state = json.loads(oracle_file.read_text())
+    except (OSError, ValueError):
+        raise ValueError(
+            f"The search state {oracle_file} is missing or damaged; start the search over "
+            "with --overwrite."
+        ) from None
+    dropped = []
+    for folder in damaged:
+        trial_id = folder.name.removeprefix("trial_")
+        state["ongoing_trials"] = {
+            tuner: trial for tuner, trial in state["ongoing_trials"].items() if trial != trial_id
+        }
+        for key in ("start_order", "end_order", "retry_queue"):
+            state[key] = [trial for trial in state.get(key, []) if trial != trial_id]
+        state.get("run_times", {}).pop(trial_id, None)
+        values_hash = state.get("id_to_hash", {}).pop(trial_id, None)
+        state["tried_so_far"] = [h for h in state["tried_so_far"] if h != values_hash]
+        shutil.rmtree(folder)
+        dropped.append(trial_id)
+    staging = oracle_file.with_name(f".{oracle_file.name}.tmp")
+    staging.write_text(json.dumps(state))
+    os.replace(staging, oracle_file)
+    print(f"Trial(s) {dropped} were cut short while being saved; they run again.")
+    return dropped
 
 
 def remember_search(
