@@ -212,6 +212,11 @@ def test_a_recent_data_csv_gives_history_and_known_future(tmp_path, load_csv):
         csv_window({**layout, "horizon": 8}, path)
     with pytest.raises(DataFileError, match="reads the last 31"):
         csv_window({**layout, "lookback": 31, "horizon": 12}, path)
+    other = {**layout, "columns": ["load", "temperature", "workday"], "horizon": 12}
+    with pytest.raises(DataFileError, match=r"the model takes \['load', 'temperature'"):
+        csv_window(other, path)
+    with pytest.raises(DataFileError, match="trained on one every 1800 s"):
+        csv_window({**layout, "step": 1800, "horizon": 12}, path)
 
 
 # -- training, prediction and export --------------------------------------------------------

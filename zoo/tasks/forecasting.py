@@ -105,18 +105,6 @@ class ForecastPipeline:
             "horizon": self.horizon,
         }
 
-    def check_series(self, series: Series) -> None:
-        if list(series.columns) != self.columns:
-            raise DataFileError(
-                f"{series.name} has columns {list(series.columns)}; the model was trained on "
-                f"{self.columns} (target first): give the same columns."
-            )
-        if series.step != self.step:
-            raise DataFileError(
-                f"{series.name} has a row every {series.step} s; the model was trained on "
-                f"one every {self.step} s."
-            )
-
     # -- raw windows ---------------------------------------------------------------------
 
     def windows(self, series: Series, origins: Sequence[int]) -> dict[str, np.ndarray]:
@@ -389,7 +377,7 @@ class ForecastingTask(Task):
                 f"Unknown forecasting dataset {data!r}. Use one of {list(SERIES_DATASETS)} or "
                 "the path of a .csv file with a timestamp column, the target and covariates."
             )
-        series, known = read_series_csv(data, settings["target"], settings["timestamp"])
+        series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
         return split_series(series, lookback, horizon, settings["stride"])
 
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> Windows:
@@ -598,11 +586,7 @@ def baselines(series: Series) -> dict[str, int]:
 def forecast_windows(predictor, windows: Windows) -> dict[str, Any]:
     """Forecasts of the model and the baselines at the windows' origins, and their metrics."""
     layout, series = predictor.layout, windows.series
-    if list(series.columns) != layout["columns"] or series.step != layout["step"]:
-        raise DataFileError(
-            f"{series.name} has columns {list(series.columns)} every {series.step} s; the "
-            f"model was trained on {layout['columns']} every {layout['step']} s."
-        )
+    check_layout(series, layout)
     lookback, horizon = layout["lookback"], layout["horizon"]
     seasons = baselines(series)
     if windows.origins is None:  # a user's test file: non-overlapping windows over all of it
@@ -688,20 +672,25 @@ def save_plots(run: Path, result: dict, predictor: ForecastPredictor, count: int
             )  # fmt: skip
 
 
+def check_layout(series: Series, layout: dict) -> None:
+    """Raises unless `series` has the columns (target first) and step the model was trained on."""
+    if list(series.columns) != layout["columns"]:
+        raise DataFileError(
+            f"{series.name} has columns {list(series.columns)}; the model takes "
+            f"{layout['columns']} (target first)."
+        )
+    if series.step != layout["step"]:
+        raise DataFileError(
+            f"{series.name} has a row every {series.step} s; the model was trained on one "
+            f"every {layout['step']} s."
+        )
+
+
 def csv_window(layout: dict, path: str | Path) -> dict[str, Any]:
     """The model inputs of a recent-data CSV: the last `lookback` rows with a target are the
     history; rows after them with an empty target (and their covariates) the future."""
     series, known = read_series_csv(path, layout["columns"][0], allow_future=True)
-    if list(series.columns) != layout["columns"]:
-        raise DataFileError(
-            f"{path} has columns {list(series.columns)}; the model takes {layout['columns']} "
-            "(target first)."
-        )
-    if series.step != layout["step"]:
-        raise DataFileError(
-            f"{path} has a row every {series.step} s; the model was trained on one every "
-            f"{layout['step']} s."
-        )
+    check_layout(series, layout)
     lookback, horizon = layout["lookback"], layout["horizon"]
     if known < lookback:
         raise DataFileError(
