@@ -38,6 +38,34 @@ def test_list_reads_the_registry_without_tensorflow():
     assert result.stdout.strip().endswith("TF NOT LOADED")
 
 
+def test_tensorflow_start_up_noise_is_dropped_and_real_errors_kept():
+    from zoo.startup import unexpected_lines
+
+    noise = (
+        "WARNING: All log messages before absl::InitializeLog() is called are written to STDERR\n"
+        "I0000 00:00:1795458598.136995   31866 cudart_stub.cc:31] Could not find cuda drivers "
+        "on your machine, GPU will not be used.\n"
+        "E0000 00:00:1795458603.914159   31866 cuda_platform.cc:52] failed call to cuInit: "
+        "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n"
+    )
+    real = "E0000 00:00:1795458603.9 31866 some_op.cc:12] could not allocate memory\n"
+    assert unexpected_lines(noise + real + noise) == real
+
+
+@pytest.mark.skipif(os.path.exists("/proc/driver/nvidia"), reason="a GPU driver is present")
+def test_a_command_on_a_machine_without_gpu_prints_no_cuda_probe():
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "describe", "lstm_nmt"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"},
+    )
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert json.loads(result.stdout)["name"] == "lstm_nmt"
+    assert "cuInit" not in result.stderr and "cudart_stub" not in result.stderr, result.stderr
+
+
 @pytest.mark.parametrize(
     "argv, message",
     [

@@ -24,6 +24,10 @@ EXPECTED_ERRORS = (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command != "list":  # every other command runs TensorFlow (tasks, export)
+        from zoo.startup import start_tensorflow_quietly
+
+        start_tensorflow_quietly()
     try:
         return args.handler(args) or 0
     except EXPECTED_ERRORS as error:
