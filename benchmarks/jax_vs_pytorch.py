@@ -19,7 +19,6 @@ import json
 import os
 import platform
 import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -29,6 +28,7 @@ import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
+from timing import per_second  # noqa: E402
 from torch_seq2seq import TorchSeq2Seq, torch_train_step  # noqa: E402
 
 import zoo  # noqa: E402
@@ -49,14 +49,6 @@ def batch_of(size: int, seed: int = 0) -> dict[str, np.ndarray]:
         "target_in": target[:, :-1].astype("int32"),
         "target_out": target[:, 1:].astype("int32"),
     }
-
-
-def timed(run: Callable[[], object], count: float, repeats: int) -> float:
-    run()  # warm-up: compilation, allocation
-    start = time.perf_counter()
-    for _ in range(repeats):
-        run()
-    return count * repeats / (time.perf_counter() - start)
 
 
 def main() -> None:
@@ -142,9 +134,9 @@ def main() -> None:
     samples: dict[str, list[float]] = {key: [] for key in [*train, *decode]}
     for round_ in range(args.rounds):  # interleaved, so drifting clocks hit all alike
         for key, (run, count) in train.items():
-            samples[key].append(timed(run, count, args.steps))
+            samples[key].append(per_second(run, count, args.steps))
         for key, (run, count) in decode.items():
-            samples[key].append(timed(run, count, 5))
+            samples[key].append(per_second(run, count, 5))
         print(f"round {round_ + 1}/{args.rounds} done", flush=True)
 
     def med(key: str) -> float:

@@ -25,7 +25,6 @@ import json
 import os
 import platform
 import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -36,6 +35,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
+from timing import per_second  # noqa: E402
 from torch_seq2seq import DROPOUT, EMBEDDING, UNITS, TorchSeq2Seq, torch_train_step  # noqa: E402
 
 import zoo  # noqa: E402
@@ -65,14 +65,6 @@ def keras_builtin(source_vocab, target_vocab) -> keras.Model:
 
 
 # -- timing -----------------------------------------------------------------------------------
-
-
-def per_second(run: Callable[[], object], count: float, repeats: int) -> float:
-    run()  # warm-up: tracing, allocation
-    start = time.perf_counter()
-    for _ in range(repeats):
-        run()
-    return count * repeats / (time.perf_counter() - start)
 
 
 def main() -> None:

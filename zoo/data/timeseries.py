@@ -74,9 +74,6 @@ class Windows:
     series: Series
     origins: list[int] | None = None  # None: non-overlapping windows over the whole series
 
-    def __len__(self) -> int:
-        return len(self.series) if self.origins is None else len(self.origins)
-
 
 def to_seconds(moment: datetime.datetime) -> int:
     """Seconds since 1970 of the wall-clock time `moment` (a time zone, if any, is dropped)."""

@@ -224,6 +224,7 @@ class ForecastPredictor:
         self.pipeline = pipeline
         self.levels = list(model.quantiles)
         self.layout = pipeline.layout()
+        self.mase_scale = pipeline.mase_scale
         signature = [
             tf.TensorSpec([None, pipeline.lookback, len(pipeline.columns)], tf.float32),
             tf.TensorSpec([None, None, len(pipeline.covariates)], tf.float32),
@@ -267,6 +268,7 @@ class ExportedForecaster:
         self.loaded = loaded
         self.levels = about["quantiles"]
         self.layout = {key: about[key] for key in ("columns", "step", "lookback", "horizon")}
+        self.mase_scale = about["mase_scale"]
 
     def forecast(self, history, future, forecast_start, batch_size: int = 256) -> dict:
         history, future, forecast_start = _check_windows(
@@ -370,9 +372,7 @@ class ForecastingTask(Task):
             if settings["target"] not in ("", "Demand"):
                 raise ValueError("elecdemand forecasts `Demand`; leave `target` unset.")
             return load_elecdemand(lookback, horizon, settings["stride"])
-        if data in SERIES_DATASETS or not (
-            Path(data).suffix.lower() == ".csv" or Path(data).exists()
-        ):
+        if not (Path(data).suffix.lower() == ".csv" or Path(data).exists()):
             raise DataFileError(
                 f"Unknown forecasting dataset {data!r}. Use one of {list(SERIES_DATASETS)} or "
                 "the path of a .csv file with a timestamp column, the target and covariates."
@@ -530,7 +530,11 @@ class ForecastingTask(Task):
         return ForecastServing(predictor).archive()
 
     def about(self, predictor: ForecastPredictor) -> dict:
-        return {"quantiles": predictor.levels, **predictor.layout}
+        return {
+            "quantiles": predictor.levels,
+            "mase_scale": predictor.mase_scale,
+            **predictor.layout,
+        }
 
     def warmup_inputs(self, examples: list) -> list[dict[str, Any]]:
         return [
@@ -599,11 +603,9 @@ def forecast_windows(predictor, windows: Windows) -> dict[str, Any]:
         raise DataFileError(f"{series.name} holds no complete forecast window to score.")
     raw = raw_windows(series, origins, lookback, horizon)
     out = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
-    scale = getattr(getattr(predictor, "pipeline", None), "mase_scale", None)
-    if scale is None:  # an export: the scale of this series itself
-        scale = float(np.mean(np.abs(np.diff(series.values[:, 0]))))
     actual = raw["actual"]
     naive = {name: seasonal_naive(series, origins, horizon, m) for name, m in seasons.items()}
+    scale = predictor.mase_scale  # the training part's, recorded in exports too
     metrics = forecast_metrics(actual, out["forecast"], scale, out["quantiles"], predictor.levels)
     metrics["baselines"] = {
         name: forecast_metrics(actual, values, scale) for name, values in naive.items()
