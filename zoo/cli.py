@@ -64,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--runs-root", default="runs", help="where run directories go (default: runs)")
     p.add_argument("--run-dir", help="use (or resume) exactly this run directory")
     p.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")
+    add_distribution_options(p)
     add_set_option(p, "override one hyperparameter (JSON value), e.g. --set units=256")
     p.set_defaults(handler=cmd_train)
 
@@ -84,6 +85,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=120.0,
         help="seconds a worker waits for its chief (default: 120)",
     )
+    add_distribution_options(p, modes=("mirrored",))
     add_set_option(p, "fix one setting instead of searching it, e.g. --set units=64")
     p.set_defaults(handler=cmd_tune)
 
@@ -121,6 +123,22 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print JSON instead of text")
     p.set_defaults(handler=cmd_predict)
     return parser
+
+
+def add_distribution_options(
+    parser: argparse.ArgumentParser, modes: Sequence[str] = ("mirrored", "multi-worker")
+) -> None:
+    parser.add_argument(
+        "--distribute",
+        choices=modes,
+        help="data-parallel training: mirrored over this machine's devices"
+        + (", or multi-worker over the machines of TF_CONFIG" if "multi-worker" in modes else ""),
+    )
+    parser.add_argument(
+        "--devices",
+        metavar="N|cpu:N",
+        help="mirrored: the first N GPUs (default: all), or N logical CPU devices (cpu:N)",
+    )
 
 
 def add_set_option(parser: argparse.ArgumentParser, help: str) -> None:
@@ -204,6 +222,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
 
 
 def cmd_train(args: argparse.Namespace) -> None:
+    from zoo.distribute import is_chief, parse_tf_config
     from zoo.training import load_hparams, train
 
     settings = {**(load_hparams(args.hparams) if args.hparams else {}), **parse_set(args.set)}
@@ -219,8 +238,12 @@ def cmd_train(args: argparse.Namespace) -> None:
         runs_root=args.runs_root,
         run_dir=args.run_dir,
         resume=not args.new,
+        distribution=args.distribute,
+        devices=args.devices,
         **settings,
     )
+    if args.distribute == "multi-worker" and not is_chief(parse_tf_config(os.getenv("TF_CONFIG"))):
+        return  # the chief evaluates and reports
     print_metrics(run)
 
 
@@ -239,6 +262,8 @@ def cmd_tune(args: argparse.Namespace) -> None:
         worker=args.worker,
         worker_id=args.worker_id,
         connect_timeout=args.connect_timeout,
+        distribution=args.distribute,
+        devices=args.devices,
         **parse_set(args.set),
     )
     if best is not None:

@@ -29,13 +29,14 @@ import math
 import os
 import shutil
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from zoo import plots, registry
+from zoo import distribute, plots, registry
 from zoo.tasks import task_of_model
 from zoo.tasks.base import Task
 
@@ -162,6 +163,8 @@ def train(
     resume: bool = True,
     callbacks: Sequence[keras.callbacks.Callback] = (),
     verbose: int | str = "auto",
+    distribution: str | None = None,
+    devices: int | str | None = None,
     **settings: Any,
 ) -> Path:
     """Trains registered model `name` on `data` (its default dataset if `None`), evaluates it.
@@ -174,16 +177,31 @@ def train(
         resume: Whether to resume an unfinished run with the same settings.
         callbacks: Extra Keras callbacks.
         verbose: Keras' `fit` verbosity (the progress bar by default).
+        distribution: `None` (one device), `"mirrored"` (local devices) or `"multi-worker"`
+            (the cluster of `TF_CONFIG`; needs `run_dir` on storage every worker reaches).
+            See `zoo.distribute`; `batch_size` stays the global batch.
+        devices: For `"mirrored"`: a number of GPUs, or `"cpu:N"` for N CPU replicas.
         **settings: Model arguments (see `zoo.spec(name).defaults`) and training settings
             (see `training_defaults(name, data)`).
 
     Returns:
-        The run directory.
+        The run directory. Multi-worker: the chief evaluates and writes the results; the other
+        workers train with it, then wait until it has finished.
     """
     spec = registry.spec(name)
     task: Task = task_of_model(name)
     data = data or spec.default_data
     model_args, training = resolve_settings(name, data, settings)
+    if distribution == "multi-worker" and run_dir is None:
+        raise ValueError(
+            "Multi-worker training needs --run-dir: one directory every worker reaches (shared "
+            "storage), where the chief writes the run and every worker finds the resume state."
+        )
+    # Before the data: devices and the cluster are fixed once the backend runs an operation.
+    cluster = distribute.configure(distribution, devices)
+    cluster.check_batch_size(training["batch_size"])
+    if cluster.mode is not None:
+        print(f"Distributed training, {cluster.describe()}")
     config = {
         "model": name,
         "task": spec.task,
@@ -193,26 +211,37 @@ def train(
         "zoo_version": _version(),
     }
     corpus = task.load_data(str(data), training)  # bad data fails before writing
+    if not cluster.is_chief:
+        return _train_as_worker(task, name, model_args, training, corpus, Path(run_dir), cluster,
+                                callbacks, verbose)  # fmt: skip
     with claim_run(name, config, runs_root, run_dir, resume) as run:
         keras.utils.set_random_seed(training["seed"])
         pipeline = _pipeline(task, run, corpus, training)
         model_file = run / "model.keras"
-        if model_file.is_file():  # trained before an interruption: only the evaluation is left
-            print(f"{run} finished training; evaluating it")
-            model = keras.saving.load_model(model_file, compile=False)
-        else:
-            model = build_compiled(name, model_args, training, pipeline)
-            _fit(task, model, pipeline, corpus, training, run, callbacks, verbose)
-            save_atomically(model_file, model.save)
+        model = None
+        trained_here = not model_file.is_file()
+        if trained_here:
+            trained = _train_model(task, name, model_args, training, pipeline, corpus, run,
+                                   callbacks, verbose, cluster)  # fmt: skip
             if (run / HISTORY).is_file():
                 plots.learning_curves(run / HISTORY, run / "learning_curves.png")
+            # Evaluation runs on one device: a model trained on replicas is reloaded without them.
+            model = trained if cluster.mode is None else None
+        else:  # trained before an interruption: only the evaluation is left
+            print(f"{run} finished training; evaluating it")
+        if model is None:
+            model = keras.saving.load_model(model_file, compile=False)
 
         metrics = task.evaluate(run, model, pipeline, corpus, training)
         metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(run)})
+        if cluster.mode is not None:
+            metrics["distribution"] = {"mode": cluster.mode, "replicas": cluster.replicas}
         examples = task.examples(corpus)[:EXAMPLES_KEPT]
         write_atomically(run / "examples.json", json.dumps(examples, ensure_ascii=False, indent=2))
         # Written last: its presence marks the run as finished.
         write_atomically(run / "metrics.json", json.dumps(metrics, indent=2, ensure_ascii=False))
+    if trained_here:
+        cluster.barrier()  # the other workers, waiting since training, end with the run
     return run
 
 
@@ -238,17 +267,81 @@ class DivergenceMonitor(keras.callbacks.Callback):
             self.model.stop_training = True
 
 
-def _fit(task, model, pipeline, corpus, training, run, callbacks, verbose) -> None:
-    """`model.fit` with resume (BackupAndRestore), best checkpoint, early stopping, history."""
+def _train_model(
+    task: Task,
+    name: str,
+    model_args: dict,
+    training: dict,
+    pipeline: Any,
+    corpus: Any,
+    run: Path,
+    callbacks: Sequence[keras.callbacks.Callback],
+    verbose: int | str,
+    cluster: distribute.Distribution,
+    restore_from: Path | None = None,
+) -> keras.Model:
+    """Builds, fits and saves (`run/model.keras`) the model on the replicas of `cluster`."""
+    with cluster.scope():
+        model = build_compiled(name, model_args, training, pipeline)
+        _fit(task, model, pipeline, corpus, training, run, callbacks, verbose, cluster,
+             restore_from)  # fmt: skip
+    save_atomically(run / "model.keras", model.save)
+    return model
+
+
+def _train_as_worker(
+    task: Task,
+    name: str,
+    model_args: dict,
+    training: dict,
+    corpus: Any,
+    run: Path,
+    cluster: distribute.Distribution,
+    callbacks: Sequence[keras.callbacks.Callback],
+    verbose: int | str,
+) -> Path:
+    """A non-chief worker's part of multi-worker training.
+
+    It runs every step the chief runs, saves included (collective operations must match), but
+    into a scratch directory of its own; it resumes from the chief's backup in `run`. Its
+    pipeline is fitted in memory (deterministic, so the chief's equals it).
+    """
+    if (run / "model.keras").is_file():
+        print(f"{run} finished training; the chief evaluates it.")
+        return run
+    keras.utils.set_random_seed(training["seed"])
+    pipeline = task.fit_pipeline(corpus, training)
+    with tempfile.TemporaryDirectory(prefix=f"zoo-worker{cluster.worker}-") as scratch:
+        _train_model(task, name, model_args, training, pipeline, corpus, Path(scratch),
+                     callbacks, verbose, cluster, restore_from=run)  # fmt: skip
+    print(f"Worker {cluster.worker} done training; waiting for the chief's evaluation.")
+    cluster.barrier()
+    print(f"The run is finished: {run}")
+    return run
+
+
+def _fit(
+    task, model, pipeline, corpus, training, run, callbacks, verbose, cluster, restore_from=None
+) -> None:
+    """`model.fit` with resume (BackupAndRestore), best checkpoint, early stopping, history.
+
+    `restore_from`: the run whose resume state to start from, when `run` is a non-chief
+    worker's scratch directory.
+    """
     train_data, validation_data = task.datasets(pipeline, corpus, training)
+    train_data, validation_data = cluster.prepare(train_data), cluster.prepare(validation_data)
     checkpoints = run / "checkpoints"
     backup = checkpoints / "backup"
     best_weights = checkpoints / "best.weights.h5"
     history_csv = run / HISTORY
-    _check_backup(backup)
-    if not backup.exists():  # starting from epoch 1: earlier rows belong to no saved state
-        history_csv.unlink(missing_ok=True)
-        best_weights.unlink(missing_ok=True)
+    if restore_from is None:
+        _check_backup(backup)
+        if not backup.exists():  # starting from epoch 1: earlier rows belong to no saved state
+            history_csv.unlink(missing_ok=True)
+            best_weights.unlink(missing_ok=True)
+    cluster.barrier()  # workers copy the chief's backup only once the chief has checked it
+    if restore_from is not None and (restore_from / "checkpoints" / "backup").is_dir():
+        shutil.copytree(restore_from / "checkpoints" / "backup", backup)
     monitor, mode = task.monitor
     divergence = DivergenceMonitor()
     fit_callbacks = [
@@ -282,10 +375,11 @@ def _fit(task, model, pipeline, corpus, training, run, callbacks, verbose) -> No
             f"the loss became NaN or infinite at epoch {epoch}, batch {batch} (learning rate "
             f"{training['learning_rate']}); lower the learning rate or check the data"
         )
-        write_atomically(run / FAILED, json.dumps({"reason": reason}, indent=2))
+        if restore_from is None:
+            write_atomically(run / FAILED, json.dumps({"reason": reason}, indent=2))
         raise TrainingDivergedError(
-            f"Training diverged: {reason}. The run {run} is marked failed and cannot be "
-            "exported; train again with other settings."
+            f"Training diverged: {reason}. The run {restore_from or run} is marked failed and "
+            "cannot be exported; train again with other settings."
         )
     if best_weights.is_file():
         model.load_weights(best_weights)

@@ -25,7 +25,7 @@ from typing import Any
 import keras
 import keras_tuner as kt
 
-from zoo import registry, search_space
+from zoo import distribute, registry, search_space
 from zoo.tasks import task_of_model
 from zoo.training import build_compiled, progress_verbosity, resolve_settings
 
@@ -41,6 +41,7 @@ class ZooHyperModel(kt.HyperModel):
         corpus: The data to train and validate on (as the task loads it).
         pipeline: The task's text pipeline (vocabularies, labels) fitted on `corpus.train`.
         fixed: Settings that are not searched (model arguments or training settings).
+        cluster: The devices each trial trains on (one by default); see `zoo.distribute`.
     """
 
     def __init__(
@@ -49,8 +50,10 @@ class ZooHyperModel(kt.HyperModel):
         corpus: Any,
         pipeline: Any,
         fixed: dict[str, Any] | None = None,
+        cluster: distribute.Distribution | None = None,
     ):
         super().__init__(name=name, tunable=True)
+        self.cluster = cluster or distribute.Distribution()
         self.spec = registry.spec(name)
         if not self.spec.search_space:
             raise ValueError(f"Model {name!r} declares no search space.")
@@ -78,13 +81,17 @@ class ZooHyperModel(kt.HyperModel):
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
         model_args, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
-        return build_compiled(self.spec.name, model_args, training, self.pipeline)
+        # Entered per trial: keras-tuner clears the Keras session (and any scope) between them.
+        with self.cluster.scope():
+            return build_compiled(self.spec.name, model_args, training, self.pipeline)
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
         _, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
-        train_data, validation_data = self.task.datasets(self.pipeline, self.corpus, training)
+        datasets = self.task.datasets(self.pipeline, self.corpus, training)
+        train_data, validation_data = map(self.cluster.prepare, datasets)
         kwargs["verbose"] = progress_verbosity(kwargs.get("verbose", "auto"))
-        return model.fit(train_data, validation_data=validation_data, shuffle=False, **kwargs)
+        with self.cluster.scope():
+            return model.fit(train_data, validation_data=validation_data, shuffle=False, **kwargs)
 
 
 def make_tuner(
@@ -130,6 +137,8 @@ def tune(
     worker_id: str | None = None,
     connect_timeout: float = 120.0,
     verbose: int | str = "auto",
+    distribution: str | None = None,
+    devices: int | str | None = None,
     **fixed: Any,
 ) -> Path | None:
     """Searches `name`'s space on `data`; returns the `best_hparams.json` path (chief/local).
@@ -146,6 +155,9 @@ def tune(
         worker: `HOST:PORT` of the chief to take trials from.
         worker_id: A name unique among the workers (default: derived from host and pid).
         connect_timeout: Seconds a worker waits for its chief to accept connections.
+        distribution: `"mirrored"` to train each trial data-parallel over this machine's
+            devices (a tuning worker too); see `zoo.distribute`.
+        devices: For `"mirrored"`: a number of GPUs, or `"cpu:N"` for N CPU replicas.
         **fixed: Settings not to search, e.g. `units=64`.
     """
     if chief and worker:
@@ -156,6 +168,15 @@ def tune(
     spec = registry.spec(name)
     data = data or spec.default_data
     _, training = resolve_settings(name, data, fixed)  # unknown keys raise before any work
+    if distribution not in (None, "mirrored"):
+        raise ValueError(
+            f"Trials train on one machine: distribution must be 'mirrored' or None, received "
+            f"{distribution!r} (several machines share a search as chief and workers)."
+        )
+    cluster = distribute.configure(distribution, devices)  # before the backend starts
+    cluster.check_batch_size(training["batch_size"])
+    if cluster.mode is not None:
+        print(f"Each trial trains {cluster.describe()}")
     directory = Path(directory or Path("runs") / "tune" / name)
     if worker:
         wait_for_chief(*parse_address(worker), timeout=connect_timeout)
@@ -163,7 +184,7 @@ def tune(
         remember_search(directory, name, str(data), fixed, overwrite)
     task = task_of_model(name)
     corpus = task.load_data(str(data), training)
-    hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
+    hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed, cluster)
     seed = training["seed"]
     role = "chief" if chief else "worker" if worker else None
     address = chief or worker
