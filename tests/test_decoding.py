@@ -19,7 +19,7 @@ def tiny_model(seed=0, attention="luong"):
 
     keras.utils.set_random_seed(seed)
     return Seq2Seq(
-        source_vocab_size=10, target_vocab_size=6, embedding_dim=4, units=6, attention=attention
+        source_vocab_size=10, target_vocab_size=7, embedding_dim=4, units=6, attention=attention
     )
 
 
@@ -37,7 +37,7 @@ def sequence_log_prob(model, source_row, tokens):
 
 
 def all_hypotheses(max_tokens):
-    outputs = [UNK_ID, 4, 5]  # what may come before </s> (never <pad> or <s>)
+    outputs = [4, 5, 6]  # what may come before </s> (never <pad>, <unk> or <s>)
     for n in range(max_tokens):
         for body in itertools.product(outputs, repeat=n):
             yield [*body, EOS_ID]
@@ -66,7 +66,7 @@ def test_greedy_takes_the_argmax_at_each_step():
     for _ in range(5):
         logits, state, _ = model.decode_step(np.array([previous]), state, memory, mask)
         logits = to_numpy(logits)[0]
-        logits[[0, 2]] = -np.inf  # never <pad> or <s>
+        logits[[0, 1, 2]] = -np.inf  # never <pad>, <unk> or <s>
         previous = int(np.argmax(logits)) if len(expected) < 4 else EOS_ID
         expected.append(previous)
         if previous == EOS_ID:
@@ -114,9 +114,9 @@ def test_runs_inside_a_tf_function():
 
 # -- scripted models: log-probabilities fixed per prefix, known best answers ------------------
 
-A, B = 4, 5  # the two word ids of the scripted vocabulary: <pad> <unk> <s> </s> a b
-VOCAB = 6
-OUTPUTS = (UNK_ID, A, B)
+A, B, C = 4, 5, 6  # the word ids of the scripted vocabulary: <pad> <unk> <s> </s> a b c
+VOCAB = 7
+OUTPUTS = (A, B, C)
 
 
 class ScriptedModel:
@@ -245,7 +245,7 @@ def test_a_wide_beam_equals_exhaustive_search_on_random_tables(seed, alpha):
     def distribution(prefix):
         if prefix not in tables:
             p = rng.dirichlet(np.ones(4) * 0.5)
-            tables[prefix] = {UNK_ID: p[0], A: p[1], B: p[2], EOS_ID: p[3]}
+            tables[prefix] = {C: p[0], A: p[1], B: p[2], EOS_ID: p[3]}
         return tables[prefix]
 
     model = ScriptedModel(distribution, depth=3)
@@ -258,3 +258,19 @@ def test_a_wide_beam_equals_exhaustive_search_on_random_tables(seed, alpha):
 def test_bad_beam_size():
     with pytest.raises(ValueError, match="beam_size"):
         beam_search(tiny_model(), SOURCE, beam_size=0)
+
+
+@pytest.mark.parametrize("beam_size", [1, 3])
+def test_unk_is_never_emitted_even_when_most_likely(beam_size):
+    # <unk> takes 60% at every step; the search answers with the best real tokens instead,
+    # and their log-probabilities stay the model's (the mass of <unk> is not handed out).
+    def distribution(prefix):
+        if len(prefix) < 2:
+            return {UNK_ID: 0.6, A: 0.3, B: 0.09, EOS_ID: 0.01}
+        return {UNK_ID: 0.6, EOS_ID: 0.4}
+
+    model = ScriptedModel(distribution, depth=3)
+    tokens, log_prob = search(model, max_tokens=3, beam_size=beam_size, alpha=0.0)
+    assert UNK_ID not in tokens
+    assert tokens == (A, A, EOS_ID)
+    assert log_prob == pytest.approx(math.log(0.3 * 0.3 * 0.4), rel=1e-5)

@@ -46,9 +46,9 @@ print(json.dumps(result))
 """
 
 
-def tiny_translator(name, **search):
+def tiny_translator(name, level="char", **search):
     pairs = generate_dates(60, seed=3)
-    text = TextPipeline.fit(pairs, level="char", max_source_length=50)
+    text = TextPipeline.fit(pairs, level=level, max_source_length=50, max_vocab_size=400)
     model = zoo.get(
         name,
         source_vocab_size=len(text.source_vocab),
@@ -95,6 +95,18 @@ def test_translation_export_answers_in_a_fresh_process_like_the_library(name, tm
     np.testing.assert_allclose(served["log_prob"], expected, rtol=1e-5)
     assert served["attention_shape"][0] == len(BATCH)
     assert served["tokens"] == list("3 de marzo de 2015")
+
+
+@pytest.mark.parametrize("level", ["unigram", "bpe"])
+def test_subword_export_tokenizes_and_detokenizes_in_the_graph(level, tmp_path):
+    translator = tiny_translator("lstm_luong_nmt", level=level, beam_size=2)
+    path = export(translator, root=tmp_path)
+    texts = [*BATCH, "Ça va très bien, merci ¿sí?"]
+    served = run_fresh(path, texts)  # TF + tensorflow-text only
+    assert served["translation"] == translator.translate_all(texts)
+    assert all("▁" not in t for t in served["translation"])  # detokenized text, not pieces
+    pieces = translator.translate(texts[:1])["source_tokens"][0]
+    assert served["tokens"] == pieces and "".join(pieces).replace("▁", " ").strip() == texts[0]
 
 
 @pytest.mark.parametrize("name", zoo.list_models(task="classification"))

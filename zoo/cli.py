@@ -1,4 +1,4 @@
-"""The `zoo` command: list | describe | train | tune | evaluate | export | predict."""
+"""The `zoo` command: list | describe | train | tune | evaluate | translate | export | predict."""
 
 from __future__ import annotations
 
@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("train", help="train a model; rerun the same command to resume")
     p.add_argument("name", help="registered model name (see `zoo list`)")
     p.add_argument("--data", help="dataset name or path to a data file (default: the model's)")
+    add_held_out_options(p)
     p.add_argument("--epochs", type=int, help="maximum number of epochs")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, help="initialization seed (the data split: split_seed)")
@@ -71,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("tune", help="search hyperparameters with keras-tuner")
     p.add_argument("name", help="registered model name (see `zoo list`)")
     p.add_argument("--data", help="dataset name or path to a data file (default: the model's)")
+    add_held_out_options(p, test=False)
     p.add_argument("--tuner", default="random", choices=["random", "bayesian", "hyperband"])
     p.add_argument("--max-trials", type=int, default=10)
     p.add_argument("--epochs-per-trial", type=int, default=3)
@@ -96,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--beam-size", type=int, help="beam width (models that search)")
     p.set_defaults(handler=cmd_evaluate)
+
+    p = commands.add_parser("translate", help="translate a text file line by line")
+    p.add_argument("run_dir", help="a translation run directory, or its export")
+    p.add_argument("--input", required=True, metavar="FILE", help="UTF-8 text, one sentence a line")
+    p.add_argument("--output", required=True, metavar="FILE", help="translations, line by line")
+    p.add_argument("--beam-size", type=int, help="beam width (run directories; default: the run's)")
+    p.add_argument("--batch-size", type=int, default=64, help="sentences per batch (default 64)")
+    p.add_argument(
+        "--overwrite", action="store_true", help="start --output over instead of continuing it"
+    )
+    p.set_defaults(handler=cmd_translate)
 
     p = commands.add_parser("export", help="export a run as a new TF Serving version")
     p.add_argument("run_dir", help="a run directory written by `zoo train`")
@@ -139,6 +152,20 @@ def add_distribution_options(
         metavar="N|cpu:N",
         help="mirrored: the first N GPUs (default: all), or N logical CPU devices (cpu:N)",
     )
+
+
+def add_held_out_options(parser: argparse.ArgumentParser, test: bool = True) -> None:
+    parser.add_argument(
+        "--validation-data",
+        metavar="FILE",
+        help="your own validation set (same format as --data; default: cut from --data)",
+    )
+    if test:
+        parser.add_argument(
+            "--test-data",
+            metavar="FILE",
+            help="your own test set (same format as --data; default: cut from --data)",
+        )
 
 
 def add_set_option(parser: argparse.ArgumentParser, help: str) -> None:
@@ -235,6 +262,8 @@ def cmd_train(args: argparse.Namespace) -> None:
     run = train(
         args.name,
         args.data,
+        validation_data=args.validation_data,
+        test_data=args.test_data,
         runs_root=args.runs_root,
         run_dir=args.run_dir,
         resume=not args.new,
@@ -253,6 +282,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
     best = tune(
         args.name,
         args.data,
+        validation_data=args.validation_data,
         tuner=args.tuner,
         max_trials=args.max_trials,
         epochs_per_trial=args.epochs_per_trial,
@@ -299,6 +329,31 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     print(f"scored {metrics['count']} examples of {data}")
     print(task.format_metrics(metrics))
     print(f"predictions and metrics: {out}")
+
+
+def cmd_translate(args: argparse.Namespace) -> None:
+    from zoo.file_translation import translate_file
+    from zoo.serving import exported_predictor, is_saved_model
+
+    path = Path(args.run_dir)
+    if is_saved_model(path):
+        if args.beam_size is not None:
+            raise ValueError("--beam-size applies to run directories; an export fixes its own.")
+        task, translator = exported_predictor(path)
+    else:
+        task = run_task(path)
+        if task.name == "translation":
+            translator = task.load_predictor(path, **predict_options(args))
+    if task.name != "translation":
+        raise ValueError(
+            f"zoo translate takes a translation model; {path} is a {task.name} model "
+            "(use zoo predict)."
+        )
+    job = {"model": str(path.resolve()), **predict_options(args)}
+    count = translate_file(
+        translator.translate_all, args.input, args.output, job, args.batch_size, args.overwrite
+    )
+    print(f"translated {count} lines into {args.output}")
 
 
 def cmd_export(args: argparse.Namespace) -> None:

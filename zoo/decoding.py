@@ -26,9 +26,12 @@ from typing import Any
 import keras
 from keras import ops
 
-from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID
+from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
 
 NEG_INF = -1e9  # the log-probability of what may not be chosen
+# Never an output: padding and <s> are not words, and <unk> says nothing to a reader (the
+# search takes the best real token instead; log-probabilities stay the model's own).
+NEVER_EMITTED = (PAD_ID, BOS_ID, UNK_ID)
 DEAD = NEG_INF / 2  # scores below this belong to no real hypothesis
 NO_SCORE = -1e30  # the score of "no finished hypothesis yet"
 
@@ -107,7 +110,7 @@ def beam_search(
     limit_penalty = ops.reshape(length_penalty_of(limit, length_penalty), [batch, k])[:, 0]
 
     vocab = ops.arange(vocab_size)
-    never = ops.logical_or(ops.equal(vocab, PAD_ID), ops.equal(vocab, BOS_ID))[None, :]
+    never = ops.any(ops.stack([ops.equal(vocab, i) for i in NEVER_EMITTED]), axis=0)[None, :]
     is_eos_token = ops.equal(vocab, EOS_ID)[None, :]
     first_row = ops.arange(batch) * k  # row of each sentence's first hypothesis
 
@@ -137,7 +140,7 @@ def beam_search(
         best_score, best_log_prob, best_step, best_row = best
         logits, state, weights = model.decode_step(tokens, state, memory, memory_mask)
         log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-        log_probs = ops.where(never, NEG_INF, log_probs)  # padding and <s> are not outputs
+        log_probs = ops.where(never, NEG_INF, log_probs)
         # At the length limit only </s> remains, at its real log-probability.
         at_limit = (t + 1 >= limit)[:, None]
         log_probs = ops.where(ops.logical_and(at_limit, ~is_eos_token), NEG_INF, log_probs)

@@ -15,10 +15,14 @@ from typing import Any
 
 
 def run_recipe(
-    name: str, doc: str, changes: dict[str, Any] | None = None, argv: Sequence[str] | None = None
+    name: str,
+    doc: str,
+    changes: dict[str, Any] | None = None,
+    argv: Sequence[str] | None = None,
+    data: str | None = None,
 ) -> Path:
     """Trains `name` with its defaults and `changes` (command-line flags override), prints the
-    test metrics and a demo.
+    test metrics and a demo. `data`: the recipe's dataset (default: the entry's).
 
     Returns:
         The run directory.
@@ -32,7 +36,7 @@ def run_recipe(
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--data", default=spec.default_data, help="dataset name or file path")
+    parser.add_argument("--data", default=data or spec.default_data, help="dataset or file")
     parser.add_argument("--epochs", type=int, help="maximum number of epochs")
     parser.add_argument("--seed", type=int, help="initialization seed (default 0)")
     parser.add_argument("--split-seed", type=int, help="seed of the data split (default 0)")

@@ -79,6 +79,7 @@ def resolve_settings(
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """`(model arguments, complete training settings)` of `name` on `data`; unknown keys raise."""
     spec = registry.spec(name)
+    task = task_of_model(name)
     defaults = training_defaults(name, data)
     unknown = sorted(set(settings) - set(spec.defaults) - set(defaults))
     if unknown:
@@ -86,18 +87,39 @@ def resolve_settings(
             f"Unknown hyperparameter(s) {unknown} for {name!r}. Model arguments: "
             f"{sorted(spec.defaults)}; training settings: {sorted(defaults)}."
         )
+    fixed = sorted(set(settings) & set(task.sized_by_data))
+    if fixed:
+        raise ValueError(f"`{fixed[0]}` follows from the data; {task.sized_by_data[fixed[0]]}")
     model_args = {k: v for k, v in settings.items() if k in spec.defaults}
-    given = {k: check_setting(k, v, defaults[k]) for k, v in settings.items() if k in defaults}
+    choices = {**CHOICES, **task.choices}
+    may_be_zero = MAY_BE_ZERO | task.may_be_zero
+    given = {
+        k: check_setting(k, v, defaults[k], choices.get(k), k in may_be_zero)
+        for k, v in settings.items()
+        if k in defaults
+    }
     return model_args, {**defaults, **given}
 
 
-# Settings that may be 0; every other integer setting must be >= 1.
-MAY_BE_ZERO = {"seed", "split_seed", "patience", "attention_examples"}
+# Settings that may be 0; every other integer setting must be >= 1 (tasks add their own).
+MAY_BE_ZERO = frozenset({"seed", "split_seed", "patience", "attention_examples"})
 POSITIVE_FLOATS = {"learning_rate", "clipnorm"}
 
 
-def check_setting(key: str, value: Any, default: Any) -> Any:
-    """`value` as the type of `default`; a `ValueError` naming the setting if it cannot be."""
+def check_setting(
+    key: str,
+    value: Any,
+    default: Any,
+    choices: tuple | None = None,
+    may_be_zero: bool | None = None,
+) -> Any:
+    """`value` as the type of `default`; a `ValueError` naming the setting if it cannot be.
+
+    `choices`: the values allowed (default: `CHOICES[key]`); `may_be_zero`: whether an integer
+    setting may be 0 (default: whether `key` is in `MAY_BE_ZERO`).
+    """
+    choices = CHOICES.get(key) if choices is None else choices
+    may_be_zero = key in MAY_BE_ZERO if may_be_zero is None else may_be_zero
 
     def fail(expected: str) -> ValueError:
         return ValueError(f"Training setting `{key}` must be {expected}, received {value!r}.")
@@ -107,7 +129,7 @@ def check_setting(key: str, value: Any, default: Any) -> Any:
             raise fail("true or false")
         return value
     if isinstance(default, int):
-        minimum = 0 if key in MAY_BE_ZERO else 1
+        minimum = 0 if may_be_zero else 1
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise fail(f"an integer >= {minimum}")
         return value
@@ -120,8 +142,8 @@ def check_setting(key: str, value: Any, default: Any) -> Any:
         return value
     if isinstance(default, str) and not isinstance(value, str):
         raise fail("a string")
-    if key in CHOICES and value not in CHOICES[key]:
-        raise fail(f"one of {list(CHOICES[key])}")
+    if choices is not None and value not in choices:
+        raise fail(f"one of {list(choices)}")
     return value
 
 
@@ -158,6 +180,8 @@ def train(
     name: str,
     data: str | None = None,
     *,
+    validation_data: str | None = None,
+    test_data: str | None = None,
     runs_root: str | Path = "runs",
     run_dir: str | Path | None = None,
     resume: bool = True,
@@ -171,7 +195,10 @@ def train(
 
     Args:
         name: A registered model name.
-        data: A dataset name or a path to a data file.
+        data: A dataset name or a path to a data file (for translation, also a folder with
+            train.tsv, dev.tsv, test.tsv).
+        validation_data, test_data: The user's own held-out files, instead of sets cut from
+            `data` (translation and classification).
         runs_root: Where run directories are created.
         run_dir: An explicit run directory (created, or resumed if it holds an unfinished run).
         resume: Whether to resume an unfinished run with the same settings.
@@ -191,6 +218,8 @@ def train(
     spec = registry.spec(name)
     task: Task = task_of_model(name)
     data = data or spec.default_data
+    held_out = {"validation_data": validation_data, "test_data": test_data}
+    held_out = {k: v for k, v in held_out.items() if v is not None}  # recorded only if given
     model_args, training = resolve_settings(name, data, settings)
     if distribution == "multi-worker" and run_dir is None:
         raise ValueError(
@@ -206,11 +235,13 @@ def train(
         "model": name,
         "task": spec.task,
         "data": str(data),
+        **{k: str(v) for k, v in held_out.items()},
         "model_args": model_args,
         "training": training,
         "zoo_version": _version(),
     }
-    corpus = task.load_data(str(data), training)  # bad data fails before writing
+    # Bad data fails before anything is written.
+    corpus = task.load_data(str(data), training, validation_data, test_data)
     if not cluster.is_chief:
         return _train_as_worker(task, name, model_args, training, corpus, Path(run_dir), cluster,
                                 callbacks, verbose)  # fmt: skip

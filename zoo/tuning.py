@@ -126,6 +126,7 @@ def make_tuner(
 def tune(
     name: str,
     data: str | None = None,
+    validation_data: str | None = None,
     *,
     tuner: str = "random",
     max_trials: int = 10,
@@ -146,6 +147,8 @@ def tune(
     Args:
         name: A registered model name.
         data: Dataset name or data file (default: the model's default dataset).
+        validation_data: The user's own validation file, which every trial is scored on
+            (translation and classification; default: a set cut from `data`).
         tuner: `"random"`, `"bayesian"` or `"hyperband"`.
         max_trials: Trials to run (random / Bayesian).
         epochs_per_trial: Epochs of each trial (Hyperband's maximum).
@@ -181,9 +184,10 @@ def tune(
     if worker:
         wait_for_chief(*parse_address(worker), timeout=connect_timeout)
     else:
-        remember_search(directory, name, str(data), fixed, overwrite)
+        searched_on = str(data) if validation_data is None else f"{data} + {validation_data}"
+        remember_search(directory, name, searched_on, fixed, overwrite)
     task = task_of_model(name)
-    corpus = task.load_data(str(data), training)
+    corpus = task.load_data(str(data), training, validation_data)
     hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed, cluster)
     seed = training["seed"]
     role = "chief" if chief else "worker" if worker else None

@@ -48,16 +48,21 @@ class LabelledCorpus:
         validation: float = 0.1,
         test: float | None = 0.1,
         test_examples: Examples | None = None,
+        validation_examples: Examples | None = None,
     ) -> LabelledCorpus:
         """Dedupes by text (first label wins), shuffles with `seed`, cuts the held-out sets.
 
-        With `test_examples` (a dataset's own test split) only validation is cut.
+        A held-out set given as `test_examples` (a dataset's own test split, or the user's
+        file) or `validation_examples` is used as it is and not cut.
         """
         unique = list(dict(reversed(examples)).items())[::-1]
         random.Random(seed).shuffle(unique)
-        n_val = round(len(unique) * validation)
+        n_val = 0 if validation_examples is not None else round(len(unique) * validation)
         n_test = 0 if test_examples is not None else round(len(unique) * (test or 0))
-        if n_val < 1 or len(unique) - n_val - n_test < 2 or (test_examples is None and n_test < 1):
+        too_few = (validation_examples is None and n_val < 1) or (
+            test_examples is None and n_test < 1
+        )
+        if len(unique) - n_val - n_test < 2 or too_few:
             raise DataFileError(
                 f"Dataset {name!r} has {len(unique)} distinct texts: too few to split into "
                 "train, validation and test; provide at least 20 examples."
@@ -65,7 +70,7 @@ class LabelledCorpus:
         corpus = cls(
             name,
             train=unique[n_val + n_test :],
-            validation=unique[:n_val],
+            validation=validation_examples if validation_examples is not None else unique[:n_val],
             test=test_examples if test_examples is not None else unique[n_val : n_val + n_test],
         )
         if len(corpus.labels) < 2:

@@ -1,10 +1,14 @@
 """Text to token ids and back, as TensorFlow ops so that training and serving share them.
 
 Normalization and splitting use tensorflow-text kernels, which TF Serving links in, so the
-exported SavedModel tokenizes exactly as training did.
+exported SavedModel tokenizes exactly as training did. A `WordCodec` (characters or words with
+a vocabulary) and a `zoo.data.subwords.SubwordCodec` (SentencePiece) answer the same calls, so
+the translation pipeline does not care which it has.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import tensorflow as tf
 import tensorflow_text as tf_text
@@ -76,8 +80,79 @@ class TokenIds:
 
     def decode(self, ids: tf.Tensor, separator: str) -> tf.Tensor:
         """`int[batch, time]` -> `string[batch]`, stopping at the first `</s>` or `<pad>`."""
-        ids = tf.cast(ids, tf.int64)
-        stop = tf.logical_or(tf.equal(ids, EOS_ID), tf.equal(ids, PAD_ID))
-        keep = tf.equal(tf.cumsum(tf.cast(stop, tf.int32), axis=1), 0)
-        kept = tf.ragged.boolean_mask(ids, keep)
+        kept = until_end(tf.cast(ids, tf.int64))
         return tf.strings.reduce_join(self.to_token.lookup(kept), axis=1, separator=separator)
+
+
+def until_end(ids: tf.Tensor) -> tf.RaggedTensor:
+    """`int[batch, time]` -> the ids before each row's first `</s>` or `<pad>`."""
+    ids = tf.convert_to_tensor(ids)
+    stop = tf.logical_or(tf.equal(ids, EOS_ID), tf.equal(ids, PAD_ID))
+    return tf.ragged.boolean_mask(ids, tf.equal(tf.cumsum(tf.cast(stop, tf.int32), axis=1), 0))
+
+
+class WordCodec:
+    """One side's text <-> ids with a `Tokenizer` (characters or words) and a `Vocabulary`.
+
+    Args:
+        tokenizer: How text is split.
+        vocabulary: The tokens that get ids; others become `<unk>`.
+    """
+
+    def __init__(self, tokenizer: Tokenizer, vocabulary: Vocabulary):
+        self.tokenizer = tokenizer
+        self.vocabulary = vocabulary
+        self.ids = TokenIds(vocabulary)
+
+    @classmethod
+    def fit(
+        cls,
+        texts: list[str],
+        level: str = "char",
+        lowercase: bool = False,
+        max_vocab_size: int | None = None,
+        min_count: int = 1,
+    ) -> WordCodec:
+        """The most frequent tokens of `texts` (at most `max_vocab_size`, specials included)."""
+        tokenizer = Tokenizer(level, lowercase)
+        rows = tokenizer.split(texts).to_list()
+        tokens = [[token.decode("utf-8") for token in row] for row in rows]
+        vocabulary = Vocabulary.build(tokens, max_size=max_vocab_size, min_count=min_count)
+        return cls(tokenizer, vocabulary)
+
+    @property
+    def level(self) -> str:
+        return self.tokenizer.level
+
+    @property
+    def resources(self) -> list:
+        """What an export must track for `encode` / `decode` to work in the SavedModel."""
+        return [self.ids.to_id, self.ids.to_token]
+
+    def get_config(self) -> dict:
+        return self.tokenizer.get_config()
+
+    def save(self, directory: Path, prefix: str) -> dict:
+        """Writes `<prefix>_vocab.txt`; returns the config `load` takes back."""
+        self.vocabulary.save(directory / f"{prefix}_vocab.txt")
+        return {**self.get_config(), "vocabulary": f"{prefix}_vocab.txt"}
+
+    @classmethod
+    def load(cls, directory: Path, config: dict) -> WordCodec:
+        tokenizer = Tokenizer(config["level"], config["lowercase"])
+        return cls(tokenizer, Vocabulary.load(directory / config["vocabulary"]))
+
+    def pieces(self, texts) -> tf.RaggedTensor:
+        """`string[batch]` -> ragged `string[batch, (tokens)]`."""
+        return self.tokenizer.split(texts)
+
+    def encode(self, texts) -> tf.RaggedTensor:
+        """`string[batch]` -> ragged `int32[batch, (tokens)]`."""
+        return self.ids.encode(self.pieces(texts))
+
+    def id_to_piece(self, ids: tf.Tensor) -> tf.Tensor:
+        return self.ids.to_token.lookup(tf.cast(ids, tf.int64))
+
+    def decode(self, ids: tf.Tensor) -> tf.Tensor:
+        """`int[batch, time]` -> `string[batch]`, stopping at the first `</s>` or `<pad>`."""
+        return self.ids.decode(ids, self.tokenizer.separator)

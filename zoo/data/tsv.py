@@ -17,27 +17,47 @@ def check_data_file(path: Path) -> None:
         raise DataFileError(f"Data file {path} does not exist.")
 
 
-def read_parallel_tsv(path: str | Path) -> list[tuple[str, str]]:
-    """Reads `source<TAB>target` lines; blank lines are skipped, anything else malformed raises."""
+def read_parallel_tsv(
+    path: str | Path, source_column: int = 1, target_column: int = 2
+) -> list[tuple[str, str]]:
+    """Reads tab-separated lines, the source and target in the given (1-based) columns.
+
+    By default a line is exactly `source<TAB>target`; with other columns, a line may have more
+    fields. Blank lines are skipped, anything else malformed raises `DataFileError`.
+    """
     path = Path(path)
     check_data_file(path)
+    for name, column in (("source_column", source_column), ("target_column", target_column)):
+        if isinstance(column, bool) or not isinstance(column, int) or column < 1:
+            raise ValueError(f"`{name}` must be a column number >= 1, received {column!r}.")
+    if source_column == target_column:
+        raise ValueError(f"source_column and target_column are both {source_column}.")
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as error:
         raise DataFileError(
             f"{path} is not UTF-8 text (byte {error.start}); re-encode it as UTF-8."
         ) from None
+    default_columns = (source_column, target_column) == (1, 2)
+    needed = max(source_column, target_column)
     pairs = []
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():
             continue
         fields = line.split("\t")
-        if len(fields) != 2:
+        if default_columns and len(fields) != 2:
             raise DataFileError(
                 f"{path}, line {number}: expected 'source<TAB>target' (2 tab-separated fields), "
-                f"found {len(fields)}: {line[:80]!r}."
+                f"found {len(fields)}: {line[:80]!r}. For a file with more columns, pick two: "
+                "--set source_column=N --set target_column=M (1-based)."
             )
-        source, target = (field.strip() for field in fields)
+        if len(fields) < needed:
+            raise DataFileError(
+                f"{path}, line {number}: {len(fields)} tab-separated fields, but "
+                f"source_column={source_column} and target_column={target_column}: "
+                f"{line[:80]!r}."
+            )
+        source, target = fields[source_column - 1].strip(), fields[target_column - 1].strip()
         if not source:
             raise DataFileError(f"{path}, line {number}: the source text is empty.")
         if not target:

@@ -30,6 +30,10 @@ class Task:
         predict_options: Options a predictor accepts (e.g. `beam_size`); others are refused.
         input_name: What one input is called in messages ("text", "file", ...).
         predictions_file: The file `score` writes the predictions to, beside the metrics.
+        choices: Settings that take one of a few values, and those values.
+        may_be_zero: Integer settings for which 0 is allowed (it means "none" or "off").
+        sized_by_data: Model arguments the data fixes (`model_sizes`), each with what to set
+            instead; setting one is refused rather than silently overridden.
     """
 
     name: str = ""
@@ -39,6 +43,9 @@ class Task:
     predict_options: tuple[str, ...] = ()
     input_name: str = "input"
     predictions_file: str = "test_predictions.tsv"
+    choices: Mapping[str, tuple] = {}
+    may_be_zero: frozenset[str] = frozenset()
+    sized_by_data: Mapping[str, str] = {}
 
     # -- data ------------------------------------------------------------------------------
 
@@ -46,11 +53,18 @@ class Task:
         """Defaults that depend on the dataset (applied over the entry's own)."""
         return {}
 
-    def load_data(self, data: str, settings: Mapping[str, Any]) -> Any:
+    def load_data(
+        self,
+        data: str,
+        settings: Mapping[str, Any],
+        validation: str | None = None,
+        test: str | None = None,
+    ) -> Any:
         """A dataset name or file as a corpus with `name`, `train`, `validation`, `test`.
 
         `settings` are the run's training settings (`split_seed`, and the task's own, such as
-        a forecaster's window sizes)."""
+        a forecaster's window sizes). `validation` / `test`: the user's own held-out files,
+        used instead of sets cut from `data` (a task that cannot take them raises)."""
         raise NotImplementedError
 
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> Any:

@@ -370,6 +370,10 @@ class ClassificationTask(TextTask):
         "max_source_length": 100,
     }
     objective = ("val_accuracy", "max")
+    sized_by_data = {
+        "vocab_size": "the vocabulary is built from the training texts; set max_vocab_size.",
+        "num_classes": "it is the number of labels in the training data.",
+    }
     # Validation loss keeps rising on these small sets while accuracy still improves.
     monitor = ("val_accuracy", "max")
     demo_texts = {
@@ -379,8 +383,12 @@ class ClassificationTask(TextTask):
         ]
     }
 
-    def load_data(self, data: str, settings: Mapping[str, Any]) -> LabelledCorpus:
-        return load_classification(data, seed=settings["split_seed"])
+    def load_data(
+        self, data: str, settings: Mapping[str, Any], validation=None, test=None
+    ) -> LabelledCorpus:
+        return load_classification(
+            data, seed=settings["split_seed"], validation=validation, test=test
+        )
 
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
         if data in CLASSIFICATION_DATASETS:

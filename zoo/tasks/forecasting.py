@@ -363,10 +363,22 @@ class ForecastingTask(Task):
     }
     objective = ("val_loss", "min")
     monitor = ("val_loss", "min")
+    sized_by_data = {
+        "num_features": "it is the number of series columns read from the data.",
+        "num_known": "it is the number of covariate columns plus the calendar features.",
+    }
 
     # -- data ----------------------------------------------------------------------------
 
-    def load_data(self, data: str, settings: Mapping[str, Any]) -> SeriesCorpus:
+    def load_data(
+        self, data: str, settings: Mapping[str, Any], validation=None, test=None
+    ) -> SeriesCorpus:
+        if validation is not None or test is not None:
+            raise ValueError(
+                "A forecaster splits its series by time (the last weeks are validation and "
+                "test); give the whole series as one --data file, without --validation-data / "
+                "--test-data."
+            )
         lookback, horizon = settings["lookback"], settings["horizon"]
         if data == "elecdemand":
             if settings["target"] not in ("", "Demand"):

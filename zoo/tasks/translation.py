@@ -19,33 +19,68 @@ import tensorflow as tf
 
 from zoo import decoding, plots
 from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, read_parallel_tsv
-from zoo.data.tokenization import TokenIds, Tokenizer
-from zoo.data.vocabulary import BOS_ID, Vocabulary
+from zoo.data.subwords import SUBWORD_LEVELS, SubwordCodec
+from zoo.data.tokenization import LEVELS as TOKEN_LEVELS
+from zoo.data.tokenization import WordCodec
+from zoo.data.vocabulary import BOS_ID, EOS_ID, Vocabulary
 from zoo.metrics import translation_metrics
 from zoo.tasks.base import TextTask, write_table
 
-SOURCE_VOCAB = "source_vocab.txt"
-TARGET_VOCAB = "target_vocab.txt"
 TEXT_CONFIG = "text.json"
+LEVELS = (*TOKEN_LEVELS, *SUBWORD_LEVELS)
+# Bucket edges (in tokens) of length-bucketed batches: a batch is padded up to the next edge,
+# so a compiled step sees at most this many shapes per side.
+BUCKET_BOUNDARIES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
+
+Codec = WordCodec | SubwordCodec
 
 
 class EmptyInputError(ValueError):
     """An empty (or whitespace-only) text was given where a sentence is needed."""
 
 
+def fit_codec(
+    texts: list[str], level: str, lowercase: bool, max_vocab_size: int, min_count: int, seed: int
+) -> Codec:
+    """A word/char vocabulary or a SentencePiece model of `texts`."""
+    if level in SUBWORD_LEVELS:
+        if min_count != 1:
+            raise ValueError(
+                f"`min_count` applies to word and char vocabularies; a {level} (SentencePiece) "
+                "vocabulary is sized by `max_vocab_size` alone. Leave min_count at 1."
+            )
+        return SubwordCodec.fit(texts, level, lowercase, max_vocab_size, seed)
+    if level not in TOKEN_LEVELS:
+        raise ValueError(f"`token_level` must be one of {LEVELS}, received {level!r}.")
+    return WordCodec.fit(texts, level, lowercase, max_vocab_size, min_count)
+
+
+def load_codec(directory: Path, config: dict, side: str) -> Codec:
+    if config["level"] in SUBWORD_LEVELS:
+        return SubwordCodec.load(directory, config)
+    return WordCodec.load(directory, {"vocabulary": f"{side}_vocab.txt", **config})
+
+
 @dataclass
 class TextPipeline:
-    """Tokenizers and vocabularies of both sides, and how long a source may be."""
+    """How both sides' text becomes ids (a `WordCodec` or `SubwordCodec` each), and how long a
+    source may be. With a joint vocabulary, `source` and `target` are the same codec."""
 
-    source_tokenizer: Tokenizer
-    target_tokenizer: Tokenizer
-    source_vocab: Vocabulary
-    target_vocab: Vocabulary
+    source: Codec
+    target: Codec
     max_source_length: int = 200
 
-    def __post_init__(self):
-        self.source_ids = TokenIds(self.source_vocab)
-        self.target_ids = TokenIds(self.target_vocab)
+    @property
+    def joint(self) -> bool:
+        return self.source is self.target
+
+    @property
+    def source_vocab(self) -> Vocabulary:
+        return self.source.vocabulary
+
+    @property
+    def target_vocab(self) -> Vocabulary:
+        return self.target.vocabulary
 
     @classmethod
     def fit(
@@ -56,28 +91,42 @@ class TextPipeline:
         max_vocab_size: int = 16_000,
         max_source_length: int = 200,
         min_count: int = 1,
+        max_target_vocab_size: int | None = None,
+        joint_vocabulary: bool = False,
+        seed: int = 0,
     ) -> TextPipeline:
-        """Builds both vocabularies from training pairs."""
-        source_tokenizer = Tokenizer(level, lowercase)
-        target_tokenizer = Tokenizer(level, lowercase)
-        sources = source_tokenizer.split([s for s, _ in pairs]).to_list()
-        targets = target_tokenizer.split([t for _, t in pairs]).to_list()
-        decode = lambda rows: [[token.decode("utf-8") for token in row] for row in rows]  # noqa: E731
+        """Fits both sides on training pairs.
+
+        Args:
+            level: `"char"`, `"word"`, or a SentencePiece model: `"unigram"` or `"bpe"`.
+            max_vocab_size: The most tokens (specials included) of each side's vocabulary.
+            max_target_vocab_size: The target side's, if it differs.
+            joint_vocabulary: One vocabulary fitted on both sides, used by both.
+            seed: SentencePiece's sampling seed.
+        """
+        sources, targets = [s for s, _ in pairs], [t for _, t in pairs]
+        fit = lambda texts, size: fit_codec(texts, level, lowercase, size, min_count, seed)  # noqa: E731
+        if joint_vocabulary:
+            if max_target_vocab_size not in (None, max_vocab_size):
+                raise ValueError(
+                    "A joint vocabulary has one size: set `max_vocab_size`, not "
+                    "`max_target_vocab_size`."
+                )
+            codec = fit(sources + targets, max_vocab_size)
+            return cls(codec, codec, max_source_length)
         return cls(
-            source_tokenizer,
-            target_tokenizer,
-            Vocabulary.build(decode(sources), max_size=max_vocab_size, min_count=min_count),
-            Vocabulary.build(decode(targets), max_size=max_vocab_size, min_count=min_count),
+            fit(sources, max_vocab_size),
+            fit(targets, max_target_vocab_size or max_vocab_size),
             max_source_length,
         )
 
     def save(self, directory: str | Path) -> None:
         directory = Path(directory)
-        self.source_vocab.save(directory / SOURCE_VOCAB)
-        self.target_vocab.save(directory / TARGET_VOCAB)
+        source = self.source.save(directory, "source")
         config = {
-            "source": self.source_tokenizer.get_config(),
-            "target": self.target_tokenizer.get_config(),
+            "source": source,
+            "target": source if self.joint else self.target.save(directory, "target"),
+            "joint": self.joint,
             "max_source_length": self.max_source_length,
         }
         (directory / TEXT_CONFIG).write_text(json.dumps(config, indent=2))
@@ -86,31 +135,50 @@ class TextPipeline:
     def load(cls, directory: str | Path) -> TextPipeline:
         directory = Path(directory)
         config = json.loads((directory / TEXT_CONFIG).read_text())
-        return cls(
-            Tokenizer(**config["source"]),
-            Tokenizer(**config["target"]),
-            Vocabulary.load(directory / SOURCE_VOCAB),
-            Vocabulary.load(directory / TARGET_VOCAB),
-            config["max_source_length"],
-        )
+        source = load_codec(directory, config["source"], "source")
+        joint = config.get("joint", False)
+        target = source if joint else load_codec(directory, config["target"], "target")
+        return cls(source, target, config["max_source_length"])
+
+    @property
+    def resources(self) -> list:
+        """The lookup tables / tokenizer models an export tracks."""
+        return self.source.resources + ([] if self.joint else self.target.resources)
 
     def source_tokens(self, texts) -> tf.RaggedTensor:
-        return self.source_tokenizer.split(texts)[:, : self.max_source_length]
+        return self.source.pieces(texts)[:, : self.max_source_length]
 
     def encode_source(self, texts) -> tf.Tensor:
         """`string[batch]` -> `int32[batch, Ts]`, 0-padded."""
-        return self.source_ids.encode(self.source_tokens(texts)).to_tensor()
+        return self.source_ids(texts).to_tensor()
+
+    def source_ids(self, texts) -> tf.RaggedTensor:
+        return self.source.encode(texts)[:, : self.max_source_length]
 
     def encode_target(self, texts) -> tuple[tf.Tensor, tf.Tensor]:
         """`string[batch]` -> decoder inputs (`<s>` + ids) and outputs (ids + `</s>`)."""
-        ids = self.target_ids.encode(self.target_tokenizer.split(texts), append_eos=True)
-        target_out = ids.to_tensor()
+        ids = self.target.encode(texts)
+        eos = tf.RaggedTensor.from_tensor(tf.fill([ids.nrows(), 1], EOS_ID))
+        target_out = tf.concat([ids, eos], axis=1).to_tensor()
         bos = tf.fill([tf.shape(target_out)[0], 1], BOS_ID)
         target_in = tf.concat([bos, target_out[:, :-1]], axis=1)
         return target_in, target_out
 
     def decode_target(self, ids) -> tf.Tensor:
-        return self.target_ids.decode(ids, self.target_tokenizer.separator)
+        return self.target.decode(ids)
+
+    def target_pieces(self, ids) -> tf.Tensor:
+        return self.target.id_to_piece(ids)
+
+    def lengths(self, pairs: list[tuple[str, str]], batch: int = 4096) -> np.ndarray:
+        """`int[len(pairs), 2]`: each pair's source and target length in tokens (no `</s>`)."""
+        out = []
+        for start in range(0, len(pairs), batch):
+            chunk = pairs[start : start + batch]
+            sources = self.source.encode([s for s, _ in chunk]).row_lengths()
+            targets = self.target.encode([t for _, t in chunk]).row_lengths()
+            out.append(np.stack([sources.numpy(), targets.numpy()], axis=1))
+        return np.concatenate(out) if out else np.zeros([0, 2], "int64")
 
     def dataset(
         self,
@@ -119,28 +187,68 @@ class TextPipeline:
         shuffle: bool = False,
         seed: int = 0,
         pad_to_multiple: int = 1,
+        bucket_by_length: bool = False,
     ) -> tf.data.Dataset:
         """`(inputs, target_out, sample_weight)` batches; padding has weight 0.
 
         With `pad_to_multiple=N`, source and target lengths are padded up to a multiple of N,
-        so a compiled (XLA) step sees a bounded set of shapes instead of one per batch.
+        so a compiled (XLA) step sees a bounded set of shapes instead of one per batch. With
+        `bucket_by_length`, a batch holds pairs of similar length (less padding) and is padded
+        up to its bucket's edge (`BUCKET_BOUNDARIES`; bounded shapes too).
         """
-        sources = tf.constant([s for s, _ in pairs])
-        targets = tf.constant([t for _, t in pairs])
-        data = tf.data.Dataset.from_tensor_slices((sources, targets))
-        if shuffle:
-            data = data.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
 
         def pad(ids):
-            extra = -tf.shape(ids)[1] % pad_to_multiple
-            return tf.pad(ids, [[0, 0], [0, extra]])
+            length = tf.shape(ids)[1]
+            if bucket_by_length:
+                edges = tf.constant(BUCKET_BOUNDARIES, tf.int32)
+                edge = tf.reduce_min(tf.where(edges >= length, edges, tf.int32.max))
+                padded = tf.where(edge == tf.int32.max, length, edge)
+            else:
+                padded = length + (-length % pad_to_multiple)
+            return tf.pad(ids, [[0, 0], [0, padded - length]])
 
         def to_ids(source, target):
             target_in, target_out = (pad(ids) for ids in self.encode_target(target))
             inputs = {"source": pad(self.encode_source(source)), "target_in": target_in}
             return inputs, target_out, tf.cast(target_out != 0, tf.float32)
 
-        return data.batch(batch_size).map(to_ids, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+        columns = ([s for s, _ in pairs], [t for _, t in pairs])
+        if bucket_by_length:
+            lengths = self.lengths(pairs) + [0, 1]  # the target with its </s>
+            columns += (lengths.max(axis=1).astype("int32"),)
+        data = tf.data.Dataset.from_tensor_slices(columns)
+        if shuffle:
+            data = data.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
+        if bucket_by_length:
+            boundaries = [edge + 1 for edge in BUCKET_BOUNDARIES]  # length <= edge
+            data = data.bucket_by_sequence_length(
+                lambda source, target, length: length,
+                bucket_boundaries=boundaries,
+                bucket_batch_sizes=[batch_size] * (len(boundaries) + 1),
+            ).map(lambda source, target, length: (source, target))
+            # Each bucket ends with a short batch; stating the count spares Keras a dataset
+            # of unknown length (its "ran out of data" warning, a progress bar without total).
+            sizes = np.bincount(np.digitize(columns[2], boundaries), minlength=len(boundaries) + 1)
+            batches = int(np.sum(-(-sizes // batch_size)))
+            data = data.apply(tf.data.experimental.assert_cardinality(batches))
+        else:
+            data = data.batch(batch_size)
+        return data.map(to_ids, num_parallel_calls=tf.data.AUTOTUNE).prefetch(2)
+
+
+def length_filter(
+    text: TextPipeline, pairs: list[tuple[str, str]], max_source: int, max_target: int
+) -> tuple[list[tuple[str, str]], int]:
+    """`(pairs within the limits, how many were dropped)`; a limit of 0 is no limit."""
+    if not max_source and not max_target or not pairs:
+        return pairs, 0
+    lengths = text.lengths(pairs)
+    keep = np.ones(len(pairs), bool)
+    if max_source:
+        keep &= lengths[:, 0] <= max_source
+    if max_target:
+        keep &= lengths[:, 1] <= max_target
+    return [pair for pair, k in zip(pairs, keep, strict=True) if k], int((~keep).sum())
 
 
 class Translator:
@@ -295,6 +403,15 @@ class ExportedTranslator:
     def __init__(self, loaded: Any):
         self.loaded = loaded
 
+    def translate_all(self, texts: list[str], batch_size: int = 256) -> list[str]:
+        """Translations only, in batches (the `serving_default` signature)."""
+        serve = self.loaded.signatures["serving_default"]
+        out: list[str] = []
+        for start in range(0, len(texts), batch_size):
+            batch = serve(text=tf.constant(texts[start : start + batch_size]))["translation"]
+            out += [t.decode("utf-8") for t in batch.numpy()]
+        return out
+
     def translate(self, texts: list[str] | str) -> dict:
         if isinstance(texts, str):
             texts = [texts]
@@ -328,13 +445,7 @@ class TranslationServing:
 
     def __init__(self, translator: Translator):
         self.translator = translator
-        text = translator.text
-        self.tables = [
-            text.source_ids.to_id,
-            text.source_ids.to_token,
-            text.target_ids.to_id,
-            text.target_ids.to_token,
-        ]
+        self.tables = translator.text.resources  # lookup tables or SentencePiece models
 
     def archive(self) -> keras.export.ExportArchive:
         """An `ExportArchive` holding the model, the lookup tables and both signatures.
@@ -353,7 +464,7 @@ class TranslationServing:
     def _run(self, texts, with_attention):
         text = self.translator.text
         source_tokens = text.source_tokens(texts)
-        source_ids = text.source_ids.encode(source_tokens).to_tensor()
+        source_ids = text.encode_source(texts)
         # One padding column keeps an all-empty batch from having zero source steps.
         source_ids = tf.pad(source_ids, [[0, 0], [0, 1]])
         return source_tokens, self.translator.decode_ids(source_ids, with_attention)
@@ -364,10 +475,9 @@ class TranslationServing:
 
     def attention(self, text):
         source_tokens, out = self._run(text, with_attention=True)
-        vocab = self.translator.text.target_ids
-        target_ids = tf.cast(out["tokens"], tf.int64)
+        target_ids = out["tokens"]
         steps = tf.sequence_mask(out["length"], tf.shape(target_ids)[1])
-        target_tokens = tf.where(steps, vocab.to_token.lookup(target_ids), "")
+        target_tokens = tf.where(steps, self.translator.text.target_pieces(target_ids), "")
         sources = tf.shape(source_tokens.to_tensor())[1]
         return {
             "translation": out["translation"],
@@ -385,30 +495,69 @@ class TranslationTask(TextTask):
         **TextTask.settings,
         "beam_size": 4,
         "length_penalty": 0.6,
+        # char, word, or SentencePiece subwords (unigram, bpe) trained on the training text
         "token_level": "word",
         "lowercase": False,
-        "max_vocab_size": 16_000,
-        "min_count": 1,
-        "max_source_length": 200,
-        # Compile the training step with XLA; lengths are then padded to multiples of 8 so
-        # it compiles once per length bucket. Off: on CPUs XLA ran these loops 2x slower.
+        "max_vocab_size": 16_000,  # per side, specials included
+        "max_target_vocab_size": 0,  # 0: the same as max_vocab_size
+        "joint_vocabulary": False,  # one vocabulary for both sides
+        "min_count": 1,  # word / char vocabularies: tokens seen fewer times are <unk>
+        "max_source_length": 200,  # longer sources are cut (training and translation)
+        # Training and validation pairs longer than these (in tokens) are dropped; 0: keep all.
+        "max_train_source_length": 0,
+        "max_train_target_length": 0,
+        "bucket_by_length": False,  # batches of similar lengths, padded to bucket edges
+        "source_column": 1,  # TSV files: the 1-based source and target columns
+        "target_column": 2,
+        # Compile the training step with XLA; lengths are then padded to multiples of 8 (or
+        # bucket edges) so it compiles once per shape. Off: on CPUs XLA ran these loops 2x slower.
         "jit_compile": False,
+    }
+    choices = {"token_level": LEVELS}
+    may_be_zero = frozenset(
+        {"max_target_vocab_size", "max_train_source_length", "max_train_target_length"}
+    )
+    sized_by_data = {
+        side: "the vocabularies are built from the training text; set max_vocab_size (and "
+        "max_target_vocab_size for a different target size)."
+        for side in ("source_vocab_size", "target_vocab_size")
     }
     objective = ("val_token_accuracy", "max")
     predict_options = ("beam_size",)
-    token_levels = {"dates": "char"}  # other data is word-level unless told
-    demo_texts = {"dates": ["3 de marzo de 2015", "Samstag, 14. Juli 1990", "2031年12月1日"]}
+    token_levels = {"dates": "char", "bible-es-en": "unigram"}  # other data: words unless told
+    demo_texts = {
+        "dates": ["3 de marzo de 2015", "Samstag, 14. Juli 1990", "2031年12月1日"],
+        "bible-es-en": [
+            "Y dijo Dios: Sea la luz: y fué la luz.",
+            "Bienaventurados los pacificadores: porque ellos serán llamados hijos de Dios.",
+        ],
+    }
 
     def data_settings(self, data: str) -> dict:
         return {"token_level": self.token_levels.get(data, "word")}
 
-    def load_data(self, data: str, settings: Mapping[str, Any]) -> ParallelCorpus:
-        return load_translation(data, seed=settings["split_seed"])
+    def load_data(
+        self, data: str, settings: Mapping[str, Any], validation=None, test=None
+    ) -> ParallelCorpus:
+        if data == "bible-es-en" and settings["split_seed"] != 0:
+            raise ValueError(
+                "bible-es-en holds out fixed books (zoo.data.bible.TEST_BOOKS), so `split_seed` "
+                "does not apply to it; leave it at 0."
+            )
+        return load_translation(
+            data,
+            seed=settings["split_seed"],
+            columns=(settings["source_column"], settings["target_column"]),
+            validation=validation,
+            test=test,
+        )
 
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> list[tuple[str, str]]:
+        columns = (settings.get("source_column", 1), settings.get("target_column", 2))
         if data in TRANSLATION_DATASETS:
-            return load_translation(data, seed=settings["split_seed"]).test
-        return read_parallel_tsv(data)
+            return self.load_data(data, settings).test
+        path = Path(data)
+        return read_parallel_tsv(path / "test.tsv" if path.is_dir() else path, *columns)
 
     def demo_inputs(self, data: str) -> list[str]:
         return self.demo_texts.get(data, [])
@@ -421,6 +570,9 @@ class TranslationTask(TextTask):
             max_vocab_size=training["max_vocab_size"],
             max_source_length=training["max_source_length"],
             min_count=training["min_count"],
+            max_target_vocab_size=training["max_target_vocab_size"] or None,
+            joint_vocabulary=training["joint_vocabulary"],
+            seed=training["seed"],
         )
 
     def load_pipeline(self, run: Path) -> TextPipeline:
@@ -446,18 +598,59 @@ class TranslationTask(TextTask):
         )
 
     def datasets(self, text: TextPipeline, corpus: ParallelCorpus, training: dict) -> tuple:
-        multiple = 8 if training["jit_compile"] else 1
+        train, validation, report = self.filtered(text, corpus, training)
+        if report:
+            print(f"Length filter: {report['summary']}")
+        options = {
+            "pad_to_multiple": 8 if training["jit_compile"] else 1,
+            "bucket_by_length": training["bucket_by_length"],
+        }
         batch_size = training["batch_size"]
         return (
-            text.dataset(corpus.train, batch_size, True, training["seed"], multiple),
-            text.dataset(corpus.validation, batch_size, pad_to_multiple=multiple),
+            text.dataset(train, batch_size, shuffle=True, seed=training["seed"], **options),
+            text.dataset(validation, batch_size, **options),
         )
+
+    def filtered(self, text: TextPipeline, corpus: ParallelCorpus, training: dict) -> tuple:
+        """`(train, validation, report)`: the pairs within the training length limits; the
+        report (empty without limits) says how many of each were dropped."""
+        limits = training["max_train_source_length"], training["max_train_target_length"]
+        if not any(limits):
+            return corpus.train, corpus.validation, {}
+        train, train_dropped = length_filter(text, corpus.train, *limits)
+        validation, validation_dropped = length_filter(text, corpus.validation, *limits)
+        rule = " and ".join(
+            f"{side} <= {limit} tokens"
+            for side, limit in zip(("source", "target"), limits, strict=True)
+            if limit
+        )
+        if not train or not validation:
+            raise ValueError(
+                f"No {'training' if not train else 'validation'} pair has {rule}; raise "
+                "max_train_source_length / max_train_target_length (0 keeps every pair)."
+            )
+        report = {
+            "rule": rule,
+            "train_dropped": train_dropped,
+            "train_kept": len(train),
+            "validation_dropped": validation_dropped,
+            "validation_kept": len(validation),
+        }
+        report["summary"] = (
+            f"kept pairs with {rule}: dropped {train_dropped} of "
+            f"{len(corpus.train)} training and {validation_dropped} of "
+            f"{len(corpus.validation)} validation pairs (the test set is kept whole)"
+        )
+        return train, validation, report
 
     def evaluate(
         self, run: Path, model: keras.Model, text: TextPipeline, corpus: ParallelCorpus, training
     ) -> dict:
         translator = self.predictor(model, text, training)
         metrics = self.score(translator, corpus.test, run / self.predictions_file)
+        _, _, report = self.filtered(text, corpus, training)
+        if report:
+            metrics["length_filter"] = report
         sources = self.examples(corpus)[: training["attention_examples"]]
         save_attention_maps(translator, sources, run / "attention")
         return metrics

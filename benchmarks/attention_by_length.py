@@ -1,0 +1,148 @@
+"""Bahdanau et al. (2015), Fig. 2, on the zoo: BLEU by source length, attention vs its twin.
+
+    python benchmarks/attention_by_length.py                  # trains the trio (hours on a CPU)
+    python benchmarks/attention_by_length.py --runs runs/      # scores finished runs instead
+
+Each model trains with `recipes/bible_es_en.py` (verses of at most 40 pieces a side) and is
+scored on every verse of the held-out books, whatever its length, beside two baselines a user
+would try first: copying the Spanish source, and one constant output (the training set's most
+frequent English verse). Results: `benchmarks/results/attention_by_length.json`, a plot
+(`attention_by_length.png`) and the README's Markdown table on stdout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import subprocess
+import sys
+from collections import Counter
+from pathlib import Path
+
+import sacrebleu
+
+ROOT = Path(__file__).parents[1]
+RESULTS = ROOT / "benchmarks" / "results"
+MODELS = ("lstm_nmt", "lstm_bahdanau_nmt", "lstm_luong_nmt")
+# Source length in words (whitespace-separated Spanish), the unit of the paper's figure.
+BUCKETS = ((1, 10), (11, 20), (21, 30), (31, 40), (41, 60), (61, 200))
+
+
+def bucket_of(words: int) -> str:
+    return next(f"{lo}-{hi}" for lo, hi in BUCKETS if words <= hi)
+
+
+def scores(hypotheses: list[str], references: list[str]) -> dict:
+    return {
+        "count": len(references),
+        "bleu": sacrebleu.corpus_bleu(hypotheses, [references]).score,
+        "chrf": sacrebleu.corpus_chrf(hypotheses, [references]).score,
+    }
+
+
+def by_length(sources: list[str], hypotheses: list[str], references: list[str]) -> dict:
+    """Corpus scores overall and per source-length bucket."""
+    result = {"all": scores(hypotheses, references)}
+    for lo, hi in BUCKETS:
+        members = [i for i, s in enumerate(sources) if lo <= len(s.split()) <= hi]
+        if members:
+            result[f"{lo}-{hi}"] = scores(
+                [hypotheses[i] for i in members], [references[i] for i in members]
+            )
+    return result
+
+
+def read_predictions(run: Path) -> tuple[list[str], list[str], list[str]]:
+    with open(run / "test_predictions.tsv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    columns = ("source", "hypothesis", "reference")
+    return tuple([row[column] for row in rows] for column in columns)
+
+
+def latest_finished_run(runs_root: Path, name: str) -> Path:
+    finished = sorted(p.parent for p in (runs_root / name).glob("*/metrics.json"))
+    for run in reversed(finished):
+        config = json.loads((run / "config.json").read_text())
+        if config["data"] == "bible-es-en":
+            return run
+    raise FileNotFoundError(f"No finished bible-es-en run of {name} under {runs_root / name}.")
+
+
+def train(name: str, runs_root: Path, extra: list[str]) -> None:
+    recipe = ROOT / "recipes" / "bible_es_en.py"
+    command = [sys.executable, str(recipe), "--model", name, "--runs-root", str(runs_root)]
+    subprocess.run([*command, *extra], check=True, cwd=ROOT)
+
+
+def plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    labels = [f"{lo}-{hi}" for lo, hi in BUCKETS]
+    fig, ax = plt.subplots(figsize=(7, 4))
+    for system, result in results.items():
+        present = [b for b in labels if b in result]
+        style = "--" if system in ("copy source", "constant output") else "-o"
+        ax.plot(present, [result[b]["bleu"] for b in present], style, label=system)
+    ax.set_xlabel("source length (Spanish words)")
+    ax.set_ylabel("test BLEU (held-out books)")
+    ax.set_title("bible-es-en: BLEU by source length (trained on verses <= 40 pieces)")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def markdown(results: dict) -> str:
+    labels = [f"{lo}-{hi}" for lo, hi in BUCKETS]
+    any_result = next(iter(results.values()))
+    counts = [str(any_result[b]["count"]) if b in any_result else "0" for b in labels]
+    lines = [
+        "| system | BLEU | chrF | " + " | ".join(f"BLEU {b} words" for b in labels) + " |",
+        "|---" * (3 + len(labels)) + "|",
+        "| (verses) | | | " + " | ".join(counts) + " |",
+    ]
+    for system, result in results.items():
+        cells = [f"{result[b]['bleu']:.1f}" if b in result else "-" for b in labels]
+        overall = result["all"]
+        head = f"| {system} | {overall['bleu']:.1f} | {overall['chrf']:.1f} | "
+        lines.append(head + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--runs", type=Path, help="score the newest finished runs under this root")
+    parser.add_argument("--runs-root", type=Path, default=ROOT / "runs", help="where to train")
+    parser.add_argument("--models", nargs="+", default=list(MODELS))
+    args, extra = parser.parse_known_args()  # the rest goes to the recipe (e.g. --epochs 4)
+
+    root = args.runs or args.runs_root
+    if args.runs is None:
+        for name in args.models:
+            train(name, root, extra)
+    results: dict = {}
+    sources = references = None
+    for name in args.models:
+        sources, hypotheses, references = read_predictions(latest_finished_run(root, name))
+        results[name] = by_length(sources, hypotheses, references)
+
+    from zoo.data.bible import bible_es_en
+
+    corpus = bible_es_en()
+    constant = Counter(t for _, t in corpus.train).most_common(1)[0][0]
+    results["copy source"] = by_length(sources, sources, references)
+    results["constant output"] = by_length(sources, [constant] * len(sources), references)
+
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "attention_by_length.json").write_text(json.dumps(results, indent=2))
+    plot(results, RESULTS / "attention_by_length.png")
+    print(markdown(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,141 @@
+"""The real-corpus workflow on a tiny corpus: own splits and columns, subwords, length filter
+and buckets, rejected settings, `zoo translate` on a file (streaming, resumable)."""
+
+import csv
+import json
+
+import pytest
+
+from zoo.cli import main
+from zoo.data.dates import generate_dates
+from zoo.file_translation import progress_file, translate_file
+from zoo.tasks.translation import Translator
+from zoo.training import train
+
+SUBWORD_RUN = {
+    "units": 16,
+    "embedding_dim": 8,
+    "batch_size": 16,
+    "beam_size": 2,
+    "token_level": "unigram",
+    "max_vocab_size": 300,
+    "max_train_source_length": 12,
+    "bucket_by_length": True,
+    "source_column": 2,
+    "target_column": 3,
+    "attention_examples": 1,
+}
+
+
+def write_split(path, pairs, start):
+    path.write_text("".join(f"{start + i}\t{s}\t{t}\n" for i, (s, t) in enumerate(pairs)), "utf-8")
+
+
+@pytest.fixture(scope="module")
+def corpus_dir(tmp_path_factory):
+    """train.tsv / dev.tsv / test.tsv with an id column first (3 columns)."""
+    folder = tmp_path_factory.mktemp("corpus")
+    pairs = generate_dates(330, seed=11)
+    write_split(folder / "train.tsv", pairs[:280], 0)
+    write_split(folder / "dev.tsv", pairs[280:300], 280)
+    write_split(folder / "test.tsv", pairs[300:], 300)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def subword_run(corpus_dir, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    return train("lstm_luong_nmt", str(corpus_dir), runs_root=runs, epochs=2, verbose=0,
+                 **SUBWORD_RUN)  # fmt: skip
+
+
+def test_a_run_on_own_splits_uses_them_whole(subword_run, corpus_dir):
+    metrics = json.loads((subword_run / "metrics.json").read_text())
+    assert metrics["count"] == 30  # the whole test.tsv
+    with open(subword_run / "test_predictions.tsv", newline="", encoding="utf-8") as f:
+        rows = list(csv.DictReader(f, delimiter="\t"))
+    test_lines = (corpus_dir / "test.tsv").read_text("utf-8").splitlines()
+    assert [r["source"] for r in rows] == [line.split("\t")[1] for line in test_lines]
+    assert all("▁" not in r["hypothesis"] for r in rows)  # detokenized
+    assert (subword_run / "source.spm").is_file() and (subword_run / "target.spm").is_file()
+
+
+def test_the_length_filter_is_reported(subword_run):
+    report = json.loads((subword_run / "metrics.json").read_text())["length_filter"]
+    assert report["rule"] == "source <= 12 tokens"
+    assert report["train_dropped"] > 0 and report["train_kept"] + report["train_dropped"] == 280
+    assert report["validation_kept"] + report["validation_dropped"] == 20
+
+
+def test_evaluate_a_folder_scores_its_test_file(subword_run, corpus_dir, capsys):
+    assert main(["evaluate", str(subword_run), "--data", str(corpus_dir)]) == 0
+    assert "scored 30 examples" in capsys.readouterr().out
+
+
+def test_translate_a_file_streams_and_continues_after_a_kill(subword_run, tmp_path, capsys):
+    sources = [s for s, _ in generate_dates(150, seed=99)]
+    sources[3] = ""  # an empty line stays an empty line
+    source = tmp_path / "src.txt"
+    source.write_text("\n".join(sources) + "\n", "utf-8")
+    output = tmp_path / "hyp.txt"
+    args = ["translate", str(subword_run), "--input", str(source), "--output", str(output)]
+    assert main([*args, "--batch-size", "32"]) == 0
+    assert "translated 150 lines" in capsys.readouterr().out
+    lines = output.read_text("utf-8").splitlines()
+    expected = Translator.load(subword_run).translate_all([s for s in sources if s])
+    assert lines[3] == "" and [t for i, t in enumerate(lines) if i != 3] == expected
+    assert not progress_file(output).exists()
+    # A finished file is not overwritten unless asked.
+    assert main(args) == 2 and "--overwrite" in capsys.readouterr().err
+
+    # A kill mid-line: 40 complete lines and half of the 41st, the job's progress file left.
+    job = {"model": str(subword_run.resolve())}
+    output.write_text("\n".join(lines[:40]) + "\n" + lines[40][:3], "utf-8")
+    calls = []
+
+    def translate(texts):
+        calls.extend(texts)
+        return ["x"] * len(texts)
+
+    progress_file(output).write_text(json.dumps({**job, "input": str(source.resolve()),
+                                                 "lines": 150}, indent=2))  # fmt: skip
+    assert translate_file(translate, source, output, job) == 110
+    resumed = output.read_text("utf-8").splitlines()
+    assert resumed[:40] == lines[:40] and resumed[40:] == ["x"] * 110
+    assert sorted(calls) == sorted(s for s in sources[40:] if s)  # nothing translated twice
+    # Another model's partial file is not continued.
+    progress_file(output).write_text(json.dumps({"model": "other", "input": "x", "lines": 1}))
+    with pytest.raises(FileExistsError, match="another job"):
+        translate_file(translate, source, output, job)
+
+
+def test_translate_refuses_other_tasks_and_bad_files(subword_run, tmp_path, capsys):
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("hola\naño\n".encode("latin-1"))
+    code = main(["translate", str(subword_run), "--input", str(bad), "--output", "o.txt"])
+    assert code == 2 and "line 2: not UTF-8" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "settings, message",
+    [
+        ({"target_vocab_size": 99}, "`target_vocab_size` follows from the data"),
+        ({"token_level": "bytes"}, "`token_level` must be one of"),
+        ({"token_level": "unigram", "min_count": 2}, "`min_count` applies to word and char"),
+        ({"joint_vocabulary": True, "max_target_vocab_size": 50}, "joint vocabulary has one"),
+        ({"max_train_target_length": -1}, "`max_train_target_length` must be an integer >= 0"),
+        ({"source_column": 0}, "`source_column` must be an integer >= 1"),
+    ],
+)
+def test_settings_that_cannot_apply_are_refused_by_name(settings, message, dates_tsv, tmp_path):
+    with pytest.raises(ValueError, match=message):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, verbose=0, **settings)
+
+
+def test_named_datasets_refuse_file_settings(tmp_path):
+    with pytest.raises(ValueError, match="source_column / target_column"):
+        train("lstm_nmt", "dates", runs_root=tmp_path, source_column=2, target_column=3)
+    with pytest.raises(ValueError, match="split_seed"):
+        train("lstm_nmt", "bible-es-en", runs_root=tmp_path, split_seed=1)
+    with pytest.raises(ValueError, match="splits its series by time"):
+        train("lstm_forecaster", "elecdemand", runs_root=tmp_path, test_data="x.csv")
