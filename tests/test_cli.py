@@ -24,9 +24,10 @@ def test_list_and_describe(capsys):
     assert described["training"]["epochs"] == zoo.spec("lstm_bahdanau_nmt").training["epochs"]
 
 
-def test_list_reads_the_registry_without_tensorflow():
+@pytest.mark.parametrize("command", [["list"], ["describe", "lstm_bahdanau_nmt"]])
+def test_list_and_describe_read_the_registry_without_tensorflow(command):
     script = (
-        "import sys; from zoo.cli import main; main(['list']); "
+        f"import sys; from zoo.cli import main; main({command!r}); "
         "print('TF LOADED' if 'tensorflow' in sys.modules else 'TF NOT LOADED')"
     )
     env = {k: v for k, v in os.environ.items() if k != "KERAS_BACKEND"}
@@ -34,8 +35,12 @@ def test_list_reads_the_registry_without_tensorflow():
         [sys.executable, "-c", script], capture_output=True, text=True, timeout=300, env=env
     )
     assert result.returncode == 0, result.stderr[-2000:]
-    assert "lstm_attention_forecaster" in result.stdout
+    assert "lstm_bahdanau_nmt" in result.stdout
     assert result.stdout.strip().endswith("TF NOT LOADED")
+    if command[0] == "describe":  # the task's settings, with the entry's and the data's own
+        described = json.loads(result.stdout.rsplit("\n", 2)[0])
+        assert described["training"]["token_level"] == "char"  # dates' default
+        assert described["training"]["beam_size"] == 4 and described["training"]["epochs"] == 10
 
 
 def test_tensorflow_start_up_noise_is_dropped_and_real_errors_kept():
@@ -55,14 +60,13 @@ def test_tensorflow_start_up_noise_is_dropped_and_real_errors_kept():
 @pytest.mark.skipif(os.path.exists("/proc/driver/nvidia"), reason="a GPU driver is present")
 def test_a_command_on_a_machine_without_gpu_prints_no_cuda_probe():
     result = subprocess.run(
-        [sys.executable, "-m", "zoo.cli", "describe", "lstm_nmt"],
+        [sys.executable, "-m", "zoo.cli", "predict", "no/such/run", "hola"],  # starts TF
         capture_output=True,
         text=True,
         timeout=300,
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "0"},
     )
-    assert result.returncode == 0, result.stderr[-2000:]
-    assert json.loads(result.stdout)["name"] == "lstm_nmt"
+    assert result.returncode == 2 and "does not exist" in result.stderr, result.stderr[-2000:]
     assert "cuInit" not in result.stderr and "cudart_stub" not in result.stderr, result.stderr
 
 

@@ -24,7 +24,7 @@ EXPECTED_ERRORS = (
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
-    if args.command != "list":  # every other command runs TensorFlow (tasks, export)
+    if args.command not in ("list", "describe"):  # the others run TensorFlow (tasks, export)
         from zoo.startup import start_tensorflow_quietly
 
         start_tensorflow_quietly()
@@ -188,7 +188,8 @@ def parse_set(items: Sequence[str]) -> dict:
 
 def metadata_only_backend() -> None:
     """Reading the registry builds nothing: unless the user chose a backend, Keras' numpy
-    backend spares `zoo list` the start-up of TensorFlow (seconds on a small machine)."""
+    backend spares `zoo list` / `zoo describe` the start-up of TensorFlow (seconds on a small
+    machine)."""
     if "keras" not in sys.modules:
         os.environ.setdefault("KERAS_BACKEND", "numpy")
 
@@ -224,8 +225,9 @@ def model_table(names: Sequence[str]) -> str:
 
 
 def cmd_describe(args: argparse.Namespace) -> None:
+    metadata_only_backend()
     import zoo
-    from zoo.training import training_defaults
+    from zoo.settings import training_defaults
 
     spec = zoo.spec(args.name)
     print(

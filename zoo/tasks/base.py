@@ -17,41 +17,37 @@ from typing import Any
 
 import keras
 
+from zoo.tasks.settings import TaskSettings
+
 
 class Task:
     """The task-specific half of training, evaluation, prediction and serving.
 
     Attributes:
         name: The task's registry name.
-        settings: The task's training settings and their defaults, beyond the ones every
-            task has (`zoo.training.COMMON_SETTINGS`); a task may also change those defaults.
+        declared: The task's training settings (`zoo.tasks.settings.TaskSettings`: defaults,
+            choices, settings the data fixes...), declared where no TensorFlow is needed.
         objective: `(validation metric, "min" | "max")` that tuning optimizes.
         monitor: `(metric, "min" | "max")` for the best checkpoint and early stopping.
         predict_options: Options a predictor accepts (e.g. `beam_size`); others are refused.
         input_name: What one input is called in messages ("text", "file", ...).
         predictions_file: The file `score` writes the predictions to, beside the metrics.
-        choices: Settings that take one of a few values, and those values.
-        may_be_zero: Integer settings for which 0 is allowed (it means "none" or "off").
-        sized_by_data: Model arguments the data fixes (`model_sizes`), each with what to set
-            instead; setting one is refused rather than silently overridden.
     """
 
     name: str = ""
-    settings: Mapping[str, Any] = {}
+    declared: TaskSettings = TaskSettings(defaults={})
     objective: tuple[str, str] = ("val_loss", "min")
     monitor: tuple[str, str] = ("val_loss", "min")
     predict_options: tuple[str, ...] = ()
     input_name: str = "input"
     predictions_file: str = "test_predictions.tsv"
-    choices: Mapping[str, tuple] = {}
-    may_be_zero: frozenset[str] = frozenset()
-    sized_by_data: Mapping[str, str] = {}
+
+    @property
+    def settings(self) -> Mapping[str, Any]:
+        """The task's training settings and their defaults (`declared.defaults`)."""
+        return self.declared.defaults
 
     # -- data ------------------------------------------------------------------------------
-
-    def data_settings(self, data: str) -> dict[str, Any]:
-        """Defaults that depend on the dataset (applied over the entry's own)."""
-        return {}
 
     def load_data(
         self,
@@ -229,7 +225,6 @@ class TextTask(Task):
     """What text tasks share: text inputs, batches from the pipeline, Adam with clipping."""
 
     input_name = "text"
-    settings = {"attention_examples": 4}
 
     def datasets(self, pipeline: Any, corpus: Any, training: dict[str, Any]) -> tuple:
         """Shuffled training batches and validation batches of the pipeline's ids."""

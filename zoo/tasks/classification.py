@@ -31,6 +31,7 @@ from zoo.data.vocabulary import Vocabulary
 from zoo.layers.base_attention import padding_mask
 from zoo.metrics import classification_metrics
 from zoo.tasks.base import TextTask, load_trained_model, write_table
+from zoo.tasks.settings import CLASSIFICATION
 
 VOCAB = "vocab.txt"
 LABELS = "labels.txt"
@@ -359,21 +360,8 @@ class ClassificationTask(TextTask):
     """Labelled text, cross-entropy, accuracy / macro-F1, attention explanations."""
 
     name = "classification"
-    settings = {
-        **TextTask.settings,
-        "epochs": 10,
-        "learning_rate": 2e-3,
-        "patience": 3,
-        "lowercase": True,
-        "max_vocab_size": 20_000,
-        "min_count": 2,  # words seen once in training are mostly noise to a classifier
-        "max_source_length": 100,
-    }
+    declared = CLASSIFICATION
     objective = ("val_accuracy", "max")
-    sized_by_data = {
-        "vocab_size": "the vocabulary is built from the training texts; set max_vocab_size.",
-        "num_classes": "it is the number of labels in the training data.",
-    }
     # Validation loss keeps rising on these small sets while accuracy still improves.
     monitor = ("val_accuracy", "max")
     demo_texts = {

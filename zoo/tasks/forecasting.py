@@ -36,6 +36,7 @@ from zoo.data.timeseries import (
 from zoo.data.tsv import DataFileError, check_data_file
 from zoo.metrics import forecast_metrics
 from zoo.tasks.base import Task
+from zoo.tasks.settings import FORECASTING
 
 PIPELINE_FILE = "series.json"
 CALENDAR = ("time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos")
@@ -353,20 +354,9 @@ class ForecastingTask(Task):
     name = "forecasting"
     input_name = "CSV file"
     predictions_file = "test_forecasts.csv"
-    settings = {
-        "lookback": 96,  # rows of history the model reads
-        "horizon": 48,  # rows forecast at once
-        "stride": 1,  # rows between training origins
-        "target": "",  # a CSV column; default: the file's only value column
-        "timestamp": "",  # a CSV column; default: one named timestamp/time/date, else the first
-        "plot_examples": 3,  # test windows drawn in the run's forecast plots
-    }
+    declared = FORECASTING
     objective = ("val_loss", "min")
     monitor = ("val_loss", "min")
-    sized_by_data = {
-        "num_features": "it is the number of series columns read from the data.",
-        "num_known": "it is the number of covariate columns plus the calendar features.",
-    }
 
     # -- data ----------------------------------------------------------------------------
 

@@ -20,14 +20,14 @@ import tensorflow as tf
 from zoo import decoding, plots
 from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, read_parallel_tsv
 from zoo.data.subwords import SUBWORD_LEVELS, SubwordCodec
-from zoo.data.tokenization import LEVELS as TOKEN_LEVELS
+from zoo.data.tokenization import LEVELS as WORD_LEVELS
 from zoo.data.tokenization import WordCodec
 from zoo.data.vocabulary import BOS_ID, EOS_ID, Vocabulary
 from zoo.metrics import translation_metrics
 from zoo.tasks.base import TextTask, write_table
+from zoo.tasks.settings import TOKEN_LEVELS, TRANSLATION
 
 TEXT_CONFIG = "text.json"
-LEVELS = (*TOKEN_LEVELS, *SUBWORD_LEVELS)
 # Bucket edges (in tokens) of length-bucketed batches: a batch is padded up to the next edge,
 # so a compiled step sees at most this many shapes per side.
 BUCKET_BOUNDARIES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
@@ -50,8 +50,8 @@ def fit_codec(
                 "vocabulary is sized by `max_vocab_size` alone. Leave min_count at 1."
             )
         return SubwordCodec.fit(texts, level, lowercase, max_vocab_size, seed)
-    if level not in TOKEN_LEVELS:
-        raise ValueError(f"`token_level` must be one of {LEVELS}, received {level!r}.")
+    if level not in WORD_LEVELS:
+        raise ValueError(f"`token_level` must be one of {TOKEN_LEVELS}, received {level!r}.")
     return WordCodec.fit(texts, level, lowercase, max_vocab_size, min_count)
 
 
@@ -491,40 +491,9 @@ class TranslationTask(TextTask):
     """Parallel text, teacher forcing, a loss per real target token, BLEU / chrF / exact match."""
 
     name = "translation"
-    settings = {
-        **TextTask.settings,
-        "beam_size": 4,
-        "length_penalty": 0.6,
-        # char, word, or SentencePiece subwords (unigram, bpe) trained on the training text
-        "token_level": "word",
-        "lowercase": False,
-        "max_vocab_size": 16_000,  # per side, specials included
-        "max_target_vocab_size": 0,  # 0: the same as max_vocab_size
-        "joint_vocabulary": False,  # one vocabulary for both sides
-        "min_count": 1,  # word / char vocabularies: tokens seen fewer times are <unk>
-        "max_source_length": 200,  # longer sources are cut (training and translation)
-        # Training and validation pairs longer than these (in tokens) are dropped; 0: keep all.
-        "max_train_source_length": 0,
-        "max_train_target_length": 0,
-        "bucket_by_length": False,  # batches of similar lengths, padded to bucket edges
-        "source_column": 1,  # TSV files: the 1-based source and target columns
-        "target_column": 2,
-        # Compile the training step with XLA; lengths are then padded to multiples of 8 (or
-        # bucket edges) so it compiles once per shape. Off: on CPUs XLA ran these loops 2x slower.
-        "jit_compile": False,
-    }
-    choices = {"token_level": LEVELS}
-    may_be_zero = frozenset(
-        {"max_target_vocab_size", "max_train_source_length", "max_train_target_length"}
-    )
-    sized_by_data = {
-        side: "the vocabularies are built from the training text; set max_vocab_size (and "
-        "max_target_vocab_size for a different target size)."
-        for side in ("source_vocab_size", "target_vocab_size")
-    }
+    declared = TRANSLATION
     objective = ("val_token_accuracy", "max")
     predict_options = ("beam_size",)
-    token_levels = {"dates": "char", "bible-es-en": "unigram"}  # other data: words unless told
     demo_texts = {
         "dates": ["3 de marzo de 2015", "Samstag, 14. Juli 1990", "2031年12月1日"],
         "bible-es-en": [
@@ -532,9 +501,6 @@ class TranslationTask(TextTask):
             "Bienaventurados los pacificadores: porque ellos serán llamados hijos de Dios.",
         ],
     }
-
-    def data_settings(self, data: str) -> dict:
-        return {"token_level": self.token_levels.get(data, "word")}
 
     def load_data(
         self, data: str, settings: Mapping[str, Any], validation=None, test=None
