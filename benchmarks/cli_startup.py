@@ -1,10 +1,11 @@
-"""How long `zoo --help` and `zoo list` take to answer (the README's target: `--help` < 2 s).
+"""How long `zoo --help`, `zoo list` and `zoo describe` take (the README's target: `--help`
+< 2 s).
 
     python benchmarks/cli_startup.py [--out benchmarks/results/cli_startup.json]
 
 Each command runs in a fresh process, several times; the median wall time is reported.
-`--help` imports neither Keras nor TensorFlow; `zoo list` imports Keras with its numpy
-backend (unless KERAS_BACKEND says otherwise) to read the registry, not TensorFlow.
+`--help` imports neither Keras nor TensorFlow; `zoo list` and `zoo describe` import Keras with
+its numpy backend (unless KERAS_BACKEND says otherwise) to read the registry, not TensorFlow.
 """
 
 from __future__ import annotations
@@ -36,7 +37,12 @@ def main() -> None:
     args = parser.parse_args()
     zoo = shutil.which("zoo") or str(Path(sys.executable).parent / "zoo")
     results = {}
-    for name, command in {"zoo --help": [zoo, "--help"], "zoo list": [zoo, "list"]}.items():
+    commands = {
+        "zoo --help": [zoo, "--help"],
+        "zoo list": [zoo, "list"],
+        "zoo describe": [zoo, "describe", "lstm_luong_nmt"],
+    }
+    for name, command in commands.items():
         times = wall_time(command, args.repeats)
         results[name] = {
             "median_s": round(statistics.median(times), 3),
