@@ -46,6 +46,12 @@ print(json.dumps(result))
 """
 
 
+def one_fast_rest_slow(names):
+    """Every model of a task, the first in the default run, the others with the slow tests
+    (an export in a fresh process takes 25-45 s a model on a 2-core machine)."""
+    return [names[0], *(pytest.param(name, marks=pytest.mark.slow) for name in names[1:])]
+
+
 def tiny_translator(name, level="char", **search):
     pairs = generate_dates(60, seed=3)
     text = TextPipeline.fit(pairs, level=level, max_source_length=50, max_vocab_size=400)
@@ -84,7 +90,7 @@ def tiny_classifier(name):
     return Classifier(model, text)
 
 
-@pytest.mark.parametrize("name", zoo.list_models(task="translation"))
+@pytest.mark.parametrize("name", one_fast_rest_slow(zoo.list_models(task="translation")))
 def test_translation_export_answers_in_a_fresh_process_like_the_library(name, tmp_path):
     translator = tiny_translator(name, beam_size=3)
     path = export(translator, root=tmp_path)
@@ -110,7 +116,7 @@ def test_subword_export_tokenizes_and_detokenizes_in_the_graph(level, tmp_path):
     assert served["tokens"] == pieces and "".join(pieces).replace("▁", " ").strip() == texts[0]
 
 
-@pytest.mark.parametrize("name", zoo.list_models(task="classification"))
+@pytest.mark.parametrize("name", one_fast_rest_slow(zoo.list_models(task="classification")))
 def test_classification_export_answers_in_a_fresh_process_like_the_library(name, tmp_path):
     classifier = tiny_classifier(name)
     path = export(classifier, root=tmp_path)
