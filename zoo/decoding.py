@@ -11,8 +11,8 @@ must end, and pays the real log-probability of its `</s>`. The search stops when
 hypothesis can still beat the best finished one. Each step records only the chosen tokens and
 their parents; the best hypothesis is traced back once at the end.
 
-The model protocol (what `zoo.models.Seq2Seq` provides):
-    `encode(source_ids) -> (memory, memory_mask [B, Ts], state: list of [B, ...])`, where
+The model protocol (what `zoo.models.Seq2Seq` and `zoo.models.ListenAttendSpell` provide):
+    `encode(source) -> (memory, memory_mask [B, Ts], state: list of [B, ...])`, where
         `memory` is any structure (tensor, dict...) of `[B, Ts, ...]` tensors
     `decode_step(tokens [B], state, memory, memory_mask) -> (logits [B, V], state, weights [B, Ts])`
 """
@@ -79,7 +79,8 @@ def beam_search(
 
     Args:
         model: An encoder-decoder following the protocol of this module.
-        source_ids: `int[batch, Ts]` source token ids, 0-padded.
+        source_ids: `int[batch, Ts]` source token ids, 0-padded (or whatever the model's
+            `encode` takes, e.g. a recognizer's dict of audio).
         beam_size: Hypotheses kept per sentence; 1 is greedy search (the arg-max token at
             each step).
         length_penalty: GNMT's alpha; 0 ranks by raw log-probability.
@@ -89,9 +90,10 @@ def beam_search(
     """
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ValueError(f"`beam_size` must be an integer >= 1, received beam_size={beam_size}.")
-    source_ids = ops.convert_to_tensor(source_ids, "int32")
-    batch = ops.shape(source_ids)[0]
+    if not isinstance(source_ids, dict):  # token ids; a recognizer's audio comes as a dict
+        source_ids = ops.convert_to_tensor(source_ids, "int32")
     memory, memory_mask, state = model.encode(source_ids)
+    batch = ops.shape(memory_mask)[0]
     vocab_size = model.target_vocab_size
     k = beam_size
     candidates = 1 if k == 1 else 2 * k  # greedy: only the arg-max extension
@@ -106,7 +108,7 @@ def beam_search(
     state = [tile(s) for s in state]
     source_length = ops.sum(ops.cast(memory_mask, "int32"), axis=1)
     limit = max_output_length(source_length, max_length_ratio, max_length_offset)  # per row
-    steps = max_output_length(ops.shape(source_ids)[1], max_length_ratio, max_length_offset)
+    steps = max_output_length(source_steps, max_length_ratio, max_length_offset)
     limit_penalty = ops.reshape(length_penalty_of(limit, length_penalty), [batch, k])[:, 0]
 
     vocab = ops.arange(vocab_size)

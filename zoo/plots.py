@@ -192,5 +192,41 @@ def lead_time_errors(
     return path
 
 
+def speech_alignment(
+    features: np.ndarray,
+    weights: np.ndarray,
+    rows: Sequence[str],
+    path: str | Path,
+    title: str = "",
+    ylabel: str = "output character",
+) -> Path:
+    """An utterance's log-mel spectrogram (`[frames, bins]`) above `weights` (`[len(rows),
+    encoder frames]`: a speller's alignment or CTC's posteriors), on one time axis."""
+    path = Path(path)
+    weights = np.asarray(weights, "float32")
+    if weights.shape[0] != len(rows):
+        raise ValueError(f"weights of shape {weights.shape} do not match {len(rows)} rows.")
+    seconds = features.shape[0] / 100.0  # 10 ms frames
+    height = max(4.0, 0.22 * len(rows) + 2.5)
+    fig, (top, bottom) = plt.subplots(
+        2, 1, figsize=(9, height), sharex=True, height_ratios=[1, max(1.5, len(rows) / 12)]
+    )
+    top.imshow(features.T, origin="lower", aspect="auto", cmap="magma", extent=(0, seconds, 0, 1))
+    top.set_yticks([])
+    top.set_ylabel("log-mel")
+    if title:
+        top.set_title(title, fontsize=9)
+    peak = float(weights.max()) if weights.size and weights.max() > 0 else 1.0
+    extent = (0, seconds, len(rows) - 0.5, -0.5)
+    image = bottom.imshow(weights, aspect="auto", cmap="viridis", vmin=0, vmax=peak, extent=extent)
+    bottom.set_yticks(range(len(rows)), [_visible(r) for r in rows], fontsize=7)
+    bottom.set_xlabel("time (s)")
+    bottom.set_ylabel(ylabel)
+    fig.colorbar(image, ax=bottom, fraction=0.03)
+    fig.colorbar(top.images[0], ax=top, fraction=0.03)
+    _save(fig, path)
+    return path
+
+
 def _visible(token: str) -> str:
     return "␣" if token == " " else token

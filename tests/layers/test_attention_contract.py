@@ -5,7 +5,13 @@ import numpy as np
 import pytest
 from helpers import to_numpy
 
-from zoo.layers import BahdanauAttention, LuongAttention, SelfAttention, StructuredSelfAttention
+from zoo.layers import (
+    BahdanauAttention,
+    LocationSensitiveAttention,
+    LuongAttention,
+    SelfAttention,
+    StructuredSelfAttention,
+)
 
 # Layers taking [query, value]: name -> factory.
 CROSS_ATTENTION = {
@@ -15,6 +21,7 @@ CROSS_ATTENTION = {
     "luong_general_scaled": lambda: LuongAttention("general", scale=True),
     "luong_concat": lambda: LuongAttention("concat", units=3),
     "luong_local": lambda: LuongAttention("general", window=2),
+    "location_sensitive": lambda: LocationSensitiveAttention(units=5, filters=2, kernel_size=3),
 }
 ALL = {
     **CROSS_ATTENTION,

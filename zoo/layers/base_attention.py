@@ -77,7 +77,9 @@ def masked_softmax(scores, query_mask=None, value_mask=None, causal=False):
 class BaseAttention(keras.layers.Layer):
     """Base class of the zoo's attention layers; not used directly.
 
-    Subclasses implement `_score(query, keys)` returning `[batch, Tq, Tv]` from prepared keys,
+    Subclasses implement `_score(query, keys)` returning `[batch, Tq, Tv]` from prepared keys
+    (a score that needs more, such as the previous step's weights, takes them as keyword
+    arguments of `call`, passed on to `_score`),
     and may override `prepare_keys(key)` (what of the score depends on the keys alone, e.g.
     their projection) and `_adjust_scores(scores, query, value_mask)` (local attention).
 
@@ -157,7 +159,7 @@ class BaseAttention(keras.layers.Layer):
         """The part of the score that depends on the keys alone, `[batch, Tv, ...]`."""
         return key
 
-    def _score(self, query, keys):
+    def _score(self, query, keys, **score_inputs):
         raise NotImplementedError
 
     def _adjust_scores(self, scores, query, value_mask):
@@ -171,6 +173,7 @@ class BaseAttention(keras.layers.Layer):
         return_attention_scores=False,
         use_causal_mask=False,
         keys_prepared=False,
+        **score_inputs,
     ):
         query, value, key = self._unpack(inputs)
         query_mask, value_mask = self._unpack_mask(mask)
@@ -179,7 +182,8 @@ class BaseAttention(keras.layers.Layer):
             query = ops.expand_dims(query, axis=1)
             if query_mask is not None:
                 query_mask = ops.expand_dims(query_mask, axis=1)
-        scores = self._score(query, key if keys_prepared else self.prepare_keys(key))
+        keys = key if keys_prepared else self.prepare_keys(key)
+        scores = self._score(query, keys, **score_inputs)
         scores = self._adjust_scores(scores, query, value_mask)
         weights = masked_softmax(scores, query_mask, value_mask, causal=use_causal_mask)
         weights = ops.cast(weights, self.compute_dtype)
@@ -209,6 +213,7 @@ class BaseAttention(keras.layers.Layer):
         return_attention_scores=False,
         use_causal_mask=False,
         keys_prepared=False,
+        **score_inputs,
     ):
         query, value, key = self._unpack(inputs)
         context_shape = (*query.shape[:-1], value.shape[-1])

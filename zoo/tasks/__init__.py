@@ -20,6 +20,7 @@ TASK_MODULES = {
     "translation": "zoo.tasks.translation",
     "classification": "zoo.tasks.classification",
     "forecasting": "zoo.tasks.forecasting",
+    "speech": "zoo.tasks.speech",
 }
 TASK_NAMES = tuple(TASK_MODULES)
 

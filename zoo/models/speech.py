@@ -1,0 +1,449 @@
+"""Speech recognizers over waveforms: a BiLSTM + CTC twin, and Listen, Attend and Spell.
+
+Both read audio (`{"audio": float32[B, N], "audio_length": int[B]}`), compute log-mel
+features inside the model (`LogMelFeatures`; SpecAugment in training) and encode them with
+a pyramidal BiLSTM: before each of the first `reductions` layers adjacent frames are
+concatenated, halving the frame rate (Chan et al. 2016), which shortens what the LSTMs and
+the attention run over.
+
+- `CTCRecognizer` (`lstm_ctc_asr`): a linear layer over the encoder gives per-frame
+  character logits, trained with CTC (Graves et al. 2006; blank = id 0, the padding id) and
+  decoded with `keras.ops.ctc_decode`. No attention: the twin.
+- `ListenAttendSpell` (`lstm_las_asr`): an LSTM speller attends over the listener with
+  `LocationSensitiveAttention` (Chorowski et al. 2015), fed the previous step's weights;
+  it follows the decoding protocol of `zoo.decoding`, so greedy and beam search are the
+  zoo's own.
+"""
+
+import keras
+from keras import ops
+
+from zoo.data.vocabulary import EOS_ID
+from zoo.layers import LocationSensitiveAttention
+from zoo.models.audio_features import LogMelFeatures, SpecAugment
+from zoo.models.recurrence import scan_outputs
+from zoo.registry import register
+from zoo.search_space import Choice, Float, Int
+
+BLANK_ID = 0  # CTC's blank: the padding id, never a character
+
+
+def _check_positive(**values):
+    for name, value in values.items():
+        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
+            raise ValueError(f"`{name}` must be a positive integer, received {name}={value!r}.")
+
+
+class _Listener:
+    """Log-mel front end + pyramidal BiLSTM, shared by both recognizers (a mixin)."""
+
+    def _init_listener(
+        self, sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
+    ):
+        _check_positive(
+            sample_rate=sample_rate, num_mel_bins=num_mel_bins, units=units, num_layers=num_layers
+        )
+        if isinstance(reductions, bool) or not isinstance(reductions, int):
+            raise ValueError(f"`reductions` must be an integer, received {reductions!r}.")
+        if not 0 <= reductions <= num_layers:
+            raise ValueError(
+                f"`reductions` must be between 0 and num_layers={num_layers} (each halves the "
+                f"frame rate before one layer), received reductions={reductions}."
+            )
+        if not 0.0 <= dropout < 1.0:
+            raise ValueError(f"`dropout` must be in [0, 1), received dropout={dropout!r}.")
+        self.sample_rate = sample_rate
+        self.num_mel_bins = num_mel_bins
+        self.units = units
+        self.num_layers = num_layers
+        self.reductions = reductions
+        self.dropout = float(dropout)
+        self.spec_augment = bool(spec_augment)
+        self.features = LogMelFeatures(sample_rate, num_mel_bins, name="log_mel")
+        self.augment = SpecAugment(name="spec_augment") if self.spec_augment else None
+        self.listener_layers = [
+            keras.layers.Bidirectional(
+                keras.layers.LSTM(units, return_sequences=True, name=f"listener_lstm_{i}"),
+                name=f"listener_bilstm_{i}",
+                dtype=self.dtype_policy,
+            )
+            for i in range(num_layers)
+        ]
+        self.listener_dropout = keras.layers.Dropout(
+            dropout, name="listener_dropout", dtype=self.dtype_policy
+        )
+
+    def _build_listener(self):
+        features = self.num_mel_bins
+        for i, lstm in enumerate(self.listener_layers):
+            if i < self.reductions:
+                features *= 2
+            lstm.build((None, None, features))
+            features = 2 * self.units
+
+    @property
+    def memory_dim(self):
+        return 2 * self.units
+
+    def encoded_frames(self, audio_length):
+        """Listener frames of waveforms of `audio_length` samples."""
+        frames = self.features.frames(audio_length)
+        for _ in range(self.reductions):
+            frames = (frames + 1) // 2
+        return frames
+
+    def listen(self, inputs, training=False):
+        """`(encoder outputs [B, T', 2 * units], mask [B, T'])` of `inputs`' audio."""
+        x, mask = self.features(inputs["audio"], inputs["audio_length"])
+        x = ops.cast(x, self.compute_dtype)
+        if self.augment is not None:
+            x = self.augment(x, training=training)
+        for i, lstm in enumerate(self.listener_layers):
+            if i < self.reductions:
+                x, mask = _halve(x, mask)
+            if i > 0:
+                x = self.listener_dropout(x, training=training)
+            x = lstm(x, mask=_never_empty(mask), training=training)
+        return x, _never_empty(mask)
+
+    def _listener_config(self):
+        return {
+            "sample_rate": self.sample_rate,
+            "num_mel_bins": self.num_mel_bins,
+            "units": self.units,
+            "num_layers": self.num_layers,
+            "reductions": self.reductions,
+            "dropout": self.dropout,
+            "spec_augment": self.spec_augment,
+        }
+
+
+def _halve(x, mask):
+    """Concatenates frames 2t and 2t + 1 (a last odd frame is paired with zeros)."""
+    steps = ops.shape(x)[1]
+    odd = steps % 2
+    x = ops.pad(x, ((0, 0), (0, odd), (0, 0)))
+    mask = ops.pad(mask, ((0, 0), (0, odd)))
+    x = ops.reshape(x, (ops.shape(x)[0], (steps + odd) // 2, 2 * x.shape[2]))
+    mask = ops.any(ops.reshape(mask, (ops.shape(mask)[0], (steps + odd) // 2, 2)), axis=-1)
+    return x, mask
+
+
+def _never_empty(mask):
+    """An utterance without audio keeps its first frame (a defined output, no cuDNN crash)."""
+    first = ops.equal(ops.arange(ops.shape(mask)[1]), 0)[None, :]
+    return ops.logical_or(mask, first)
+
+
+@keras.saving.register_keras_serializable(package="lstm_zoo")
+class CTCRecognizer(_Listener, keras.Model):
+    """Pyramidal BiLSTM with a CTC output layer.
+
+    Args:
+        vocab_size: Number of character ids (id 0 is padding, and CTC's blank).
+        sample_rate: Audio sampling rate in Hz.
+        num_mel_bins: Mel bands of the front end.
+        units: LSTM size of each direction.
+        num_layers: Number of BiLSTM layers.
+        reductions: How many of the first layers halve the frame rate.
+        dropout: Dropout between layers and before the output layer.
+        spec_augment: Whether SpecAugment masks the features in training.
+
+    Call arguments:
+        inputs: Dict with `"audio"` (`float32[batch, samples]`) and `"audio_length"`
+            (`int[batch]`); other entries (e.g. `"target_in"`) are ignored.
+
+    Returns:
+        Per-frame logits `[batch, frames, vocab_size]`; `encoded_frames(audio_length)` says
+        how many frames of each row are real.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        sample_rate=16000,
+        num_mel_bins=40,
+        units=128,
+        num_layers=3,
+        reductions=2,
+        dropout=0.1,
+        spec_augment=True,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive(vocab_size=vocab_size)
+        self.vocab_size = vocab_size
+        self._init_listener(
+            sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
+        )
+        self.output_dropout = keras.layers.Dropout(
+            dropout, name="output_dropout", dtype=self.dtype_policy
+        )
+        self.output_projection = keras.layers.Dense(
+            vocab_size, name="output_projection", dtype=self.dtype_policy
+        )
+        self.build()
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self._build_listener()
+        self.output_projection.build((None, None, self.memory_dim))
+        self.built = True
+
+    def call(self, inputs, training=False):
+        x, _ = self.listen(inputs, training=training)
+        return self.output_projection(self.output_dropout(x, training=training))
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """CTC loss per utterance, averaged; `y` is the character ids (0-padded; an end token
+        after them, as the speller's targets have, is dropped)."""
+        labels = ops.cast(y, "int32")
+        labels = ops.where(labels == EOS_ID, ops.zeros_like(labels), labels)
+        label_length = ops.sum(ops.cast(labels != 0, "int32"), axis=1)
+        frames = ops.minimum(self.encoded_frames(x["audio_length"]), ops.shape(y_pred)[1])
+        loss = ops.ctc_loss(
+            labels, ops.cast(y_pred, "float32"), label_length, frames, mask_index=BLANK_ID
+        )
+        return ops.mean(loss)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update({"vocab_size": self.vocab_size, **self._listener_config()})
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+@keras.saving.register_keras_serializable(package="lstm_zoo")
+class ListenAttendSpell(_Listener, keras.Model):
+    """Listen, Attend and Spell with location-sensitive attention.
+
+    At step `t` the speller's previous state `s_{t-1}` attends over the listener outputs,
+    its score also seeing the previous weights `a_{t-1}` (`LocationSensitiveAttention`;
+    `a_0` is on the first frame); the context `c_t` and the previous character enter the LSTM,
+    and `tanh(W [s_t; c_t])` predicts the character.
+
+    Args:
+        vocab_size: Number of character ids (0: padding, then `<unk> <s> </s>`).
+        sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment:
+            The listener, as for `CTCRecognizer`.
+        speller_units: LSTM size of the speller.
+        embedding_dim: Size of the character embeddings.
+        attention_units: Hidden size of the attention score.
+        location_filters: Location features per frame.
+        location_kernel: Width of the convolution over the previous weights.
+
+    Call arguments:
+        inputs: Dict with `"audio"`, `"audio_length"` and `"target_in"` (`int[batch, Tt]`,
+            the transcript's ids shifted right, starting with `<s>`).
+
+    Returns:
+        Logits `[batch, Tt, vocab_size]`.
+    """
+
+    def __init__(
+        self,
+        vocab_size,
+        sample_rate=16000,
+        num_mel_bins=40,
+        units=128,
+        num_layers=3,
+        reductions=3,
+        dropout=0.1,
+        spec_augment=True,
+        speller_units=256,
+        embedding_dim=32,
+        attention_units=128,
+        location_filters=16,
+        location_kernel=15,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        _check_positive(
+            vocab_size=vocab_size,
+            speller_units=speller_units,
+            embedding_dim=embedding_dim,
+            attention_units=attention_units,
+        )
+        self.vocab_size = vocab_size
+        self.speller_units = speller_units
+        self.embedding_dim = embedding_dim
+        self.attention_units = attention_units
+        self.location_filters = location_filters
+        self.location_kernel = location_kernel
+        self._init_listener(
+            sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
+        )
+        self.embedding = keras.layers.Embedding(
+            vocab_size, embedding_dim, name="character_embedding", dtype=self.dtype_policy
+        )
+        self.speller = keras.layers.LSTMCell(
+            speller_units, name="speller_lstm", dtype=self.dtype_policy
+        )
+        self.attention_layer = LocationSensitiveAttention(
+            attention_units,
+            filters=location_filters,
+            kernel_size=location_kernel,
+            name="attention",
+            dtype=self.dtype_policy,
+        )
+        self.attentional = keras.layers.Dense(
+            speller_units, activation="tanh", name="attentional", dtype=self.dtype_policy
+        )
+        self.output_dropout = keras.layers.Dropout(
+            dropout, name="output_dropout", dtype=self.dtype_policy
+        )
+        self.output_projection = keras.layers.Dense(
+            vocab_size, name="output_projection", dtype=self.dtype_policy
+        )
+        self.build()
+
+    @property
+    def target_vocab_size(self):  # the name `zoo.decoding` reads
+        return self.vocab_size
+
+    def build(self, input_shape=None):
+        if self.built:
+            return
+        self._build_listener()
+        self.embedding.build((None,))
+        self.speller.build((None, self.embedding_dim + self.memory_dim))
+        self.attention_layer.build([(None, self.speller_units), (None, None, self.memory_dim)])
+        self.attentional.build((None, self.speller_units + self.memory_dim))
+        self.output_projection.build((None, self.speller_units))
+        self.built = True
+
+    # -- the decoding protocol of zoo.decoding ------------------------------------------
+
+    def encode(self, inputs, training=False):
+        """`(memory, mask [B, T'], state)`; state is `[h, c, previous weights]`."""
+        values, mask = self.listen(inputs, training=training)
+        memory = {"values": values, "keys": self.attention_layer.prepare_keys(values)}
+        batch = ops.shape(values)[0]
+        zeros = ops.zeros((batch, self.speller_units), self.compute_dtype)
+        first_frame = ops.cast(ops.arange(ops.shape(mask)[1]) == 0, self.compute_dtype)
+        previous = ops.zeros_like(ops.cast(mask, self.compute_dtype)) + first_frame[None, :]
+        return memory, mask, [zeros, zeros, previous]
+
+    def _step(self, embedded, state, memory, memory_mask):
+        h, c, previous = state
+        context, weights = self.attention_layer(
+            [h, memory["values"], memory["keys"]],
+            mask=[None, memory_mask],
+            previous_weights=previous,
+            return_attention_scores=True,
+            keys_prepared=True,
+        )
+        x = ops.concatenate([embedded, context], axis=-1)
+        output, (h, c) = self.speller(x, [h, c])
+        output = self.attentional(ops.concatenate([output, context], axis=-1))
+        return output, [h, c, weights], weights
+
+    def decode_step(self, tokens, state, memory, memory_mask):
+        """`tokens [B]` -> `(logits [B, V], new state, weights [B, T'])`."""
+        output, state, weights = self._step(self.embedding(tokens), state, memory, memory_mask)
+        return self.output_projection(output), state, weights
+
+    def decode_sequence(self, target_in, state, memory, memory_mask, training=False):
+        """Teacher-forced: `(logits [B, Tt, V], weights [B, Tt, T'])`."""
+        embedded = self.embedding(target_in)
+
+        def step(state, embedded_t):
+            output, state, weights = self._step(embedded_t, state, memory, memory_mask)
+            return state, (output, weights)
+
+        dtype = self.compute_dtype
+        outputs, weights = scan_outputs(
+            step, state, ops.transpose(embedded, (1, 0, 2)), dtypes=(dtype, dtype)
+        )
+        outputs = self.output_dropout(ops.transpose(outputs, (1, 0, 2)), training=training)
+        return self.output_projection(outputs), ops.transpose(weights, (1, 0, 2))
+
+    def call(self, inputs, training=False):
+        memory, mask, state = self.encode(inputs, training=training)
+        logits, _ = self.decode_sequence(
+            inputs["target_in"], state, memory, mask, training=training
+        )
+        return logits
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(
+            {
+                "vocab_size": self.vocab_size,
+                **self._listener_config(),
+                "speller_units": self.speller_units,
+                "embedding_dim": self.embedding_dim,
+                "attention_units": self.attention_units,
+                "location_filters": self.location_filters,
+                "location_kernel": self.location_kernel,
+            }
+        )
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        return cls(**config)
+
+
+# -- registered entries --------------------------------------------------------------------
+
+# Sizes for `spoken-numbers` on a 2-core CPU; the vocabulary size is replaced by the data's.
+_LISTENER = {
+    "vocab_size": 40,
+    "sample_rate": 16000,
+    "num_mel_bins": 40,
+    "units": 128,
+    "num_layers": 3,
+    "dropout": 0.1,
+    "spec_augment": True,
+}
+_TRAINING = {"epochs": 30, "patience": 5, "batch_size": 32, "learning_rate": 1e-3}
+_SPACE = {
+    "units": Choice([64, 128, 256]),
+    "num_layers": Int(2, 4),
+    "dropout": Float(0.0, 0.3, step=0.1),
+    "learning_rate": Float(3e-4, 3e-3, log=True),
+}
+
+
+@register(
+    "lstm_ctc_asr",
+    task="speech",
+    attention="none",
+    paper="Graves et al. 2006",
+    default_data="spoken-numbers",
+    defaults={**_LISTENER, "reductions": 2},
+    training=_TRAINING,
+    search_space=_SPACE,
+)
+def lstm_ctc_asr(**config):
+    """Pyramidal BiLSTM over log-mels with a CTC output: no attention, no decoder."""
+    return CTCRecognizer(name="lstm_ctc_asr", **config)
+
+
+@register(
+    "lstm_las_asr",
+    task="speech",
+    attention="location",
+    twin="lstm_ctc_asr",
+    paper="Chan et al. 2016; Chorowski et al. 2015",
+    default_data="spoken-numbers",
+    defaults={
+        **_LISTENER,
+        "reductions": 3,
+        "speller_units": 256,
+        "embedding_dim": 32,
+        "attention_units": 128,
+        "location_filters": 16,
+        "location_kernel": 15,
+    },
+    training=_TRAINING,
+    search_space={**_SPACE, "speller_units": Choice([128, 256]), "num_layers": Int(3, 4)},
+)
+def lstm_las_asr(**config):
+    """Listen, Attend and Spell: pyramidal BiLSTM listener, location-aware attending speller."""
+    return ListenAttendSpell(name="lstm_las_asr", **config)
