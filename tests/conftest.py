@@ -65,6 +65,34 @@ def load_csv(tmp_path_factory):
 
 
 @pytest.fixture(scope="session")
-def task_data(dates_tsv, reviews_csv, load_csv):
-    """A small data file for each task."""
-    return {"translation": dates_tsv, "classification": reviews_csv, "forecasting": load_csv}
+def task_data(dates_tsv, reviews_csv, load_csv, speech_dir):
+    """A small data file (or folder) for each task."""
+    return {
+        "translation": dates_tsv,
+        "classification": reviews_csv,
+        "forecasting": load_csv,
+        "speech": speech_dir,
+    }
+
+
+@pytest.fixture(scope="session")
+def speech_dir(tmp_path_factory):
+    """A folder of 24 spoken answers (espeak-ng, two voices; a quarter recorded at 8 kHz, which
+    the reader resamples) with its `transcripts.tsv`."""
+    import numpy as np
+
+    from zoo.data.speech import Synthesizer, random_transcript, resample
+    from zoo.tasks.speech import wav_bytes
+
+    rng = np.random.default_rng(7)
+    synth = Synthesizer.get()
+    folder = tmp_path_factory.mktemp("speech")
+    lines = []
+    for i in range(24):
+        text = random_transcript(rng)
+        audio = synth.speak(text, ("en-us+m3", "en+f2")[i % 2], 170, 50)
+        rate = 8000 if i % 4 == 3 else 16000
+        (folder / f"u{i:02d}.wav").write_bytes(wav_bytes(resample(audio, 16000, rate), rate))
+        lines.append(f"u{i:02d}.wav\t{text}\n")
+    (folder / "transcripts.tsv").write_text("".join(lines), encoding="utf-8")
+    return folder

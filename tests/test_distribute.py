@@ -285,6 +285,7 @@ def test_every_registered_model_trains_on_mirrored_replicas(task_data, tmp_path)
         "translation": {**small, "token_level": "char"},
         "classification": small,
         "forecasting": {**small, "target": "load", "lookback": 24, "horizon": 12, "stride": 4},
+        "speech": {**small, "speller_units": 8, "num_layers": 2, "reductions": 2},
     }
     data = {task: str(path) for task, path in task_data.items()}
     result = last_json(run_job("every", "-", json.dumps(data), json.dumps(settings),

@@ -136,6 +136,27 @@ def _never_empty(mask):
 
 
 @keras.saving.register_keras_serializable(package="lstm_zoo")
+class FramedCTCLoss(keras.losses.Loss):
+    """CTC loss (blank = id 0) of labels packed with their utterance's frame count.
+
+    `y_true` is `int[batch, 1 + L]`: the number of real frames of `y_pred`, then the label
+    ids, 0-padded. A `keras.losses.Loss`, so its reduction (and its scaling across replicas
+    under a distribution strategy) is Keras' own.
+    """
+
+    def __init__(self, name="ctc", **kwargs):
+        super().__init__(name=name, **kwargs)
+
+    def call(self, y_true, y_pred):
+        y_true = ops.cast(y_true, "int32")
+        frames, labels = y_true[:, 0], y_true[:, 1:]
+        label_length = ops.sum(ops.cast(labels != 0, "int32"), axis=1)
+        return ops.ctc_loss(
+            labels, ops.cast(y_pred, "float32"), label_length, frames, mask_index=BLANK_ID
+        )
+
+
+@keras.saving.register_keras_serializable(package="lstm_zoo")
 class CTCRecognizer(_Listener, keras.Model):
     """Pyramidal BiLSTM with a CTC output layer.
 
@@ -157,6 +178,8 @@ class CTCRecognizer(_Listener, keras.Model):
         Per-frame logits `[batch, frames, vocab_size]`; `encoded_frames(audio_length)` says
         how many frames of each row are real.
     """
+
+    attention = None
 
     def __init__(
         self,
@@ -182,6 +205,7 @@ class CTCRecognizer(_Listener, keras.Model):
         self.output_projection = keras.layers.Dense(
             vocab_size, name="output_projection", dtype=self.dtype_policy
         )
+        self.ctc_loss = FramedCTCLoss()
         self.build()
 
     def build(self, input_shape=None):
@@ -196,16 +220,15 @@ class CTCRecognizer(_Listener, keras.Model):
         return self.output_projection(self.output_dropout(x, training=training))
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        """CTC loss per utterance, averaged; `y` is the character ids (0-padded; an end token
+        """CTC loss averaged over utterances; `y` is the character ids (0-padded; an end token
         after them, as the speller's targets have, is dropped)."""
         labels = ops.cast(y, "int32")
         labels = ops.where(labels == EOS_ID, ops.zeros_like(labels), labels)
-        label_length = ops.sum(ops.cast(labels != 0, "int32"), axis=1)
         frames = ops.minimum(self.encoded_frames(x["audio_length"]), ops.shape(y_pred)[1])
-        loss = ops.ctc_loss(
-            labels, ops.cast(y_pred, "float32"), label_length, frames, mask_index=BLANK_ID
-        )
-        return ops.mean(loss)
+        # Log-probabilities (CTC normalizes anyway) in a new tensor: the logits' Keras mask
+        # (real frames) would otherwise become a per-frame weight of a per-utterance loss.
+        log_probs = ops.log_softmax(ops.cast(y_pred, "float32"), axis=-1)
+        return self.ctc_loss(ops.concatenate([frames[:, None], labels], axis=1), log_probs)
 
     def get_config(self):
         config = super().get_config()
@@ -243,6 +266,8 @@ class ListenAttendSpell(_Listener, keras.Model):
     Returns:
         Logits `[batch, Tt, vocab_size]`.
     """
+
+    attention = "location"
 
     def __init__(
         self,

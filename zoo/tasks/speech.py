@@ -543,7 +543,7 @@ class SpeechTask(Task):
             ylabel = "output character"
         else:
             posteriors = out["alignment"][0, :frames]  # [frames, vocab]
-            seen = [i for i in range(posteriors.shape[1]) if posteriors[:, i].max() > 0.2]
+            seen = sorted(set(posteriors.argmax(axis=1).tolist()))  # each wins some frame
             tokens = recognizer.pipeline.characters.tokens
             rows = ["<blank>" if i == BLANK_ID else tokens[i] for i in seen]
             weights = posteriors[:, seen].T

@@ -1,0 +1,341 @@
+"""The speech family: data, front end, CTC loss by hand, decoding to text, training, export."""
+
+import json
+import math
+import struct
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+from helpers import softmax, to_numpy
+
+import zoo
+from zoo.data import speech
+from zoo.data.tsv import DataFileError
+from zoo.data.vocabulary import Vocabulary
+from zoo.models.audio_features import LogMelFeatures, SpecAugment
+from zoo.models.speech import _halve
+from zoo.tasks.speech import (
+    TASK,
+    SpeechPipeline,
+    band_limit,
+    change_rate,
+    perturb,
+    resample_in_graph,
+    speech_metrics,
+    wav_bytes,
+)
+from zoo.training import train
+
+ROOT = Path(__file__).parents[1]
+TINY = {"units": 8, "num_mel_bins": 16, "batch_size": 8, "attention_examples": 1}
+TINY_LAS = {**TINY, "speller_units": 16, "attention_units": 8, "embedding_dim": 8}
+
+
+# -- transcripts and data ---------------------------------------------------------------------
+
+
+def test_number_and_ordinal_words():
+    assert speech.number_words(0) == "zero"
+    assert speech.number_words(17) == "seventeen"
+    assert speech.number_words(40) == "forty"
+    assert speech.number_words(312) == "three hundred twelve"
+    assert speech.number_words(7005) == "seven thousand five"
+    assert speech.ordinal_words(1) == "first"
+    assert speech.ordinal_words(12) == "twelfth"
+    assert speech.ordinal_words(21) == "twenty first"
+    assert speech.ordinal_words(30) == "thirtieth"
+    with pytest.raises(ValueError, match="0 <= n < 10000"):
+        speech.number_words(10_000)
+
+
+def test_transcripts_are_normalized_text():
+    assert speech.normalize_transcript("  Dash [-], A.M.!") == "dash a m"
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        text = speech.random_transcript(rng)
+        assert text and text == speech.normalize_transcript(text)
+
+
+def test_test_and_validation_voices_are_never_trained_on():
+    variants = speech.Synthesizer.get().variants
+    split = speech.speaker_split(variants)
+    assert sorted(sum(split.values(), [])) == sorted(variants)
+    assert not set(split["train"]) & (set(split["test"]) | set(split["validation"]))
+    assert len(split["test"]) >= 8 and len(split["validation"]) >= 3
+    backwards = speech.speaker_split(list(reversed(variants)))  # by name, not by order
+    assert all(set(split[part]) == set(backwards[part]) for part in split)
+
+
+def test_spoken_numbers_is_deterministic_and_cached(tmp_path, monkeypatch):
+    monkeypatch.setenv("LSTM_ZOO_CACHE", str(tmp_path))
+    sizes = speech.SpokenNumbersSizes(6, 2, 3)
+    first = speech.load_spoken_numbers(sizes, seed=3)
+    (cache,) = tmp_path.glob("spoken-numbers-*.npz")
+    again = speech.load_spoken_numbers(sizes, seed=3)  # read back from the cache
+    for part in ("train", "validation", "test"):
+        a, b = getattr(first, part), getattr(again, part)
+        assert [u[1:] for u in a] == [u[1:] for u in b]
+        assert all(
+            np.array_equal(x[0], y[0]) and x[0].dtype == np.int16 for x, y in zip(a, b, strict=True)
+        )
+    test_voices = {u[2].split("+")[1] for u in first.test}
+    assert test_voices <= set(speech.speaker_split(speech.Synthesizer.get().variants)["test"])
+    cache.write_bytes(b"damaged")  # a damaged cache is generated again
+    assert [u[1] for u in speech.load_spoken_numbers(sizes, seed=3).train] == [
+        u[1] for u in first.train
+    ]
+    other = speech.load_spoken_numbers(sizes, seed=4)
+    assert [u[1] for u in other.train] != [u[1] for u in first.train]
+
+
+def test_speech_folder_is_read_and_resampled(speech_dir):
+    notes = []
+    utterances = speech.read_speech_folder(speech_dir, notes)
+    assert len(utterances) == 24
+    assert notes == [f"resampled [8000] Hz audio in {speech_dir} to 16000 Hz"]
+    audio, text, name = utterances[3]  # recorded at 8 kHz
+    assert name == "u03.wav" and audio.dtype == np.int16 and len(audio) > 4000
+
+
+def _float_wav(path):
+    """A 32-bit float WAV (format 3), which the stdlib reader rejects."""
+    data = np.zeros(100, "float32").tobytes()
+    header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
+    header += struct.pack("<IHHIIHH", 16, 3, 1, 16000, 64000, 4, 32)
+    path.write_bytes(header + b"data" + struct.pack("<I", len(data)) + data)
+
+
+def test_bad_speech_data_is_named(tmp_path):
+    with pytest.raises(DataFileError, match="has no transcripts.tsv"):
+        speech.read_speech_folder(tmp_path)
+    (tmp_path / "transcripts.tsv").write_text("a.wav\tseven\n")
+    with pytest.raises(DataFileError, match="a.wav: no such WAV file"):
+        speech.read_speech_folder(tmp_path)
+    _float_wav(tmp_path / "a.wav")
+    with pytest.raises(DataFileError, match="a.wav is not a PCM WAV file.*ffmpeg"):
+        speech.read_speech_folder(tmp_path)
+    (tmp_path / "a.wav").write_bytes(wav_bytes(np.zeros(0, np.int16)))
+    with pytest.raises(DataFileError, match="holds no audio"):
+        speech.read_speech_folder(tmp_path)
+    (tmp_path / "a.wav").write_bytes(wav_bytes(np.ones(800, np.int16)))
+    (tmp_path / "transcripts.tsv").write_text("a.wav\t...\n")
+    with pytest.raises(DataFileError, match="line 1.*non-empty transcript"):
+        speech.read_speech_folder(tmp_path)
+    with pytest.raises(DataFileError, match="not a folder"):
+        speech.read_speech_folder(tmp_path / "a.wav")
+    with pytest.raises(DataFileError, match="Unknown speech dataset"):
+        TASK.load_data("no-such-data", {"split_seed": 0})
+    with pytest.raises(DataFileError, match="test set of real recordings"):
+        TASK.load_data("asterisk-prompts", {"split_seed": 0})
+
+
+def test_asterisk_prompts_or_the_apt_command():
+    if not speech.ASTERISK_SOUNDS.is_dir():
+        with pytest.raises(DataFileError, match="apt-get install"):
+            speech.load_asterisk_prompts()
+        return
+    prompts = speech.load_asterisk_prompts()
+    texts = {u[1] for u in prompts}
+    assert {"seven", "twenty", "monday", "march", "b", "third"} <= texts
+    assert all(u[0].dtype == np.int16 for u in prompts)
+
+
+# -- front end ---------------------------------------------------------------------------------
+
+
+def test_log_mel_frames_mask_and_padding_independence():
+    layer = LogMelFeatures(16000, 20)
+    rng = np.random.default_rng(0)
+    short = rng.normal(0, 0.1, 3000).astype("float32")
+    alone, mask_alone = layer(short[None], np.array([3000]))
+    batch = np.zeros((2, 8000), "float32")
+    batch[0, :3000] = short
+    batch[1] = rng.normal(0, 0.1, 8000)
+    padded, mask = layer(batch, np.array([3000, 8000]))
+    assert to_numpy(layer.frames(np.array([3000, 8000]))).tolist() == [19, 51]
+    assert padded.shape == (2, 51, 20) and to_numpy(mask).sum(axis=1).tolist() == [19, 51]
+    # Normalization uses the utterance's own frames only, so batching changes its features
+    # only through the last frames' windows, which reach past its end (zeros in a batch,
+    # mirrored audio alone): a small shift of the statistics, not of the frames' content.
+    np.testing.assert_allclose(to_numpy(padded)[0, :17], to_numpy(alone)[0, :17], atol=5e-2)
+    real = to_numpy(padded)[1]
+    np.testing.assert_allclose(real.mean(axis=0), 0.0, atol=1e-4)
+    np.testing.assert_allclose(real.std(axis=0), 1.0, atol=1e-2)
+    assert np.all(to_numpy(padded)[0, 19:] == 0.0)
+
+
+def test_spec_augment_masks_only_in_training():
+    features = np.ones((3, 40, 16), "float32")
+    layer = SpecAugment(frequency_masks=1, frequency_width=4, time_masks=1, time_width=5, seed=1)
+    np.testing.assert_array_equal(to_numpy(layer(features)), features)
+    out = to_numpy(layer(features, training=True))
+    for row in out:
+        zero_bins = np.where((row == 0).all(axis=0))[0]
+        zero_frames = np.where((row == 0).all(axis=1))[0]
+        assert len(zero_bins) <= 4 and len(zero_frames) <= 5
+        assert np.all((row == 0) == (np.isin(np.arange(16), zero_bins)[None, :]
+                                     | np.isin(np.arange(40), zero_frames)[:, None]))  # fmt: skip
+    assert (out == 0).any()
+
+
+def test_halving_concatenates_frame_pairs_and_their_mask():
+    x = np.arange(10, dtype="float32").reshape(1, 5, 2)
+    mask = np.array([[True, True, True, False, False]])
+    halved, halved_mask = _halve(x, mask)
+    np.testing.assert_array_equal(to_numpy(halved)[0], [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9, 0, 0]])
+    assert to_numpy(halved_mask).tolist() == [[True, True, False]]
+
+
+# -- CTC loss and decoding --------------------------------------------------------------------
+
+
+def test_ctc_loss_by_hand():
+    """Two frames, the label `[5]` (then `</s>`, which CTC ignores): the paths are 5 5,
+    5 blank and blank 5."""
+    model = zoo.get("lstm_ctc_asr", vocab_size=6, units=4, num_mel_bins=8)
+    rng = np.random.default_rng(0)
+    logits = rng.normal(size=(1, 3, 6)).astype("float32")  # 3 frames, only 2 real
+    audio_length = np.array([160 * 4], "int32")  # 5 mel frames -> 3 -> 2 encoder frames
+    assert int(model.encoded_frames(audio_length)[0]) == 2
+    loss = model.compute_loss({"audio_length": audio_length}, np.array([[5, 3, 0]]), logits)
+    p = softmax(logits[0, :2])
+    blank = 0
+    expected = -math.log(p[0, 5] * p[1, 5] + p[0, 5] * p[1, blank] + p[0, blank] * p[1, 5])
+    assert float(loss) == pytest.approx(expected, rel=1e-4)
+
+
+def test_pipeline_decodes_ids_to_text():
+    pipeline = SpeechPipeline(Vocabulary(["<pad>", "<unk>", "<s>", "</s>", "a", "b", " "]))
+    ids = tf.constant([[4, 6, 5, 3, 0], [5, 1, 4, -1, -1]])
+    assert [t.decode() for t in pipeline.decode(ids).numpy()] == ["a b", "ba"]
+    assert pipeline.ids("ab x") == [4, 5, 6, 1]
+
+
+def test_speech_metrics_by_hand():
+    m = speech_metrics(["seven", "one two", "b"], ["seven", "one three", "b c d"])
+    assert m["count"] == 3 and m["exact_match"] == pytest.approx(1 / 3)
+    assert m["wer"] == pytest.approx((0 + 1 + 2) / (1 + 2 + 3))
+    assert set(m["by_length"]) == {"1", "2", "3-4"}
+    assert m["by_length"]["1"]["cer"] == 0.0 and m["by_length"]["3-4"]["wer"] == pytest.approx(
+        2 / 3
+    )
+
+
+# -- augmentation and resampling ----------------------------------------------------------------
+
+
+def _tone(hz, seconds=0.5, rate=16000):
+    return np.sin(2 * np.pi * hz * np.arange(int(seconds * rate)) / rate).astype("float32")
+
+
+def _peak_hz(x, rate=16000):
+    return np.argmax(np.abs(np.fft.rfft(x))) * rate / len(x)
+
+
+def test_band_limit_keeps_the_telephone_band():
+    mixed = _tone(100) + _tone(1000) + _tone(5000)
+    out = band_limit(tf.constant(mixed), 300.0, 3400.0, 16000).numpy()
+    spectrum = np.abs(np.fft.rfft(out))
+    hz = np.fft.rfftfreq(len(out), 1 / 16000)
+    assert spectrum[np.argmin(abs(hz - 1000))] > 100 * spectrum[np.argmin(abs(hz - 100))]
+    assert spectrum[np.argmin(abs(hz - 1000))] > 100 * spectrum[np.argmin(abs(hz - 5000))]
+
+
+def test_rate_change_and_resampling_move_frequencies():
+    faster = change_rate(tf.constant(_tone(500)), 1.1).numpy()
+    assert len(faster) == int(8000 / 1.1) and _peak_hz(faster) == pytest.approx(550, abs=5)
+    eight_k = _tone(440, rate=8000)
+    up = resample_in_graph(tf.constant(eight_k), 8000, 16000).numpy()
+    assert len(up) == 2 * len(eight_k) and _peak_hz(up) == pytest.approx(440, abs=3)
+    same = resample_in_graph(tf.constant(eight_k), 16000, 16000).numpy()
+    np.testing.assert_array_equal(same, eight_k)
+
+
+def test_perturbation_is_deterministic_by_seed():
+    x = tf.constant(_tone(300))
+    seeds = [tf.constant([i, 7], tf.int64) for i in range(12)]
+    outs = [perturb(x, s).numpy() for s in seeds]
+    np.testing.assert_array_equal(outs[0], perturb(x, seeds[0]).numpy())
+    assert all(np.isfinite(o).all() for o in outs)
+    assert any(len(o) != len(x) for o in outs)  # some speed changes
+    assert any(len(o) == len(x) and not np.allclose(o, x.numpy()) for o in outs)  # noise/band
+
+
+# -- training, evaluation, prediction, export --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def trained_run(speech_dir, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    return train("lstm_las_asr", str(speech_dir), runs_root=runs, epochs=1, verbose=0, **TINY_LAS)
+
+
+def test_a_speech_run_writes_transcripts_metrics_and_alignments(trained_run):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    assert metrics["count"] == 1 and set(metrics) >= {"cer", "wer", "by_length", "exact_match"}
+    rows = (trained_run / "test_transcripts.tsv").read_text().splitlines()
+    assert rows[0] == "utterance\treference\ttranscript" and len(rows) == 2
+    assert (trained_run / "attention" / "example_0.png").is_file()
+    assert (trained_run / "characters.txt").is_file()
+
+
+def test_evaluate_scores_the_whole_folder_and_predict_reads_wavs(trained_run, speech_dir):
+    out = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "evaluate", str(trained_run), "--data", str(speech_dir)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "scored 24 examples" in out.stdout
+    predictor = TASK.load_predictor(trained_run, beam_size=2)
+    rows = TASK.predict(predictor, [str(speech_dir / "u00.wav"), str(speech_dir / "u03.wav")])
+    assert [r["file"] for r in rows] == [str(speech_dir / f) for f in ("u00.wav", "u03.wav")]
+    assert all(isinstance(r["transcript"], str) and r["log_prob"] <= 0 for r in rows)
+    with pytest.raises(DataFileError, match="no such WAV file"):
+        TASK.check_inputs([str(speech_dir / "missing.wav")])
+
+
+EXPORT_CHECK = """
+import json, sys
+import numpy as np
+import tensorflow as tf
+loaded = tf.saved_model.load(sys.argv[1])
+files = json.loads(sys.argv[2])
+wavs = [open(f, "rb").read() for f in files]
+out = loaded.signatures["serving_default"](wav=tf.constant(wavs))
+print(json.dumps([t.decode() for t in out["transcript"].numpy()]))
+"""
+
+
+@pytest.mark.parametrize("name", ["lstm_ctc_asr", "lstm_las_asr"])
+def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir, tmp_path):
+    if name == "lstm_las_asr":
+        run = trained_run
+    else:
+        run = train(name, str(speech_dir), runs_root=tmp_path, epochs=1, verbose=0, **TINY)
+    export_dir = zoo.export(run, root=tmp_path / "models")
+    files = [str(speech_dir / f"u{i:02d}.wav") for i in (0, 3, 5)]  # u03 is 8 kHz
+    out = subprocess.run(
+        [sys.executable, "-c", EXPORT_CHECK, str(export_dir), json.dumps(files)],
+        capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+    assert out.returncode == 0, out.stderr[-2000:]
+    exported = json.loads(out.stdout.strip().splitlines()[-1])
+    predictor = TASK.load_predictor(run)
+    expected = [r["transcript"] for r in TASK.predict(predictor, files)]
+    # u03 is resampled differently (scipy's polyphase filter in the library, linear
+    # interpolation in the graph); the 16 kHz files go through the same graph.
+    assert [exported[0], exported[2]] == [expected[0], expected[2]]
+    assert (export_dir / "assets.extra" / "tf_serving_warmup_requests").is_file()
+
+
+def test_speech_settings_are_checked():
+    with pytest.raises(ValueError, match="vocab_size"):
+        train("lstm_ctc_asr", "spoken-numbers", vocab_size=30)
+    with pytest.raises(ValueError, match="reductions"):
+        zoo.get("lstm_ctc_asr", reductions=4)
+    assert keras.saving.get_registered_object("lstm_zoo>LocationSensitiveAttention")
