@@ -311,7 +311,11 @@ print(json.dumps([t.decode() for t in out["transcript"].numpy()]))
 """
 
 
-@pytest.mark.parametrize("name", ["lstm_ctc_asr", "lstm_las_asr"])
+# The default run exports the speller (beam search in the graph); the CTC twin with the slow
+# tests (one model per task in the default run, as in test_export.py).
+@pytest.mark.parametrize(
+    "name", [pytest.param("lstm_ctc_asr", marks=pytest.mark.slow), "lstm_las_asr"]
+)
 def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir, tmp_path):
     if name == "lstm_las_asr":
         run = trained_run

@@ -120,7 +120,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("predict", help="predict with a run or an export")
     p.add_argument("run_dir", help="a run directory, or an exported SavedModel (or its model dir)")
     p.add_argument(
-        "inputs", nargs="*", help="inputs of the model's task (texts; CSV files for forecasters)"
+        "inputs",
+        nargs="*",
+        help="inputs of the model's task (texts; CSV files for forecasters; WAV files for "
+        "recognizers)",
     )
     p.add_argument(
         "--csv",

@@ -529,6 +529,8 @@ class SpeechTask(Task):
     def plot_attention(self, recognizer, item: Any, path: Path) -> Path | None:
         """The speller's alignment (characters x frames), or CTC's frame posteriors, under
         the utterance's log-mel spectrogram. `item` is a WAV path or an utterance tuple."""
+        if not isinstance(recognizer, SpeechRecognizer):  # an export records no alignment
+            return None
         waveform = resample(*read_wav(item)) if isinstance(item, (str, Path)) else item[0]
         out = recognizer.transcribe([waveform])
         audio, lengths = pad_waveforms([waveform])
