@@ -216,7 +216,14 @@ class Synthesizer:
                 "package, which is not installed: pip install espeakng-loader (or "
                 "`pip install -e .`, which lists it)."
             ) from None
-        self.lib = ctypes.CDLL(espeakng_loader.get_library_path())
+        library = espeakng_loader.get_library_path()
+        try:
+            self.lib = ctypes.CDLL(str(library))
+        except OSError as error:
+            raise DataFileError(
+                f"espeak-ng's library {library} could not be loaded ({error}); reinstall it: "
+                "pip install --force-reinstall espeakng-loader."
+            ) from None
         data_path = espeakng_loader.get_data_path()
         self.rate = self.lib.espeak_Initialize(_SYNCHRONOUS, 0, str(data_path).encode(), 0)
         if self.rate <= 0:
