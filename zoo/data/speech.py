@@ -278,7 +278,7 @@ class SpeechCorpus:
 
 @dataclass(frozen=True)
 class SpokenNumbersSizes:
-    train: int = 6000
+    train: int = 3000
     validation: int = 400
     test: int = 600
 

@@ -426,7 +426,7 @@ _LISTENER = {
     "dropout": 0.1,
     "spec_augment": True,
 }
-_TRAINING = {"epochs": 30, "patience": 5, "batch_size": 32, "learning_rate": 1e-3}
+_TRAINING = {"epochs": 10, "patience": 3, "batch_size": 32, "learning_rate": 1e-3}
 _SPACE = {
     "units": Choice([64, 128, 256]),
     "num_layers": Int(2, 4),

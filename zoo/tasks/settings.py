@@ -118,7 +118,7 @@ SPEECH = TaskSettings(
         "length_penalty": 0.6,
         "augment": True,  # speed, telephone band and noise on training audio
         # spoken-numbers: utterances generated per split (held-out voices for the last two)
-        "train_utterances": 6000,
+        "train_utterances": 3000,
         "validation_utterances": 400,
         "test_utterances": 600,
     },
