@@ -278,9 +278,9 @@ def trained_run(speech_dir, tmp_path_factory):
 
 def test_a_speech_run_writes_transcripts_metrics_and_alignments(trained_run):
     metrics = json.loads((trained_run / "metrics.json").read_text())
-    assert metrics["count"] == 1 and set(metrics) >= {"cer", "wer", "by_length", "exact_match"}
+    assert metrics["count"] == 2 and set(metrics) >= {"cer", "wer", "by_length", "exact_match"}
     rows = (trained_run / "test_transcripts.tsv").read_text().splitlines()
-    assert rows[0] == "utterance\treference\ttranscript" and len(rows) == 2
+    assert rows[0] == "utterance\treference\ttranscript" and len(rows) == 3
     assert (trained_run / "attention" / "example_0.png").is_file()
     assert (trained_run / "characters.txt").is_file()
 

@@ -444,14 +444,15 @@ def read_speech_folder(directory: str | Path, notes: list[str] | None = None) ->
 
 
 def split_utterances(utterances: list, seed: int, name: str) -> SpeechCorpus:
-    """A user's folder cut 90 / 5 / 5 (at least one utterance each) by `seed`."""
-    if len(utterances) < 3:
+    """A user's folder cut 90 / 5 / 5 (at least two utterances each held out, so that two
+    replicas both get one) by `seed`."""
+    if len(utterances) < 6:
         raise DataFileError(
-            f"{name} holds {len(utterances)} recordings; at least 3 are needed to train "
+            f"{name} holds {len(utterances)} recordings; at least 6 are needed to train "
             "(or give --validation-data and --test-data folders)."
         )
     order = np.random.default_rng(seed).permutation(len(utterances))
-    held = max(1, len(utterances) // 20)
+    held = max(2, len(utterances) // 20)
     pick = [utterances[i] for i in order]
     return SpeechCorpus(name, pick[2 * held :], pick[:held], pick[held : 2 * held])
 
