@@ -17,6 +17,7 @@ import zoo
 from zoo.data import speech
 from zoo.data.tsv import DataFileError
 from zoo.data.vocabulary import Vocabulary
+from zoo.metrics import speech_metrics
 from zoo.models.audio_features import LogMelFeatures, SpecAugment
 from zoo.models.speech import _halve
 from zoo.tasks.speech import (
@@ -27,7 +28,6 @@ from zoo.tasks.speech import (
     change_rate,
     perturb,
     resample_in_graph,
-    speech_metrics,
     wav_bytes,
 )
 from zoo.training import train

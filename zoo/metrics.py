@@ -1,15 +1,19 @@
-"""Task metrics, computed with the field's reference implementations (sacrebleu for BLEU/chrF)
-or, for forecasts, in numpy from their textbook definitions (Hyndman & Athanasopoulos, FPP3)."""
+"""Task metrics, computed with the field's reference implementations (sacrebleu for BLEU/chrF,
+jiwer for CER/WER) or, for forecasts, in numpy from their textbook definitions (Hyndman &
+Athanasopoulos, FPP3)."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
+import jiwer
 import numpy as np
 import sacrebleu
 
 # Upper edges of the source-length buckets (tokens); the last bucket is open-ended.
 LENGTH_BUCKETS = (10, 20, 30, 40, 60)
+# Utterance lengths in words (lowest, highest) for CER / WER by length.
+WORD_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, None))
 
 
 def exact_match(hypotheses: Sequence[str], references: Sequence[str]) -> float:
@@ -54,6 +58,36 @@ def _scores(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
         "exact_match": exact_match(hypotheses, references),
         "bleu": sacrebleu.corpus_bleu(list(hypotheses), [list(references)]).score,
         "chrf": sacrebleu.corpus_chrf(list(hypotheses), [list(references)]).score,
+    }
+
+
+def speech_metrics(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+    """CER and WER (jiwer), exact match, and the same by utterance length in words.
+
+    Returns:
+        `{"cer", "wer", "exact_match", "count", "by_length": {"1": {...}, "2": ..., "3-4": ...,
+        "5+": ...}}`; empty buckets are left out.
+    """
+    _check_aligned(hypotheses, references)
+    result = _error_rates(hypotheses, references)
+    words = [len(r.split()) for r in references]
+    result["by_length"] = {}
+    for low, high in WORD_BUCKETS:
+        members = [i for i, n in enumerate(words) if n >= low and (high is None or n <= high)]
+        if members:
+            label = f"{low}+" if high is None else f"{low}" if low == high else f"{low}-{high}"
+            result["by_length"][label] = _error_rates(
+                [hypotheses[i] for i in members], [references[i] for i in members]
+            )
+    return result
+
+
+def _error_rates(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
+    return {
+        "cer": float(jiwer.cer(list(references), list(hypotheses))),
+        "wer": float(jiwer.wer(list(references), list(hypotheses))),
+        "exact_match": exact_match(hypotheses, references),
+        "count": len(references),
     }
 
 

@@ -466,7 +466,7 @@ ASTERISK_APT = (
 )
 
 
-def load_asterisk_prompts(vocabulary: set[str] | None = None) -> list:
+def load_asterisk_prompts() -> list:
     """The Asterisk prompts whose words the synthetic set speaks (digits, numbers, ordinals,
     days, months, letters, the phonetic alphabet): one real speaker, 8 kHz, resampled."""
     if not (ASTERISK_SOUNDS.is_dir() and ASTERISK_TEXT.is_file()):
@@ -474,7 +474,7 @@ def load_asterisk_prompts(vocabulary: set[str] | None = None) -> list:
             "The Asterisk prompts are not installed; they come from Debian packages: "
             f"{ASTERISK_APT}"
         )
-    words = vocabulary or set(
+    words = set(
         ONES + TEENS + TENS[2:] + ORDINAL_ONES[1:] + ORDINAL_TEENS + ORDINAL_TENS[2:]
         + DAYS + MONTHS + PHONETIC + LETTERS + ANSWERS + ["hundred", "thousand"]
     )  # fmt: skip

@@ -20,6 +20,7 @@ from keras import ops
 
 from zoo.data.vocabulary import EOS_ID
 from zoo.layers import LocationSensitiveAttention
+from zoo.layers.base_attention import check_positive_int
 from zoo.models.audio_features import LogMelFeatures, SpecAugment
 from zoo.models.recurrence import scan_outputs
 from zoo.registry import register
@@ -28,21 +29,19 @@ from zoo.search_space import Choice, Float, Int
 BLANK_ID = 0  # CTC's blank: the padding id, never a character
 
 
-def _check_positive(**values):
-    for name, value in values.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-            raise ValueError(f"`{name}` must be a positive integer, received {name}={value!r}.")
-
-
 class _Listener:
     """Log-mel front end + pyramidal BiLSTM, shared by both recognizers (a mixin)."""
 
     def _init_listener(
         self, sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
     ):
-        _check_positive(
-            sample_rate=sample_rate, num_mel_bins=num_mel_bins, units=units, num_layers=num_layers
-        )
+        for name, value in (
+            ("sample_rate", sample_rate),
+            ("num_mel_bins", num_mel_bins),
+            ("units", units),
+            ("num_layers", num_layers),
+        ):
+            check_positive_int(name, value)
         if isinstance(reductions, bool) or not isinstance(reductions, int):
             raise ValueError(f"`reductions` must be an integer, received {reductions!r}.")
         if not 0 <= reductions <= num_layers:
@@ -194,7 +193,7 @@ class CTCRecognizer(_Listener, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive(vocab_size=vocab_size)
+        check_positive_int("vocab_size", vocab_size)
         self.vocab_size = vocab_size
         self._init_listener(
             sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
@@ -287,12 +286,13 @@ class ListenAttendSpell(_Listener, keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        _check_positive(
-            vocab_size=vocab_size,
-            speller_units=speller_units,
-            embedding_dim=embedding_dim,
-            attention_units=attention_units,
-        )
+        for name, value in (
+            ("vocab_size", vocab_size),
+            ("speller_units", speller_units),
+            ("embedding_dim", embedding_dim),
+            ("attention_units", attention_units),
+        ):
+            check_positive_int(name, value)
         self.vocab_size = vocab_size
         self.speller_units = speller_units
         self.embedding_dim = embedding_dim

@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import jiwer
 import keras
 import numpy as np
 import tensorflow as tf
@@ -39,16 +38,12 @@ from zoo.data.speech import (
 )
 from zoo.data.tsv import DataFileError
 from zoo.data.vocabulary import BOS_ID, EOS_ID, SPECIAL_TOKENS, Vocabulary
+from zoo.metrics import speech_metrics
 from zoo.models.speech import BLANK_ID
 from zoo.tasks.base import Task, write_table
 from zoo.tasks.settings import SPEECH
 
 CHARACTERS = "characters.txt"
-WORD_BUCKETS = ((1, 1), (2, 2), (3, 4), (5, 1000))  # utterance length in words, for CER/WER
-
-
-def bucket_name(low: int, high: int) -> str:
-    return f"{low}" if low == high else f"{low}+" if high >= 1000 else f"{low}-{high}"
 
 
 @dataclass
@@ -332,31 +327,6 @@ class SpeechServing:
     def serve_waveform(self, audio, audio_length):
         out = self.recognizer.run(audio, audio_length, with_alignment=False)
         return {"transcript": out["transcript"], "log_prob": out["log_prob"]}
-
-
-def speech_metrics(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
-    """CER and WER (jiwer), exact match, and CER / WER by utterance length in words."""
-    metrics = _error_rates(hypotheses, references)
-    by_length = {}
-    words = [len(r.split()) for r in references]
-    for low, high in WORD_BUCKETS:
-        rows = [i for i, n in enumerate(words) if low <= n <= high]
-        if rows:
-            by_length[bucket_name(low, high)] = _error_rates(
-                [hypotheses[i] for i in rows], [references[i] for i in rows]
-            )
-    return {**metrics, "by_length": by_length}
-
-
-def _error_rates(hypotheses: Sequence[str], references: Sequence[str]) -> dict:
-    return {
-        "cer": float(jiwer.cer(list(references), list(hypotheses))),
-        "wer": float(jiwer.wer(list(references), list(hypotheses))),
-        "exact_match": float(
-            np.mean([h == r for h, r in zip(hypotheses, references, strict=False)])
-        ),
-        "count": len(references),
-    }
 
 
 class SpeechTask(Task):
