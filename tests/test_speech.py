@@ -513,3 +513,14 @@ def test_speller_decoding_goes_through_the_zoos_beam_search():
     assert out["transcript"] == ["ab a", "ab a"]
     assert out["alignment"].shape[:2] == (2, 26)  # at most 2 x 8 frames + 10 characters
     np.testing.assert_allclose(out["log_prob"], 5 * np.log(1 / (1 + 6 * np.exp(-20))), atol=1e-4)
+
+
+def test_a_given_test_folder_leaves_validation_out_of_training(speech_dir):
+    settings = {"split_seed": 0}
+    corpus = TASK.load_data(str(speech_dir), settings, test=str(speech_dir))
+    assert len(corpus.test) == 24  # the given folder, whole
+    trained = {u[2] for u in corpus.train}
+    assert len(corpus.validation) == 2 and not trained & {u[2] for u in corpus.validation}
+    assert len(corpus.train) == 22
+    both = TASK.load_data(str(speech_dir), settings, str(speech_dir), str(speech_dir))
+    assert len(both.train) == 24  # nothing cut from the training folder

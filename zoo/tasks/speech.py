@@ -366,16 +366,16 @@ class SpeechTask(Task):
             )
         notes: list[str] = []
         utterances = read_speech_folder(data, notes)
-        if validation is None and test is None:
-            corpus = split_utterances(utterances, settings["split_seed"], data)
-        else:
-            held = utterances[: max(1, len(utterances) // 20)]
-            corpus = SpeechCorpus(
-                data,
-                utterances,
-                read_speech_folder(validation, notes) if validation else held,
-                read_speech_folder(test, notes) if test else held,
-            )
+        # Sets the user gives replace the ones cut from `data`, whose utterances train instead;
+        # a set not given is cut from `data` and kept out of training.
+        cut = split_utterances(utterances, settings["split_seed"], data)
+        train = cut.train + (cut.validation if validation else []) + (cut.test if test else [])
+        corpus = SpeechCorpus(
+            data,
+            train,
+            read_speech_folder(validation, notes) if validation else cut.validation,
+            read_speech_folder(test, notes) if test else cut.test,
+        )
         for note in notes:
             print(f"note: {note}")
         return corpus
