@@ -1,5 +1,6 @@
 """The speech family: data, front end, CTC loss by hand, decoding to text, training, export."""
 
+import itertools
 import json
 import math
 import struct
@@ -208,6 +209,60 @@ def test_ctc_loss_by_hand():
     blank = 0
     expected = -math.log(p[0, 5] * p[1, 5] + p[0, 5] * p[1, blank] + p[0, blank] * p[1, 5])
     assert float(loss) == pytest.approx(expected, rel=1e-4)
+
+
+def _ctc_by_enumeration(probs, label):
+    """-log p(label) summed over every frame path that collapses to it (repeats merged,
+    then blanks dropped): the definition, for a few frames."""
+    total = 0.0
+    for path in itertools.product(range(probs.shape[1]), repeat=len(probs)):
+        merged = [c for i, c in enumerate(path) if i == 0 or c != path[i - 1]]
+        if [c for c in merged if c != 0] == list(label):
+            total += math.prod(probs[t, c] for t, c in enumerate(path))
+    return -math.log(total)
+
+
+SMALL_LAS = {"units": 8, "num_mel_bins": 16, "speller_units": 16, "attention_units": 8}
+
+
+def test_joint_ctc_term_by_enumeration():
+    """The speller's CTC term, per character and averaged over the batch, from a linear layer
+    over listener layer 1 (4x reduction); `<s>` and padding are not labels."""
+    model = zoo.get("lstm_las_asr", **{**SMALL_LAS, "units": 2}, vocab_size=6, ctc_weight=0.5)
+    assert model.ctc_layer == 1
+    rng = np.random.default_rng(1)
+    model.ctc_projection.set_weights([rng.normal(size=(4, 6)), rng.normal(size=6)])
+    listened = rng.normal(size=(2, 4, 4)).astype("float32")  # 4 frames, 3 real
+    audio_length = np.array([160 * 8, 160 * 8], "int32")  # 9 mel frames -> 5 -> 3
+    assert list(to_numpy(model.encoded_frames(audio_length, layer=1))) == [3, 3]
+    inputs = {"audio_length": audio_length, "target_in": np.array([[2, 5, 5, 0], [2, 4, 5, 0]])}
+    loss = model._ctc_loss(listened, inputs)
+    probs = softmax(listened @ model.ctc_projection.kernel.numpy() + model.ctc_projection.bias)
+    expected = np.mean([_ctc_by_enumeration(probs[0, :3], [5, 5]) / 2,
+                        _ctc_by_enumeration(probs[1, :3], [4, 5]) / 2])  # fmt: skip
+    assert float(loss) == pytest.approx(expected, rel=1e-4)
+
+
+def test_joint_ctc_training_loss_is_the_weighted_sum():
+    """Compiled by the speech task, the loss is 0.7 cross-entropy + 0.3 CTC term."""
+    model = zoo.get("lstm_las_asr", **SMALL_LAS, vocab_size=7, ctc_weight=0.3)
+    TASK.compile(model, {"learning_rate": 1e-3, "clipnorm": 1.0})
+    rng = np.random.default_rng(0)
+    x = {
+        "audio": rng.normal(size=(2, 8000)).astype("float32"),
+        "audio_length": np.array([8000, 6000], "int32"),
+        "target_in": np.array([[2, 4, 5, 6], [2, 6, 0, 0]]),
+    }
+    y = np.array([[4, 5, 6, 3], [6, 3, 0, 0]])
+    logits = model(x)
+    cross_entropy = keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0)
+    ctc = model._ctc_loss(model.listen(x, tap=model.ctc_layer)[2][0], x)
+    expected = 0.7 * float(cross_entropy(y, logits)) + 0.3 * float(ctc)
+    assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-4)
+    assert zoo.get("lstm_las_asr", **SMALL_LAS, vocab_size=7).ctc_projection is None
+    for bad in (1.0, -0.1, True):
+        with pytest.raises(ValueError, match="ctc_weight"):
+            zoo.get("lstm_las_asr", **SMALL_LAS, vocab_size=7, ctc_weight=bad)
 
 
 def test_pipeline_decodes_ids_to_text():

@@ -84,26 +84,34 @@ class _Listener:
     def memory_dim(self):
         return 2 * self.units
 
-    def encoded_frames(self, audio_length):
-        """Listener frames of waveforms of `audio_length` samples."""
+    def encoded_frames(self, audio_length, layer=None):
+        """Listener frames (of its last layer, or of `layer`) of waveforms of `audio_length`
+        samples."""
+        layer = self.num_layers - 1 if layer is None else layer
         frames = self.features.frames(audio_length)
-        for _ in range(self.reductions):
+        for _ in range(min(self.reductions, layer + 1)):
             frames = (frames + 1) // 2
         return frames
 
-    def listen(self, inputs, training=False):
-        """`(encoder outputs [B, T', 2 * units], mask [B, T'])` of `inputs`' audio."""
+    def listen(self, inputs, training=False, tap=None):
+        """`(encoder outputs [B, T', 2 * units], mask [B, T'])` of `inputs`' audio; with
+        `tap=i`, also the outputs and mask of layer `i`."""
         x, mask = self.features(inputs["audio"], inputs["audio_length"])
         x = ops.cast(x, self.compute_dtype)
         if self.augment is not None:
             x = self.augment(x, training=training)
+        tapped = None
         for i, lstm in enumerate(self.listener_layers):
             if i < self.reductions:
                 x, mask = _halve(x, mask)
             if i > 0:
                 x = self.listener_dropout(x, training=training)
             x = lstm(x, mask=_never_empty(mask), training=training)
-        return x, _never_empty(mask)
+            if i == tap:
+                tapped = (x, _never_empty(mask))
+        if tap is None:
+            return x, _never_empty(mask)
+        return x, _never_empty(mask), tapped
 
     def _listener_config(self):
         return {
@@ -257,6 +265,11 @@ class ListenAttendSpell(_Listener, keras.Model):
         attention_units: Hidden size of the attention score.
         location_filters: Location features per frame.
         location_kernel: Width of the convolution over the previous weights.
+        ctc_weight: Joint CTC-attention training (Kim et al. 2017): the loss is
+            `(1 - ctc_weight) * cross-entropy + ctc_weight * CTC`, the CTC term (per
+            character) from a linear layer over the deepest listener layer at no more than 4x
+            reduction (CTC needs about a frame per character). It shapes the listener's
+            alignments early; decoding uses the speller alone. 0 turns it off.
 
     Call arguments:
         inputs: Dict with `"audio"`, `"audio_length"` and `"target_in"` (`int[batch, Tt]`,
@@ -283,9 +296,14 @@ class ListenAttendSpell(_Listener, keras.Model):
         attention_units=128,
         location_filters=16,
         location_kernel=15,
+        ctc_weight=0.0,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if isinstance(ctc_weight, bool) or not 0.0 <= ctc_weight < 1.0:
+            raise ValueError(
+                f"`ctc_weight` must be in [0, 1) (0: no CTC term), received {ctc_weight!r}."
+            )
         for name, value in (
             ("vocab_size", vocab_size),
             ("speller_units", speller_units),
@@ -299,6 +317,7 @@ class ListenAttendSpell(_Listener, keras.Model):
         self.attention_units = attention_units
         self.location_filters = location_filters
         self.location_kernel = location_kernel
+        self.ctc_weight = float(ctc_weight)
         self._init_listener(
             sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
         )
@@ -324,7 +343,17 @@ class ListenAttendSpell(_Listener, keras.Model):
         self.output_projection = keras.layers.Dense(
             vocab_size, name="output_projection", dtype=self.dtype_policy
         )
+        self.ctc_projection = None
+        if self.ctc_weight:
+            self.ctc_projection = keras.layers.Dense(
+                vocab_size, name="ctc_projection", dtype=self.dtype_policy
+            )
         self.build()
+
+    @property
+    def ctc_layer(self):
+        """The listener layer the CTC term reads: the deepest at no more than 4x reduction."""
+        return self.num_layers - 1 if self.reductions <= 2 else 1
 
     @property
     def target_vocab_size(self):  # the name `zoo.decoding` reads
@@ -339,13 +368,17 @@ class ListenAttendSpell(_Listener, keras.Model):
         self.attention_layer.build([(None, self.speller_units), (None, None, self.memory_dim)])
         self.attentional.build((None, self.speller_units + self.memory_dim))
         self.output_projection.build((None, self.speller_units))
+        if self.ctc_projection is not None:
+            self.ctc_projection.build((None, None, self.memory_dim))
         self.built = True
 
     # -- the decoding protocol of zoo.decoding ------------------------------------------
 
     def encode(self, inputs, training=False):
         """`(memory, mask [B, T'], state)`; state is `[h, c, previous weights]`."""
-        values, mask = self.listen(inputs, training=training)
+        return self._speller_start(*self.listen(inputs, training=training))
+
+    def _speller_start(self, values, mask):
         memory = {"values": values, "keys": self.attention_layer.prepare_keys(values)}
         batch = ops.shape(values)[0]
         zeros = ops.zeros((batch, self.speller_units), self.compute_dtype)
@@ -388,11 +421,26 @@ class ListenAttendSpell(_Listener, keras.Model):
         return self.output_projection(outputs), ops.transpose(weights, (1, 0, 2))
 
     def call(self, inputs, training=False):
-        memory, mask, state = self.encode(inputs, training=training)
+        if self.ctc_projection is None:
+            memory, mask, state = self.encode(inputs, training=training)
+        else:
+            values, mask, tapped = self.listen(inputs, training=training, tap=self.ctc_layer)
+            memory, mask, state = self._speller_start(values, mask)
+            self.add_loss(self.ctc_weight * self._ctc_loss(tapped[0], inputs))
         logits, _ = self.decode_sequence(
             inputs["target_in"], state, memory, mask, training=training
         )
         return logits
+
+    def _ctc_loss(self, listened, inputs):
+        """CTC of the transcript (`target_in` without `<s>`) per character, batch mean."""
+        labels = ops.cast(inputs["target_in"][:, 1:], "int32")
+        label_length = ops.sum(ops.cast(labels != 0, "int32"), axis=1)
+        frames = self.encoded_frames(inputs["audio_length"], layer=self.ctc_layer)
+        frames = ops.minimum(frames, ops.shape(listened)[1])
+        log_probs = ops.log_softmax(ops.cast(self.ctc_projection(listened), "float32"), axis=-1)
+        loss = ops.ctc_loss(labels, log_probs, label_length, frames, mask_index=BLANK_ID)
+        return ops.mean(loss / ops.maximum(ops.cast(label_length, "float32"), 1.0))
 
     def get_config(self):
         config = super().get_config()
@@ -405,6 +453,7 @@ class ListenAttendSpell(_Listener, keras.Model):
                 "attention_units": self.attention_units,
                 "location_filters": self.location_filters,
                 "location_kernel": self.location_kernel,
+                "ctc_weight": self.ctc_weight,
             }
         )
         return config
@@ -465,9 +514,17 @@ def lstm_ctc_asr(**config):
         "attention_units": 128,
         "location_filters": 16,
         "location_kernel": 15,
+        "ctc_weight": 0.3,
     },
-    training=_TRAINING,
-    search_space={**_SPACE, "speller_units": Choice([128, 256]), "num_layers": Int(3, 4)},
+    # Measured on spoken-numbers (seed 0, 10 epochs): the CTC term and a 2x learning rate
+    # took test CER from 11.4 % to 9.5 % (README, "Speech recognition").
+    training={**_TRAINING, "learning_rate": 2e-3},
+    search_space={
+        **_SPACE,
+        "speller_units": Choice([128, 256]),
+        "num_layers": Int(3, 4),
+        "ctc_weight": Choice([0.0, 0.3]),
+    },
 )
 def lstm_las_asr(**config):
     """Listen, Attend and Spell: pyramidal BiLSTM listener, location-aware attending speller."""

@@ -412,6 +412,8 @@ class SpeechTask(Task):
             model.compile(
                 optimizer=optimizer,
                 loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+                # a joint CTC term (if any) is the model's own, added with `add_loss`
+                loss_weights=1.0 - getattr(model, "ctc_weight", 0.0),
             )
         else:  # CTC: the model's own `compute_loss`
             model.compile(optimizer=optimizer)
