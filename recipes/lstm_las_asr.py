@@ -5,8 +5,10 @@ SpecAugment in training, three pyramidal BiLSTM layers (128 units each way) that
 frame rate down 8x (80 ms per frame). The speller, a 256-unit LSTM, attends over them with
 `LocationSensitiveAttention` (Chorowski et al. 2015: the score also sees convolutional
 features of the previous step's weights, which keeps the alignment moving forward) and spells
-one character per step; beam search (width 4) decodes. Data: `spoken-numbers` (espeak-ng
-voices, held-out test voices), the same as the twin's.
+one character per step; beam search (width 4) decodes. Training adds a CTC term (Kim et al.
+2017, weight 0.3) over the listener's 40 ms layer, which helps the listener align early; it
+is not used in decoding. Data: `spoken-numbers` (espeak-ng voices, held-out test voices), the
+same as the twin's.
 
     python recipes/lstm_las_asr.py
     zoo evaluate runs/lstm_las_asr/<run> --data asterisk-prompts   # real recordings

@@ -259,7 +259,8 @@ def test_joint_ctc_training_loss_is_the_weighted_sum():
     ctc = model._ctc_loss(model.listen(x, tap=model.ctc_layer)[2][0], x)
     expected = 0.7 * float(cross_entropy(y, logits)) + 0.3 * float(ctc)
     assert model.evaluate(x, y, verbose=0) == pytest.approx(expected, rel=1e-4)
-    assert zoo.get("lstm_las_asr", **SMALL_LAS, vocab_size=7).ctc_projection is None
+    assert zoo.get("lstm_las_asr", **SMALL_LAS, vocab_size=7).ctc_weight == 0.3  # the default
+    assert zoo.get("lstm_las_asr", **SMALL_LAS, vocab_size=7, ctc_weight=0).ctc_projection is None
     for bad in (1.0, -0.1, True):
         with pytest.raises(ValueError, match="ctc_weight"):
             zoo.get("lstm_las_asr", **SMALL_LAS, vocab_size=7, ctc_weight=bad)
