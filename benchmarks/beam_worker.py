@@ -1,0 +1,91 @@
+"""One side of `beam_vs_before.py`: a translation model in one version of lstm-zoo.
+
+Run with that version's source tree first on `PYTHONPATH`; it reads JSON commands on stdin
+and answers one JSON line each:
+
+    {"cmd": "load", "model": NAME, "weights": NPZ, "beam": K, "batch": B}
+        builds NAME for `dates` (character level, as the recipes), loads the arrays of NPZ
+        in order and answers with the teacher-forced logits' checksum (same weights, same
+        model: the driver compares the two versions' sums);
+    {"cmd": "time", "repeats": N, "attention": bool}
+        decodes the batch N times and answers with the seconds per call and the outputs.
+
+Works with the current `zoo.tasks.translation` and with the layout before the beam-search
+rewrite (`zoo.translation`), whose `Translator` always computed attention maps.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+
+import keras  # noqa: E402
+import numpy as np  # noqa: E402
+import tensorflow as tf  # noqa: E402
+
+import zoo  # noqa: E402
+from zoo.data import load_translation  # noqa: E402
+
+try:  # the current layout
+    from zoo.tasks.translation import TextPipeline, Translator
+
+    CURRENT = True
+except ImportError:  # before the tasks became plug-ins
+    from zoo.translation import TextPipeline, Translator
+
+    CURRENT = False
+
+
+def main() -> None:
+    threads = int(os.environ.get("BENCH_THREADS", "1"))
+    tf.config.threading.set_intra_op_parallelism_threads(threads)
+    tf.config.threading.set_inter_op_parallelism_threads(threads)
+    corpus = load_translation("dates")
+    text = TextPipeline.fit(corpus.train, level="char")
+    state: dict = {}
+    for line in sys.stdin:
+        command = json.loads(line)
+        if command["cmd"] == "load":
+            keras.utils.set_random_seed(0)
+            sizes = {
+                "source_vocab_size": len(text.source_vocab),
+                "target_vocab_size": len(text.target_vocab),
+            }
+            model = zoo.get(command["model"], **sizes)
+            arrays = np.load(command["weights"])
+            weights = [arrays[f"w{i}"] for i in range(len(arrays.files))]
+            model.set_weights(weights)  # raises on a shape mismatch
+            batch = corpus.test[: command["batch"]]
+            inputs, _, _ = next(iter(text.dataset(batch, len(batch))))
+            logits = model(inputs, training=False)
+            translator = Translator(model, text, beam_size=command["beam"])
+            state = {"translator": translator, "ids": inputs["source"]}
+            answer = {"checksum": float(tf.reduce_sum(tf.abs(logits))), "current": CURRENT}
+        elif command["cmd"] == "time":
+            translator, ids = state["translator"], state["ids"]
+            decode = translator._decode  # the compiled search itself
+            if CURRENT and command["attention"]:  # what the old search always computed
+                if "with_attention" not in state:
+                    state["with_attention"] = tf.function(translator.decode_ids)
+                decode = state["with_attention"]
+            out = decode(ids)  # warm-up: tracing
+            start = time.perf_counter()
+            for _ in range(command["repeats"]):
+                out = decode(ids)
+            seconds = (time.perf_counter() - start) / command["repeats"]
+            answer = {
+                "seconds": seconds,
+                "translations": [t.decode("utf-8") for t in out["translation"].numpy()],
+            }
+        else:
+            answer = {"error": f"unknown command {command['cmd']!r}"}
+        print(json.dumps(answer), flush=True)
+
+
+if __name__ == "__main__":
+    main()
