@@ -41,9 +41,10 @@ class Decoded:
     """Result of a search, one best hypothesis per source sentence.
 
     Attributes:
-        tokens: `int32[batch, max_length]`, ending with `</s>` then `<pad>` zeros.
+        tokens: `int32[batch, steps]`, ending with `</s>` then `<pad>` zeros; `steps` is the
+            number of search steps run (at most the output length limit).
         log_prob: `float32[batch]`, the hypothesis' summed token log-probabilities.
-        attention: `float32[batch, max_length, Ts]`, the weights each output token used
+        attention: `float32[batch, steps, Ts]`, the weights each output token used
             (`None` unless asked for).
         length: `int32[batch]`, output tokens including `</s>`.
     """
@@ -113,8 +114,16 @@ def beam_search(
 
     vocab = ops.arange(vocab_size)
     never = ops.any(ops.stack([ops.equal(vocab, i) for i in NEVER_EMITTED]), axis=0)[None, :]
-    is_eos_token = ops.equal(vocab, EOS_ID)[None, :]
+    not_eos_token = ops.not_equal(vocab, EOS_ID)[None, :]
+    # GNMT's penalty of a hypothesis that ends at step t (length t + 1), looked up per step.
+    step_penalty = length_penalty_of(ops.arange(1, steps + 1), length_penalty)
     first_row = ops.arange(batch) * k  # row of each sentence's first hypothesis
+    # Start of each sentence's candidates in a flattened [batch * candidates]: picking one
+    # per sentence is then one gather (Keras' take_along_axis costs a dozen ops on TF).
+    candidate_offset = (ops.arange(batch) * candidates)[:, None]
+
+    def pick(values, index):  # values [batch, candidates], index [batch, n] -> [batch, n]
+        return ops.take(ops.reshape(values, [-1]), index + candidate_offset)
 
     # Only the first copy of each sentence is live at the start.
     first = ops.cast(ops.equal(ops.arange(k), 0), "float32")
@@ -142,40 +151,39 @@ def beam_search(
         best_score, best_log_prob, best_step, best_row = best
         logits, state, weights = model.decode_step(tokens, state, memory, memory_mask)
         log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-        log_probs = ops.where(never, NEG_INF, log_probs)
         # At the length limit only </s> remains, at its real log-probability.
         at_limit = (t + 1 >= limit)[:, None]
-        log_probs = ops.where(ops.logical_and(at_limit, ~is_eos_token), NEG_INF, log_probs)
+        blocked = ops.logical_or(never, ops.logical_and(at_limit, not_eos_token))
+        log_probs = ops.where(blocked, NEG_INF, log_probs)
         total = ops.reshape(scores[:, None] + log_probs, [batch, k * vocab_size])
         cand_scores, cand_index = ops.top_k(total, candidates)
-        cand_beam = cand_index // vocab_size
-        cand_token = ops.cast(cand_index % vocab_size, "int32")
-        cand_eos = ops.equal(cand_token, EOS_ID)
+        cand_index = ops.cast(cand_index, "int32")  # beam * vocab_size + token
+        cand_eos = ops.equal(cand_index % vocab_size, EOS_ID)
 
         # Finished pool: the best ending extension of this step against the best so far.
-        normalized = cand_scores / length_penalty_of(t + 1, length_penalty)
+        normalized = cand_scores / ops.take(step_penalty, t)
         ending = ops.where(cand_eos, normalized, NO_SCORE)
-        pick = ops.argmax(ending, axis=1)
-        pick_score = ops.take_along_axis(ending, pick[:, None], axis=1)[:, 0]
-        better = pick_score > best_score
-        pick_log_prob = ops.take_along_axis(cand_scores, pick[:, None], axis=1)[:, 0]
-        pick_beam = ops.take_along_axis(cand_beam, pick[:, None], axis=1)[:, 0]
+        end = ops.cast(ops.argmax(ending, axis=1), "int32")[:, None]
+        end_score = ops.max(ending, axis=1)
+        better = end_score > best_score
+        end_log_prob = pick(cand_scores, end)[:, 0]
+        end_beam = pick(cand_index, end)[:, 0] // vocab_size
         best = (
-            ops.where(better, pick_score, best_score),
-            ops.where(better, pick_log_prob, best_log_prob),
+            ops.where(better, end_score, best_score),
+            ops.where(better, end_log_prob, best_log_prob),
             ops.where(better, t, best_step),
-            ops.where(better, first_row + ops.cast(pick_beam, "int32"), best_row),
+            ops.where(better, first_row + end_beam, best_row),
         )
 
         # Live hypotheses: the best K extensions that do not end.
         if candidates == k:  # greedy: the arg-max continues unless it ended
-            live_scores, chosen = ops.where(cand_eos, 2 * NEG_INF, cand_scores), None
-            live_beam, live_token = cand_beam, cand_token
+            live_scores = ops.where(cand_eos, 2 * NEG_INF, cand_scores)
+            live_index = cand_index
         else:
             live_scores, chosen = ops.top_k(ops.where(cand_eos, 2 * NEG_INF, cand_scores), k)
-            live_beam = ops.take_along_axis(cand_beam, chosen, axis=1)
-            live_token = ops.take_along_axis(cand_token, chosen, axis=1)
-        parents = ops.reshape(first_row[:, None] + ops.cast(live_beam, "int32"), [-1])
+            live_index = pick(cand_index, ops.cast(chosen, "int32"))
+        live_beam, live_token = live_index // vocab_size, live_index % vocab_size
+        parents = ops.reshape(first_row[:, None] + live_beam, [-1])
         new_tokens = ops.reshape(live_token, [-1])
         at_t = ops.reshape(t, [1, 1])
         token_history = ops.scatter_update(token_history, at_t, new_tokens[None])
@@ -211,9 +219,11 @@ def beam_search(
     out = ops.while_loop(cond, body, loop_vars)
     token_history, parent_history, weight_history = out[4:7]
     _, best_log_prob, best_step, best_row = out[7:]
+    # Only the steps the search ran (it stops early) are traced back.
     tokens, attention = _trace_back(
-        token_history, parent_history, weight_history, best_step, best_row, steps, return_attention
-    )
+        token_history, parent_history, weight_history, best_step, best_row, out[0],
+        return_attention,
+    )  # fmt: skip
     return Decoded(
         tokens=tokens,
         log_prob=best_log_prob,
@@ -226,7 +236,8 @@ def _trace_back(
     token_history, parent_history, weight_history, end_step, end_row, steps, with_weights
 ):
     """Tokens `[B, steps]` (and weights `[B, steps, Ts]`) of hypotheses that put `</s>` at
-    `end_step`, extending live row `end_row`, followed from the end to the start."""
+    `end_step` (< `steps`, the steps run), extending live row `end_row`, followed from the
+    end to the start."""
     batch = ops.shape(end_step)[0]
     tokens = ops.zeros([steps, batch], "int32")
     weights = ops.zeros([steps if with_weights else 0, batch, ops.shape(weight_history)[2]])
