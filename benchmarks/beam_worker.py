@@ -8,7 +8,9 @@ and answers one JSON line each:
         in order and answers with the teacher-forced logits' checksum (same weights, same
         model: the driver compares the two versions' sums);
     {"cmd": "time", "repeats": N, "attention": bool}
-        decodes the batch N times and answers with the seconds per call and the outputs.
+        decodes the batch N times (with or without attention maps, as a SavedModel's
+        signatures do: one trace for every shape) and answers with the seconds per call and
+        the outputs.
 
 Works with the current `zoo.tasks.translation` and with the layout before the beam-search
 rewrite (`zoo.translation`), whose `Translator` always computed attention maps.
@@ -16,6 +18,7 @@ rewrite (`zoo.translation`), whose `Translator` always computed attention maps.
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import sys
@@ -68,11 +71,16 @@ def main() -> None:
             answer = {"checksum": float(tf.reduce_sum(tf.abs(logits))), "current": CURRENT}
         elif command["cmd"] == "time":
             translator, ids = state["translator"], state["ids"]
-            decode = translator._decode  # the compiled search itself
-            if CURRENT and command["attention"]:  # what the old search always computed
-                if "with_attention" not in state:
-                    state["with_attention"] = tf.function(translator.decode_ids)
-                decode = state["with_attention"]
+            # Both versions compiled alike: one trace for every batch size and length, as
+            # in an exported SavedModel. The old search always made attention maps.
+            key = "with_attention" if command["attention"] or not CURRENT else "text_only"
+            if key not in state:
+                spec = [tf.TensorSpec([None, None], tf.int32)]
+                search = translator.decode_ids
+                if key == "text_only":
+                    search = functools.partial(search, with_attention=False)
+                state[key] = tf.function(search, input_signature=spec)
+            decode = state[key]
             out = decode(ids)  # warm-up: tracing
             start = time.perf_counter()
             for _ in range(command["repeats"]):
