@@ -318,6 +318,18 @@ def test_mixed_precision_is_a_training_setting(precision, dates_tsv, tmp_path):
         train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, precision="float8")
 
 
+def test_cosine_schedule_decays_the_learning_rate_by_epoch(dates_tsv, tmp_path):
+    """lr * (1 + cos(pi * epoch / epochs)) / 2: 1, 0.75, 0.25 of it over 3 epochs; logged."""
+    run = train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=3, verbose=0,
+                learning_rate=0.004, lr_schedule="cosine", patience=3,
+                **{**TINY, "attention_examples": 0})  # fmt: skip
+    rates = [float(row["learning_rate"]) for row in history(run)]
+    assert rates == pytest.approx([0.004, 0.003, 0.001], rel=1e-5)
+    assert json.loads((run / "config.json").read_text())["training"]["lr_schedule"] == "cosine"
+    with pytest.raises(ValueError, match="`lr_schedule` must be one of"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, lr_schedule="linear")
+
+
 def test_a_compiled_step_sees_a_bounded_set_of_shapes(dates_tsv):
     from zoo.data import load_translation
     from zoo.tasks.translation import TextPipeline

@@ -28,8 +28,13 @@ COMMON_SETTINGS: dict[str, Any] = {
     "split_seed": 0,  # the data: how a dataset is split (and generated, for `dates`)
     # Keras dtype policy of the model; softmaxes and losses stay float32 either way.
     "precision": "float32",
+    # "cosine": the learning rate falls from `learning_rate` towards 0 over `epochs`.
+    "lr_schedule": "constant",
 }
-CHOICES = {"precision": ("float32", "mixed_bfloat16", "mixed_float16")}
+CHOICES = {
+    "precision": ("float32", "mixed_bfloat16", "mixed_float16"),
+    "lr_schedule": ("constant", "cosine"),
+}
 
 
 def training_defaults(name: str, data: str | Path | None = None) -> dict[str, Any]:

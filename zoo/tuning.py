@@ -27,7 +27,12 @@ import keras_tuner as kt
 
 from zoo import distribute, registry, search_space
 from zoo.tasks import task_of_model
-from zoo.training import build_compiled, progress_verbosity, resolve_settings
+from zoo.training import (
+    build_compiled,
+    learning_rate_callbacks,
+    progress_verbosity,
+    resolve_settings,
+)
 
 TUNERS = ("random", "bayesian", "hyperband")
 BEST_HPARAMS = "best_hparams.json"
@@ -90,6 +95,11 @@ class ZooHyperModel(kt.HyperModel):
         datasets = self.task.datasets(self.pipeline, self.corpus, training)
         train_data, validation_data = map(self.cluster.prepare, datasets)
         kwargs["verbose"] = progress_verbosity(kwargs.get("verbose", "auto"))
+        epochs = kwargs.get("epochs", training["epochs"])  # a trial's budget, not the run's
+        kwargs["callbacks"] = [
+            *kwargs.get("callbacks", []),
+            *learning_rate_callbacks(training, epochs),
+        ]
         with self.cluster.scope():
             return model.fit(train_data, validation_data=validation_data, shuffle=False, **kwargs)
 
