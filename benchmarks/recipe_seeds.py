@@ -26,8 +26,10 @@ HEADLINE = {  # task -> metrics.json keys shown, the first one ranked
     "translation": ["exact_match", "bleu", "chrf"],
     "classification": ["accuracy", "macro_f1"],
     "forecasting": ["mae", "rmse", "mase", "pinball", "coverage"],
+    "speech": ["cer", "wer", "exact_match"],
 }
-LOWER_IS_BETTER = {"mae", "rmse", "mase", "pinball"}
+LOWER_IS_BETTER = {"mae", "rmse", "mase", "pinball", "cer", "wer"}
+PERCENT = {"exact_match", "accuracy", "coverage", "cer", "wer"}
 LEAD_PLOT = ROOT / "benchmarks" / "results" / "forecast_mae_by_lead.png"
 
 
@@ -85,8 +87,8 @@ def main() -> None:
         for key in HEADLINE[zoo.spec(name).task][:1] + (
             ["coverage"] if zoo.spec(name).task == "forecasting" else []
         ):
-            scale = 100 if key in ("exact_match", "accuracy", "coverage") else 1
-            digits = 3 if key in LOWER_IS_BETTER else 1
+            scale = 100 if key in PERCENT else 1
+            digits = 1 if key in PERCENT else 3
             stat = row[key]
             print(
                 f"| `{name}` | `{row['data']}` | {len(row['seeds'])} | {key} | "
