@@ -63,10 +63,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("models", nargs="*", help="registered names (default: all)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
+    parser.add_argument("--keep-runs", help="folder to keep the runs in (default: deleted)")
     args = parser.parse_args()
     names = args.models or zoo.list_models()
     report = json.loads(OUT.read_text()) if OUT.is_file() else {}
-    with tempfile.TemporaryDirectory() as runs_root:
+    with tempfile.TemporaryDirectory() as scratch:
+        runs_root = args.keep_runs or scratch
         for name in names:
             keys = HEADLINE[zoo.spec(name).task]
             runs = [train_once(name, seed, Path(runs_root)) for seed in args.seeds]
