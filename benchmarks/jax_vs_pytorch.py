@@ -1,6 +1,7 @@
 """The zoo's translation models with the JAX backend, beside plain PyTorch, on a GPU (or CPU).
 
     KERAS_BACKEND=jax python benchmarks/jax_vs_pytorch.py [--device cuda|cpu] [--out FILE]
+    KERAS_BACKEND=jax python benchmarks/jax_vs_pytorch.py --device cpu --threads 1
 
 Needs keras, jax (with CUDA) and torch; not TensorFlow (the zoo's models and search import
 without it). Batches are random token ids shaped like the `dates` task (sources of 16-32
@@ -23,6 +24,15 @@ from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
+# `--threads N` must reach XLA before JAX starts: one Eigen thread per computation, as
+# `torch.set_num_threads(N)` below (the CPU comparison runs both frameworks on one thread).
+_threads = argparse.ArgumentParser(add_help=False)
+_threads.add_argument("--threads", type=int, default=0)
+THREADS = _threads.parse_known_args()[0].threads
+if THREADS == 1:
+    os.environ["XLA_FLAGS"] = (
+        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
+    )
 
 import jax  # noqa: E402
 import keras  # noqa: E402
@@ -59,8 +69,15 @@ def main() -> None:
     parser.add_argument(
         "--device", default="cuda" if torch.cuda.is_available() else "cpu", help="PyTorch's"
     )
+    parser.add_argument(
+        "--threads", type=int, default=0, help="CPU threads per framework (0: their default; 1)"
+    )
     args = parser.parse_args()
     assert keras.backend.backend() == "jax", "run with KERAS_BACKEND=jax"
+    if args.threads not in (0, 1):
+        parser.error("--threads takes 0 (each framework's default) or 1")
+    if args.threads:
+        torch.set_num_threads(args.threads)
     device = torch.device(args.device)
     keras.utils.set_random_seed(0)
     torch.manual_seed(0)
@@ -155,8 +172,10 @@ def main() -> None:
     report = {
         "benchmark": "jax_vs_pytorch",
         "rounds": args.rounds,
+        "threads": args.threads or "default",
         "machine": {
             "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None,
+            "cpus": os.cpu_count(),
             "platform": platform.platform(),
             "jax": jax.__version__,
             "jax_devices": [str(d) for d in jax.devices()],

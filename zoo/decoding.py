@@ -20,10 +20,12 @@ The model protocol (what `zoo.models.Seq2Seq` and `zoo.models.ListenAttendSpell`
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import keras
+import numpy as np
 from keras import ops
 
 from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -41,10 +43,9 @@ class Decoded:
     """Result of a search, one best hypothesis per source sentence.
 
     Attributes:
-        tokens: `int32[batch, steps]`, ending with `</s>` then `<pad>` zeros; `steps` is the
-            number of search steps run (at most the output length limit).
+        tokens: `int32[batch, max_length]`, ending with `</s>` then `<pad>` zeros.
         log_prob: `float32[batch]`, the hypothesis' summed token log-probabilities.
-        attention: `float32[batch, steps, Ts]`, the weights each output token used
+        attention: `float32[batch, max_length, Ts]`, the weights each output token used
             (`None` unless asked for).
         length: `int32[batch]`, output tokens including `</s>`.
     """
@@ -221,7 +222,7 @@ def beam_search(
     _, best_log_prob, best_step, best_row = out[7:]
     # Only the steps the search ran (it stops early) are traced back.
     tokens, attention = _trace_back(
-        token_history, parent_history, weight_history, best_step, best_row, out[0],
+        token_history, parent_history, weight_history, best_step, best_row, steps, out[0],
         return_attention,
     )  # fmt: skip
     return Decoded(
@@ -233,18 +234,18 @@ def beam_search(
 
 
 def _trace_back(
-    token_history, parent_history, weight_history, end_step, end_row, steps, with_weights
+    token_history, parent_history, weight_history, end_step, end_row, steps, ran, with_weights
 ):
     """Tokens `[B, steps]` (and weights `[B, steps, Ts]`) of hypotheses that put `</s>` at
-    `end_step` (< `steps`, the steps run), extending live row `end_row`, followed from the
-    end to the start."""
+    `end_step`, extending live row `end_row`, followed from the end to the start. Only the
+    `ran` steps the search ran are visited (`end_step < ran`); the rest stays padding."""
     batch = ops.shape(end_step)[0]
     tokens = ops.zeros([steps, batch], "int32")
     weights = ops.zeros([steps if with_weights else 0, batch, ops.shape(weight_history)[2]])
 
     def step(i, carry):
         row, tokens, weights = carry
-        s = steps - 1 - i
+        s = ran - 1 - i
         before_end = s < end_step
         at_s = ops.reshape(s, [1, 1])
         # The row whose decode step produced position s: the parent of `row` before the end,
@@ -259,8 +260,73 @@ def _trace_back(
             weights = ops.scatter_update(weights, at_s, produced[None])
         return producer, tokens, weights
 
-    _, tokens, weights = ops.fori_loop(0, steps, step, (end_row, tokens, weights))
+    _, tokens, weights = ops.fori_loop(0, ran, step, (end_row, tokens, weights))
     return ops.transpose(tokens, (1, 0)), ops.transpose(weights, (1, 0, 2))
+
+
+def compiled_search(
+    model, return_attention: bool = True, **search: Any
+) -> Callable[[Any], Decoded]:
+    """`beam_search(model, ...)` compiled for the JAX or PyTorch backend: a function from
+    `int[batch, Ts]` source ids (numpy) to a `Decoded` of numpy arrays.
+
+    TensorFlow callers wrap `beam_search` in `tf.function` themselves (a SavedModel traces it
+    with the text ops around it). Under JAX the search is `jax.jit`-compiled; sources are
+    padded to a multiple of 8 columns and batches to a power of two first, so a few shapes
+    compile rather than one per batch (padding changes no answer: padded columns are masked
+    and padded rows dropped). Under PyTorch it runs eagerly, without gradients.
+
+    Args:
+        model: An encoder-decoder following the protocol of this module.
+        return_attention: Whether to record the attention weights of every output token.
+        **search: `beam_search`'s settings (`beam_size`, `length_penalty`...).
+    """
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        raise ValueError("On TensorFlow, wrap `beam_search` in `tf.function` instead.")
+
+    def run(ids):
+        out = beam_search(model, ids, return_attention=return_attention, **search)
+        attention = out.attention if return_attention else ops.zeros_like(out.log_prob)
+        return out.tokens, out.log_prob, out.length, attention
+
+    if backend == "jax":
+        import jax  # only on the JAX backend
+
+        run = jax.jit(run)
+    else:
+        run = _without_gradients(run)
+
+    def decode(source_ids) -> Decoded:
+        source_ids = np.asarray(source_ids, "int32")
+        batch, columns = source_ids.shape
+        if backend == "jax":
+            rows = 1 << max(batch - 1, 0).bit_length()  # the next power of two
+            padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
+            padded[:batch, :columns] = source_ids
+            source_ids = padded
+        tokens, log_prob, length, attention = (
+            ops.convert_to_numpy(x)[:batch] for x in run(source_ids)
+        )
+        return Decoded(
+            tokens=tokens,
+            log_prob=log_prob,
+            attention=attention[:, :, :columns] if return_attention else None,
+            length=length,
+        )
+
+    return decode
+
+
+def _without_gradients(function: Callable) -> Callable:
+    """`function` run under `torch.no_grad()` (the PyTorch backend)."""
+    import torch  # only on the PyTorch backend
+
+    def run(*args):
+        with torch.no_grad():
+            return function(*args)
+
+    return run
 
 
 def greedy_search(

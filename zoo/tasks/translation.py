@@ -278,13 +278,17 @@ class Translator:
             "max_length_ratio": max_length_ratio,
             "max_length_offset": max_length_offset,
         }
-        # One trace for every batch size and source length.
-        ids = tf.TensorSpec([None, None], tf.int32)
-        self._decode = tf.function(self.decode_ids, input_signature=[ids])
-        self._decode_text = tf.function(
-            lambda source_ids: self.decode_ids(source_ids, with_attention=False),
-            input_signature=[ids],
-        )
+        if keras.backend.backend() == "tensorflow":
+            # One trace for every batch size and source length.
+            ids = tf.TensorSpec([None, None], tf.int32)
+            self._decode = tf.function(self.decode_ids, input_signature=[ids])
+            self._decode_text = tf.function(
+                lambda source_ids: self.decode_ids(source_ids, with_attention=False),
+                input_signature=[ids],
+            )
+        else:  # the search compiled by the backend, the text ops around it in TF eager
+            self._decode = self._compiled_search(with_attention=True)
+            self._decode_text = self._compiled_search(with_attention=False)
 
     @property
     def pipeline(self) -> TextPipeline:
@@ -313,6 +317,26 @@ class Translator:
         if with_attention:
             out["attention"] = result.attention
         return out
+
+    def _compiled_search(self, with_attention: bool):
+        """`decode_ids` for the JAX and PyTorch backends (`zoo.decoding.compiled_search`)."""
+        search = decoding.compiled_search(
+            self.model, return_attention=with_attention, **self.search
+        )
+
+        def decode(source_ids):
+            result = search(np.asarray(source_ids))
+            out = {
+                "translation": self.text.decode_target(tf.constant(result.tokens)),
+                "tokens": tf.constant(result.tokens),
+                "log_prob": tf.constant(result.log_prob),
+                "length": tf.constant(result.length),
+            }
+            if with_attention:
+                out["attention"] = tf.constant(result.attention)
+            return out
+
+        return decode
 
     def translate(self, texts: list[str] | str) -> dict:
         """Translations of `texts`, with log-probabilities and attention maps.
@@ -359,6 +383,13 @@ class Translator:
             batch = self._decode_text(ids)["translation"].numpy()
             out += [t.decode("utf-8") for t in batch]
         return out
+
+
+def compiles_steps(training: Mapping[str, Any]) -> bool:
+    """Whether the training step is XLA-compiled: `jit_compile`, and always on JAX, whose
+    Keras trainer runs an uncompiled step op by op (an epoch of `dates` took over 10 minutes
+    instead of under one)."""
+    return bool(training.get("jit_compile", False)) or keras.backend.backend() == "jax"
 
 
 def source_lengths(text: TextPipeline, sources: list[str]) -> np.ndarray:
@@ -560,7 +591,7 @@ class TranslationTask(TextTask):
                 from_logits=True, reduction="mean_with_sample_weight"
             ),
             weighted_metrics=[keras.metrics.SparseCategoricalAccuracy(name="token_accuracy")],
-            jit_compile=training.get("jit_compile", False),
+            jit_compile=compiles_steps(training),
         )
 
     def datasets(self, text: TextPipeline, corpus: ParallelCorpus, training: dict) -> tuple:
@@ -568,7 +599,7 @@ class TranslationTask(TextTask):
         if report:
             print(f"Length filter: {report['summary']}")
         options = {
-            "pad_to_multiple": 8 if training["jit_compile"] else 1,
+            "pad_to_multiple": 8 if compiles_steps(training) else 1,
             "bucket_by_length": training["bucket_by_length"],
         }
         batch_size = training["batch_size"]
