@@ -3,10 +3,11 @@
 Run with that version's source tree first on `PYTHONPATH`; it reads JSON commands on stdin
 and answers one JSON line each:
 
-    {"cmd": "load", "model": NAME, "weights": NPZ, "beam": K, "batch": B}
+    {"cmd": "load", "model": NAME, "weights": NPZ, "beam": K, "batch": B, "long": bool}
         builds NAME for `dates` (character level, as the recipes), loads the arrays of NPZ
         in order and answers with the teacher-forced logits' checksum (same weights, same
-        model: the driver compares the two versions' sums);
+        model: the driver compares the two versions' sums); the batch is B test sources, or
+        with `long` B sources of three test dates each (80-100 characters);
     {"cmd": "time", "repeats": N, "attention": bool}
         decodes the batch N times (with or without attention maps, as a SavedModel's
         signatures do: one trace for every shape) and answers with the seconds per call and
@@ -64,6 +65,12 @@ def main() -> None:
             weights = [arrays[f"w{i}"] for i in range(len(arrays.files))]
             model.set_weights(weights)  # raises on a shape mismatch
             batch = corpus.test[: command["batch"]]
+            if command.get("long"):  # sources of >= 80 characters: three dates in a row
+                tests = corpus.test
+                batch = [
+                    (" / ".join(tests[(3 * i + j) % len(tests)][0] for j in range(3)), "")
+                    for i in range(command["batch"])
+                ]
             inputs, _, _ = next(iter(text.dataset(batch, len(batch))))
             logits = model(inputs, training=False)
             translator = Translator(model, text, beam_size=command["beam"])
