@@ -24,21 +24,25 @@ from collections.abc import Callable
 from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
-# `--threads N` must reach XLA before JAX starts: one Eigen thread per computation, as
-# `torch.set_num_threads(N)` below (the CPU comparison runs both frameworks on one thread).
+# `--threads 1` must act before JAX starts: one Eigen thread per computation (as
+# `torch.set_num_threads(1)` below) and the whole process pinned to one core, since XLA keeps
+# worker threads whatever the flag says.
+from timing import per_second, pin_to_one_core  # noqa: E402
+
 _threads = argparse.ArgumentParser(add_help=False)
 _threads.add_argument("--threads", type=int, default=0)
 THREADS = _threads.parse_known_args()[0].threads
+CORE = None
 if THREADS == 1:
     os.environ["XLA_FLAGS"] = (
         f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
     )
+    CORE = pin_to_one_core()
 
 import jax  # noqa: E402
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
-from timing import per_second  # noqa: E402
 from torch_seq2seq import TorchSeq2Seq, torch_train_step  # noqa: E402
 
 import zoo  # noqa: E402
@@ -173,6 +177,7 @@ def main() -> None:
         "benchmark": "jax_vs_pytorch",
         "rounds": args.rounds,
         "threads": args.threads or "default",
+        "pinned_core": CORE,
         "machine": {
             "gpu": torch.cuda.get_device_name(0) if device.type == "cuda" else None,
             "cpus": os.cpu_count(),

@@ -2,8 +2,24 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
+
+
+def pin_to_one_core() -> int | None:
+    """Confine this process to one CPU core, before any framework starts its threads.
+
+    Thread settings alone do not make a one-core comparison: XLA's CPU runtime keeps an Eigen
+    pool of worker threads whatever `--xla_cpu_multi_thread_eigen` says (measured: 1.8 cores
+    busy), and Linux affinity is inherited only by threads created after it is set. Returns
+    the core, or None where the platform cannot pin (the run then says so in its JSON).
+    """
+    if not hasattr(os, "sched_setaffinity"):
+        return None
+    core = min(os.sched_getaffinity(0))
+    os.sched_setaffinity(0, {core})
+    return core
 
 
 def per_second(run: Callable[[], object], count: float, repeats: int) -> float:

@@ -15,7 +15,8 @@ Decoding: greedy and beam-4 latency of the zoo's in-graph search at batch 1 and 
 PyTorch greedy decoding of the same architectures.
 
 Every configuration runs in this one process, interleaved over rounds (so drifting load hits
-them alike) and is reported as the median with the ratios the README quotes.
+them alike) and is reported as the median with the ratios the README quotes. With `--threads 1`
+(the default) the process is pinned to one core, so no framework's helper threads add a second.
 """
 
 from __future__ import annotations
@@ -30,12 +31,17 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
+# One thread each is pinned to one core before the frameworks start their thread pools.
+from timing import per_second, pin_to_one_core  # noqa: E402
+
+_threads = argparse.ArgumentParser(add_help=False)
+_threads.add_argument("--threads", type=int, default=1)
+CORE = pin_to_one_core() if _threads.parse_known_args()[0].threads == 1 else None
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
 import tensorflow as tf  # noqa: E402
 import torch  # noqa: E402
-from timing import per_second  # noqa: E402
 from torch_seq2seq import DROPOUT, EMBEDDING, UNITS, TorchSeq2Seq, torch_train_step  # noqa: E402
 
 import zoo  # noqa: E402
@@ -169,6 +175,7 @@ def main() -> None:
         "batch_size": BATCH,
         "rounds": args.rounds,
         "threads": args.threads,
+        "pinned_core": CORE,
         "machine": {
             "platform": platform.platform(),
             "cpus": os.cpu_count(),
