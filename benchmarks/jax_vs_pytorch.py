@@ -27,11 +27,9 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # `--threads 1` must act before JAX starts: one Eigen thread per computation (as
 # `torch.set_num_threads(1)` below) and the whole process pinned to one core, since XLA keeps
 # worker threads whatever the flag says.
-from timing import per_second, pin_to_one_core  # noqa: E402
+from timing import per_second, pin_to_one_core, threads_flag  # noqa: E402
 
-_threads = argparse.ArgumentParser(add_help=False)
-_threads.add_argument("--threads", type=int, default=0)
-THREADS = _threads.parse_known_args()[0].threads
+THREADS = threads_flag(default=0)
 CORE = None
 if THREADS == 1:
     os.environ["XLA_FLAGS"] = (

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import time
 from collections.abc import Callable
+
+
+def threads_flag(default: int) -> int:
+    """`--threads` read from the command line before any framework is imported (thread pools
+    start at import); the script's own parser reads it again, with its help text."""
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--threads", type=int, default=default)
+    return early.parse_known_args()[0].threads
 
 
 def pin_to_one_core() -> int | None:

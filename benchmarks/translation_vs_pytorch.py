@@ -32,11 +32,9 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # One thread each is pinned to one core before the frameworks start their thread pools.
-from timing import per_second, pin_to_one_core  # noqa: E402
+from timing import per_second, pin_to_one_core, threads_flag  # noqa: E402
 
-_threads = argparse.ArgumentParser(add_help=False)
-_threads.add_argument("--threads", type=int, default=1)
-CORE = pin_to_one_core() if _threads.parse_known_args()[0].threads == 1 else None
+CORE = pin_to_one_core() if threads_flag(default=1) == 1 else None
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
