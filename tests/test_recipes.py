@@ -14,8 +14,8 @@ ROOT = Path(__file__).parents[1]
 # 75.6-78.5% test accuracy depending on the seed (published LSTMs without pretrained
 # embeddings: 77-81%); 0.75 guards against regressions without failing on seed noise. The
 # forecaster must beat "same time yesterday" (0.313 GW) by 25%; its 80% interval covers
-# 66-70% of December over seeds 0-2 (76-85% of December 1-21, 41-46% of the holiday week
-# after it), so 0.6 guards against regressions; the goal of 0.7 is not met (README).
+# 70.2-73.7% of December over seeds 0-2 (81-85% of December 1-21, 38-57% of the holiday week
+# after it), so 0.65 guards against regressions without failing on seed noise.
 TARGETS = {
     "lstm_attention_forecaster": ("mae", 0.235),
     "lstm_luong_nmt": ("exact_match", 0.99),
@@ -40,6 +40,6 @@ def test_attention_recipe_reaches_its_target(name, tmp_path):
     metric, target = TARGETS[name]
     if metric == "mae":  # lower is better
         assert metrics[metric] <= target, metrics
-        assert 0.6 <= metrics["coverage"] <= 0.9, metrics  # the 80% interval
+        assert 0.65 <= metrics["coverage"] <= 0.9, metrics  # the 80% interval
     else:
         assert metrics[metric] >= target, metrics

@@ -11,6 +11,11 @@ VARIANTS = {
     "input": {"input_attention": True},
     "temporal": {"temporal_attention": True},
     "dual-stage": {"input_attention": True, "temporal_attention": True},
+    "dual-stage, instance norm": {
+        "input_attention": True,
+        "temporal_attention": True,
+        "instance_norm": True,
+    },
 }
 
 
@@ -102,8 +107,46 @@ def test_any_horizon_length_and_dropout_only_in_training(name):
     assert not np.allclose(training, inference[0])
 
 
+@pytest.mark.parametrize("name", sorted(VARIANTS))
+def test_instance_norm_forecasts_relative_to_the_window(name):
+    """With instance normalization, a target history moved to a * y + c (a > 0) gives the
+    quantiles a * q + c: the model sees the same normalized window. Without it, it does not."""
+    history, future = batch()
+    moved = history.copy()
+    moved[..., 0] = 2.5 * history[..., 0] + 3.0
+    for instance_norm in (True, False):
+        model = tiny(**{**VARIANTS[name], "instance_norm": instance_norm})
+        before, after = to_numpy(model((history, future))), to_numpy(model((moved, future)))
+        if instance_norm:
+            np.testing.assert_allclose(after, 2.5 * before + 3.0, rtol=1e-5, atol=1e-5)
+        else:
+            assert not np.allclose(after, 2.5 * before + 3.0, atol=1e-2)
+
+
+def test_instance_norm_by_hand():
+    """The window statistics are the target history's mean and (population) standard
+    deviation, and the network's output is mapped back with them."""
+    model = tiny(instance_norm=True)
+    history, future = batch()
+    level, spread = (to_numpy(v) for v in model._window_statistics(history))
+    target = history[..., :1]
+    np.testing.assert_allclose(level, target.mean(axis=1, keepdims=True), rtol=1e-5)
+    np.testing.assert_allclose(spread, np.sqrt(target.var(axis=1, keepdims=True) + 1e-5), rtol=1e-5)
+    plain = tiny(instance_norm=False)
+    plain.set_weights(model.get_weights())  # the same network without the normalization
+    normalized = history.copy()
+    normalized[..., :1] = (target - level) / spread
+    expected = to_numpy(plain((normalized, future))) * spread + level
+    np.testing.assert_allclose(to_numpy(model((history, future))), expected, rtol=1e-5, atol=1e-6)
+
+
 def test_config_round_trip(tmp_path):
-    model = tiny(input_attention=True, temporal_attention=True, quantiles=[0.2, 0.5, 0.8])
+    model = tiny(
+        input_attention=True,
+        temporal_attention=True,
+        instance_norm=True,
+        quantiles=[0.2, 0.5, 0.8],
+    )
     clone = Forecaster.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     path = tmp_path / "forecaster.keras"
