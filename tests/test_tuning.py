@@ -14,7 +14,7 @@ from zoo import registry
 from zoo.search_space import Choice
 from zoo.tasks import task_of_model
 from zoo.training import resolve_settings, train
-from zoo.tuning import ZooHyperModel, tune
+from zoo.tuning import ZooHyperModel, make_tuner, tune
 
 TINY = {"units": 16, "embedding_dim": 8, "token_level": "char", "batch_size": 32}
 
@@ -117,6 +117,33 @@ def test_a_trial_file_cut_short_by_a_kill_is_run_again(dates_tsv, tmp_path, caps
     records = trial_records(tmp_path, "lstm_nmt")
     assert len(records) == 2 and all(r["status"] == "COMPLETED" for r in records)
     assert json.loads(best.read_text())["hyperparameters"]["units"] == 16
+
+
+def test_a_damaged_search_state_is_named_with_the_fix(dates_tsv, tmp_path):
+    search = {"max_trials": 1, "epochs_per_trial": 1, "directory": tmp_path, "verbose": 0}
+    tune("lstm_nmt", str(dates_tsv), **search, **TINY)
+    (tmp_path / "lstm_nmt" / "oracle.json").write_text("")  # killed while saved in place
+    with pytest.raises(ValueError, match=r"oracle\.json is empty or cut short.*--overwrite"):
+        tune("lstm_nmt", str(dates_tsv), **search, **TINY)
+
+
+def test_the_search_state_is_replaced_whole_or_not_at_all(dates_tsv, tmp_path, monkeypatch):
+    """A save stopped before its rename (as by a kill) leaves the previous state intact."""
+    model = hypermodel("lstm_nmt", dates_tsv, **TINY)
+    search = make_tuner(model, max_trials=1, epochs_per_trial=1, directory=tmp_path)
+    oracle_file = tmp_path / "lstm_nmt" / "oracle.json"
+    search.oracle.save()
+    before = oracle_file.read_text()
+    search.oracle.end_order.append("a new trial")  # a state that differs
+
+    def killed(*args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("zoo.tuning.os.replace", killed)
+    with pytest.raises(KeyboardInterrupt):
+        search.oracle.save()
+    assert oracle_file.read_text() == before
+    json.loads(before)
 
 
 def test_bad_requests(dates_tsv, tmp_path):

@@ -128,9 +128,30 @@ def make_tuner(
         "max_consecutive_failed_trials": 3,
     }
     if tuner == "hyperband":
-        return kt.Hyperband(max_epochs=epochs_per_trial, factor=3, **common)
-    cls = kt.RandomSearch if tuner == "random" else kt.BayesianOptimization
-    return cls(max_trials=max_trials, **common)
+        search = kt.Hyperband(max_epochs=epochs_per_trial, factor=3, **common)
+    else:
+        cls = kt.RandomSearch if tuner == "random" else kt.BayesianOptimization
+        search = cls(max_trials=max_trials, **common)
+    if isinstance(search.oracle, kt.Oracle):  # a worker's oracle is the chief's, remote
+        save_atomically(search.oracle)
+    return search
+
+
+def save_atomically(oracle: kt.Oracle) -> None:
+    """Makes `oracle` write `oracle.json` to a temporary file and rename it into place.
+
+    keras-tuner writes the file in place: a kill while it writes leaves it empty or cut
+    short, and the search can never be reloaded. A rename is atomic: a reader sees either
+    the last state or the new one.
+    """
+    path = Path(oracle._get_oracle_fname())
+
+    def save() -> None:
+        staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        staging.write_text(json.dumps(oracle.get_state()))
+        os.replace(staging, path)
+
+    oracle.save = save
 
 
 def tune(
@@ -262,7 +283,8 @@ SEARCH_FILE = "search.json"
 
 
 def repair_search(project: Path) -> list[str]:
-    """Drops the trials whose `trial.json` a kill cut short, so the search reloads.
+    """Drops the trials whose `trial.json` a kill cut short, so the search reloads; a damaged
+    `oracle.json` (see `save_atomically`) is named with the command that starts over.
 
     keras-tuner writes `trial.json` in place; a kill while it writes leaves a truncated file
     that fails every later reload. Such a trial was running, not finished: its folder is
@@ -271,6 +293,16 @@ def repair_search(project: Path) -> list[str]:
     Returns:
         The ids of the trials dropped.
     """
+    oracle_file = project / "oracle.json"
+    if oracle_file.is_file():
+        try:
+            json.loads(oracle_file.read_text())
+        except (OSError, ValueError):  # saved in place, by a search from before the fix
+            raise ValueError(
+                f"The search state {oracle_file} is empty or cut short (a search killed while "
+                "saving it); the finished trials cannot be reloaded without it. Start the "
+                "search over with --overwrite (or use another --dir)."
+            ) from None
     damaged = []
     for path in sorted(project.glob("trial_*/trial.json")):
         try:
@@ -279,7 +311,6 @@ def repair_search(project: Path) -> list[str]:
             damaged.append(path.parent)
     if not damaged:
         return []
-    oracle_file = project / "oracle.json"
     try:
         state = json.loads(oracle_file.read_text())
     except (OSError, ValueError):
