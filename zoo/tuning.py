@@ -32,6 +32,7 @@ from zoo.training import (
     learning_rate_callbacks,
     progress_verbosity,
     resolve_settings,
+    write_atomically,
 )
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -133,11 +134,11 @@ def make_tuner(
         cls = kt.RandomSearch if tuner == "random" else kt.BayesianOptimization
         search = cls(max_trials=max_trials, **common)
     if isinstance(search.oracle, kt.Oracle):  # a worker's oracle is the chief's, remote
-        save_atomically(search.oracle)
+        save_oracle_atomically(search.oracle)
     return search
 
 
-def save_atomically(oracle: kt.Oracle) -> None:
+def save_oracle_atomically(oracle: kt.Oracle) -> None:
     """Makes `oracle` write `oracle.json` to a temporary file and rename it into place.
 
     keras-tuner writes the file in place: a kill while it writes leaves it empty or cut
@@ -145,13 +146,7 @@ def save_atomically(oracle: kt.Oracle) -> None:
     the last state or the new one.
     """
     path = Path(oracle._get_oracle_fname())
-
-    def save() -> None:
-        staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        staging.write_text(json.dumps(oracle.get_state()))
-        os.replace(staging, path)
-
-    oracle.save = save
+    oracle.save = lambda: write_atomically(path, json.dumps(oracle.get_state()))
 
 
 def tune(
@@ -284,7 +279,7 @@ SEARCH_FILE = "search.json"
 
 def repair_search(project: Path) -> list[str]:
     """Drops the trials whose `trial.json` a kill cut short, so the search reloads; a damaged
-    `oracle.json` (see `save_atomically`) is named with the command that starts over.
+    `oracle.json` (see `save_oracle_atomically`) is named with the command that starts over.
 
     keras-tuner writes `trial.json` in place; a kill while it writes leaves a truncated file
     that fails every later reload. Such a trial was running, not finished: its folder is
@@ -294,9 +289,10 @@ def repair_search(project: Path) -> list[str]:
         The ids of the trials dropped.
     """
     oracle_file = project / "oracle.json"
+    state = None
     if oracle_file.is_file():
         try:
-            json.loads(oracle_file.read_text())
+            state = json.loads(oracle_file.read_text())
         except (OSError, ValueError):  # saved in place, by a search from before the fix
             raise ValueError(
                 f"The search state {oracle_file} is empty or cut short (a search killed while "
@@ -311,13 +307,10 @@ def repair_search(project: Path) -> list[str]:
             damaged.append(path.parent)
     if not damaged:
         return []
-    try:
-        state = json.loads(oracle_file.read_text())
-    except (OSError, ValueError):
+    if state is None:
         raise ValueError(
-            f"The search state {oracle_file} is missing or damaged; start the search over "
-            "with --overwrite."
-        ) from None
+            f"The search state {oracle_file} is missing; start the search over with --overwrite."
+        )
     dropped = []
     for folder in damaged:
         trial_id = folder.name.removeprefix("trial_")
@@ -331,9 +324,7 @@ def repair_search(project: Path) -> list[str]:
         state["tried_so_far"] = [h for h in state["tried_so_far"] if h != values_hash]
         shutil.rmtree(folder)
         dropped.append(trial_id)
-    staging = oracle_file.with_name(f".{oracle_file.name}.tmp")
-    staging.write_text(json.dumps(state))
-    os.replace(staging, oracle_file)
+    write_atomically(oracle_file, json.dumps(state))
     print(f"Trial(s) {dropped} were cut short while being saved; they run again.")
     return dropped
 
