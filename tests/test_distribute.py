@@ -148,6 +148,11 @@ def test_mirrored_replicas_follow_the_one_device_loss_trajectory(load_csv, tmp_p
     Both runs go through Keras' distributed input path (one replica vs two), which draws its
     shuffled batches in the same order; stride 1 leaves a short last batch of even size, which
     the replicas share evenly.
+
+    The two sum their gradients in another order, and training grows that rounding: after one
+    epoch the histories agree to about 2e-6, after two (with instance normalization dividing
+    by each window's spread) to about 3e-4. Replicas that each took the whole batch (twice the
+    global batch, half the steps) are 10-15 % off after one epoch.
     """
     settings = {**FORECASTER, "stride": 1, "epochs": 2}
     result = last_json(
@@ -155,9 +160,9 @@ def test_mirrored_replicas_follow_the_one_device_loss_trajectory(load_csv, tmp_p
     )
     one, two = result["one"], result["two"]
     assert len(one) == len(two) == 2
-    for a, b in zip(one, two, strict=True):
+    for epoch, (a, b, tolerance) in enumerate(zip(one, two, (2e-5, 1e-3), strict=True), 1):
         for key in ("loss", "val_loss", "mae", "val_mae"):
-            assert b[key] == pytest.approx(a[key], rel=2e-4), key
+            assert b[key] == pytest.approx(a[key], rel=tolerance), (epoch, key)
     (run,) = (tmp_path / "two" / "lstm_forecaster").iterdir()
     metrics = json.loads((run / "metrics.json").read_text())
     assert metrics["distribution"] == {"mode": "mirrored", "replicas": 2}
