@@ -310,7 +310,7 @@ def load_spoken_numbers(
         try:
             return _read_cache(path)
         except (OSError, ValueError, KeyError):
-            path.unlink()  # a damaged cache is regenerated
+            path.unlink(missing_ok=True)  # damaged: regenerated (another process may be first)
     corpus = generate_spoken_numbers(sizes, seed)
     _write_cache(path, corpus)
     return corpus
