@@ -10,6 +10,7 @@ from keras import ops
 
 from zoo.layers import StructuredSelfAttention
 from zoo.layers.base_attention import padding_mask
+from zoo.models.bidirectional import bidirectional_lstm
 from zoo.registry import register
 from zoo.search_space import Choice, Float, Int
 
@@ -93,10 +94,12 @@ class TextClassifier(keras.Model):
             dropout, name="embedding_dropout", dtype=self.dtype_policy
         )
         self.encoder_layers = [
-            keras.layers.Bidirectional(
-                keras.layers.LSTM(units, return_sequences=True, dtype=self.dtype_policy),
+            bidirectional_lstm(
+                units,
+                return_sequences=True,
                 name=f"bilstm_{i}",
                 dtype=self.dtype_policy,
+                lstm_dtype=self.dtype_policy,
             )
             for i in range(num_layers)
         ]

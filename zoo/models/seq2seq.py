@@ -15,6 +15,7 @@ from keras import ops
 
 from zoo.layers import BahdanauAttention, LuongAttention
 from zoo.layers.base_attention import padding_mask
+from zoo.models.bidirectional import bidirectional_lstm
 from zoo.models.recurrence import scan_outputs
 from zoo.registry import register
 from zoo.search_space import Choice, Float, Int
@@ -121,16 +122,15 @@ class Seq2Seq(keras.Model):
         )
         self.encoder_layers = []
         for i in range(num_layers):
-            lstm = keras.layers.LSTM(
-                units,
-                return_sequences=True,
-                return_state=True,
-                name=f"encoder_lstm_{i}",
-                dtype=self.dtype_policy,
-            )
+            options = {"return_sequences": True, "return_state": True}
             if self.bidirectional:
-                lstm = keras.layers.Bidirectional(
-                    lstm, name=f"encoder_bilstm_{i}", dtype=self.dtype_policy
+                lstm = bidirectional_lstm(units, lstm_name=f"encoder_lstm_{i}",
+                                          lstm_dtype=self.dtype_policy,
+                                          name=f"encoder_bilstm_{i}", dtype=self.dtype_policy,
+                                          **options)  # fmt: skip
+            else:
+                lstm = keras.layers.LSTM(
+                    units, name=f"encoder_lstm_{i}", dtype=self.dtype_policy, **options
                 )
             self.encoder_layers.append(lstm)
         self.encoder_dropout = keras.layers.Dropout(

@@ -22,6 +22,7 @@ from zoo.data.vocabulary import EOS_ID
 from zoo.layers import LocationSensitiveAttention
 from zoo.layers.base_attention import check_positive_int
 from zoo.models.audio_features import LogMelFeatures, SpecAugment
+from zoo.models.bidirectional import bidirectional_lstm
 from zoo.models.recurrence import scan_outputs
 from zoo.registry import register
 from zoo.search_space import Choice, Float, Int
@@ -61,8 +62,10 @@ class _Listener:
         self.features = LogMelFeatures(sample_rate, num_mel_bins, name="log_mel")
         self.augment = SpecAugment(name="spec_augment") if self.spec_augment else None
         self.listener_layers = [
-            keras.layers.Bidirectional(
-                keras.layers.LSTM(units, return_sequences=True, name=f"listener_lstm_{i}"),
+            bidirectional_lstm(
+                units,
+                return_sequences=True,
+                lstm_name=f"listener_lstm_{i}",
                 name=f"listener_bilstm_{i}",
                 dtype=self.dtype_policy,
             )
