@@ -95,3 +95,15 @@ def test_the_wrapper_names_its_layers_as_keras_does():
     assert wrapper.forward_layer.name == "forward_lstm_x"
     assert wrapper.backward_layer.name == "backward_lstm_x"
     assert wrapper.backward_layer.go_backwards and wrapper.return_sequences
+
+
+def test_a_seed_gives_the_weights_of_a_plain_keras_bidirectional():
+    inputs = np.ones((1, 3, 2), "float32")
+    keras.utils.set_random_seed(0)
+    ours = bidirectional_lstm(4, name="ours", return_sequences=True)
+    ours(inputs)
+    keras.utils.set_random_seed(0)
+    plain = keras.layers.Bidirectional(keras.layers.LSTM(4, return_sequences=True))
+    plain(inputs)
+    for a, b in zip(ours.weights, plain.weights, strict=True):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
