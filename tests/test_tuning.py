@@ -1,5 +1,6 @@
 import importlib
 import json
+import os
 import socket
 import subprocess
 import sys
@@ -139,7 +140,7 @@ def test_the_search_state_is_replaced_whole_or_not_at_all(dates_tsv, tmp_path, m
     def killed(*args):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("zoo.tuning.os.replace", killed)
+    monkeypatch.setattr(os, "replace", killed)
     with pytest.raises(KeyboardInterrupt):
         search.oracle.save()
     assert oracle_file.read_text() == before

@@ -349,9 +349,7 @@ def remember_search(
             )
         return
     directory.mkdir(parents=True, exist_ok=True)
-    staging = directory / f".{SEARCH_FILE}.{os.getpid()}"
-    staging.write_text(json.dumps(wanted, indent=2))
-    os.replace(staging, path)
+    write_atomically(path, json.dumps(wanted, indent=2))
 
 
 def wait_for_chief(host: str, port: int, timeout: float) -> None:

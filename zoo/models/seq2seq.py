@@ -124,10 +124,14 @@ class Seq2Seq(keras.Model):
         for i in range(num_layers):
             options = {"return_sequences": True, "return_state": True}
             if self.bidirectional:
-                lstm = bidirectional_lstm(units, lstm_name=f"encoder_lstm_{i}",
-                                          lstm_dtype=self.dtype_policy,
-                                          name=f"encoder_bilstm_{i}", dtype=self.dtype_policy,
-                                          **options)  # fmt: skip
+                lstm = bidirectional_lstm(
+                    units,
+                    lstm_name=f"encoder_lstm_{i}",
+                    lstm_dtype=self.dtype_policy,
+                    name=f"encoder_bilstm_{i}",
+                    dtype=self.dtype_policy,
+                    **options,
+                )
             else:
                 lstm = keras.layers.LSTM(
                     units, name=f"encoder_lstm_{i}", dtype=self.dtype_policy, **options
