@@ -52,6 +52,10 @@ def test_tensorflow_start_up_noise_is_dropped_and_real_errors_kept():
         "on your machine, GPU will not be used.\n"
         "E0000 00:00:1795458603.914159   31866 cuda_platform.cc:52] failed call to cuInit: "
         "INTERNAL: CUDA error: Failed call to cuInit: UNKNOWN ERROR (303)\n"
+        "I0000 00:00:1795458598.138049   31866 port.cc:153] oneDNN custom operations are on. "
+        "You may see slightly different numerical results due to floating-point round-off "
+        "errors from different computation orders. To turn them off, set the environment "
+        "variable `TF_ENABLE_ONEDNN_OPTS=0`.\n"
     )
     real = "E0000 00:00:1795458603.9 31866 some_op.cc:12] could not allocate memory\n"
     assert unexpected_lines(noise + real + noise) == real
@@ -68,6 +72,7 @@ def test_a_command_on_a_machine_without_gpu_prints_no_cuda_probe():
     )
     assert result.returncode == 2 and "does not exist" in result.stderr, result.stderr[-2000:]
     assert "cuInit" not in result.stderr and "cudart_stub" not in result.stderr, result.stderr
+    assert "oneDNN custom operations are on" not in result.stderr, result.stderr
 
 
 @pytest.mark.parametrize(
