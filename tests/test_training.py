@@ -3,6 +3,7 @@ import json
 import subprocess
 import sys
 import time
+import zipfile
 from pathlib import Path
 
 import keras
@@ -302,7 +303,29 @@ def test_a_damaged_model_file_is_named(trained_run, tmp_path):
     shutil.copytree(trained_run, run)
     data = (run / "model.keras").read_bytes()
     (run / "model.keras").write_bytes(data[: len(data) // 2])  # cut short
-    with pytest.raises(ValueError, match=r"model.keras is damaged and cannot be loaded"):
+    with pytest.raises(ValueError, match=r"model.keras cannot be loaded .*the file is damaged"):
+        Translator.load(run)
+
+
+def test_a_model_file_from_another_version_is_told_from_a_damaged_one(trained_run, tmp_path):
+    """A newer lstm-zoo may name a class this one lacks: Keras raises TypeError on loading."""
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    with zipfile.ZipFile(run / "model.keras") as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    files["config.json"] = files["config.json"].replace(b'Seq2Seq"', b'Seq2SeqV2"')
+    with zipfile.ZipFile(run / "model.keras", "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    with pytest.raises(ValueError, match=r"TypeError: Could not locate class 'Seq2SeqV2'") as same:
+        Translator.load(run)
+    assert "classes differ from lstm-zoo" in str(same.value)
+
+    config = json.loads((run / "config.json").read_text("utf-8"))
+    (run / "config.json").write_text(json.dumps({**config, "zoo_version": "9.0.0"}), "utf-8")
+    with pytest.raises(ValueError, match=r"saved by Keras \S+ and lstm-zoo 9\.0\.0, and this is"):
         Translator.load(run)
 
 

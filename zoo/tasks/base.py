@@ -188,11 +188,36 @@ def load_trained_model(run_dir: str | Path) -> keras.Model:
 
     try:
         return keras.saving.load_model(model_path, compile=False)
-    except (OSError, ValueError, zipfile.BadZipFile) as error:
+    except (OSError, ValueError, TypeError, zipfile.BadZipFile) as error:
+        reason = str(error).splitlines()[0][:300] if str(error) else ""
         raise ValueError(
-            f"{model_path} is damaged and cannot be loaded ({type(error).__name__}: {error}); "
-            f"train the model again (`zoo train` with the settings in {run_dir / 'config.json'})."
+            f"{model_path} cannot be loaded ({type(error).__name__}: {reason}): "
+            f"{_why_unloadable(run_dir, model_path)} Or train the model again (`zoo train` with "
+            f"the settings in {run_dir / 'config.json'})."
         ) from None
+
+
+def _why_unloadable(run_dir: Path, model_path: Path) -> str:
+    """Tells a file saved by other versions of Keras or lstm-zoo (TypeError: a class this
+    installation does not have) from a damaged one, by the versions the run recorded."""
+    from zoo import __version__ as zoo_version
+
+    try:
+        with zipfile.ZipFile(model_path) as archive:
+            saved_keras = json.loads(archive.read("metadata.json"))["keras_version"]
+    except (OSError, KeyError, ValueError, zipfile.BadZipFile):
+        return "the file is damaged (cut short or overwritten)."
+    try:
+        saved_zoo = json.loads((run_dir / "config.json").read_text("utf-8"))["zoo_version"]
+    except (OSError, KeyError, TypeError, ValueError):
+        saved_zoo = "unknown"
+    if (saved_keras, saved_zoo) != (keras.__version__, zoo_version):
+        return (
+            f"it was saved by Keras {saved_keras} and lstm-zoo {saved_zoo}, and this is Keras "
+            f"{keras.__version__} and lstm-zoo {zoo_version}: load it with the versions it was "
+            "saved by."
+        )
+    return f"the file is damaged, or its classes differ from lstm-zoo {zoo_version}'s."
 
 
 def read_run_config(run: str | Path) -> dict[str, Any]:
