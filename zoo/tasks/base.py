@@ -189,7 +189,7 @@ def load_trained_model(run_dir: str | Path) -> keras.Model:
     try:
         return keras.saving.load_model(model_path, compile=False)
     except (OSError, ValueError, TypeError, zipfile.BadZipFile) as error:
-        reason = str(error).splitlines()[0][:300] if str(error) else ""
+        reason = (str(error).splitlines() or [""])[0][:300]  # Keras appends whole configs
         raise ValueError(
             f"{model_path} cannot be loaded ({type(error).__name__}: {reason}): "
             f"{_why_unloadable(run_dir, model_path)} Or train the model again (`zoo train` with "
@@ -208,8 +208,8 @@ def _why_unloadable(run_dir: Path, model_path: Path) -> str:
     except (OSError, KeyError, ValueError, zipfile.BadZipFile):
         return "the file is damaged (cut short or overwritten)."
     try:
-        saved_zoo = json.loads((run_dir / "config.json").read_text("utf-8"))["zoo_version"]
-    except (OSError, KeyError, TypeError, ValueError):
+        saved_zoo = read_run_config(run_dir).get("zoo_version", "unknown")
+    except (OSError, ValueError):
         saved_zoo = "unknown"
     if (saved_keras, saved_zoo) != (keras.__version__, zoo_version):
         return (
