@@ -139,3 +139,35 @@ def test_named_datasets_refuse_file_settings(tmp_path):
         train("lstm_nmt", "bible-es-en", runs_root=tmp_path, split_seed=1)
     with pytest.raises(ValueError, match="splits its series by time"):
         train("lstm_forecaster", "elecdemand", runs_root=tmp_path, test_data="x.csv")
+
+
+def load_study():
+    """benchmarks/attention_by_length.py, which is a script, not a package module."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "benchmarks" / "attention_by_length.py"
+    spec = importlib.util.spec_from_file_location("attention_by_length", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_the_length_study_scores_each_bucket_on_its_own_verses():
+    study = load_study()
+    short = [f"uno dos tres cuatro cinco seis {i}" for i in range(4)]  # 7 words
+    long = [" ".join(f"w{j}" for j in range(45)) + f" {i}" for i in range(4)]  # 46 words
+    references = [f"the man went home on day {i} of the week" for i in range(8)]
+    # Perfect on the short verses, nothing right on the long ones.
+    hypotheses = references[:4] + ["zz yy xx"] * 4
+    result = study.by_length(short + long, hypotheses, references)
+
+    assert result["1-10"]["count"] == 4 and result["41-200"]["count"] == 4
+    assert "11-20" not in result  # empty buckets are left out, not scored as 0
+    assert result["1-10"]["bleu"] == pytest.approx(100.0)
+    assert result["41-200"]["bleu"] == pytest.approx(0.0)
+    assert result["short (1-20)"]["bleu"] == pytest.approx(100.0)
+    assert result["long_over_short_bleu"] == pytest.approx(0.0)
+    assert 0 < result["all"]["bleu"] < 100
+    table = study.markdown({"perfect when short": result})
+    assert "| perfect when short | " in table and "| 0.00 |" in table
