@@ -7,7 +7,10 @@ translation of unseen text, not recall of neighbouring verses.
 
 Sized for a 2-core CPU: SentencePiece unigram vocabularies of 8k pieces per side (no <unk> in
 the output, detokenized text for BLEU), 256 units, training on verses of at most 40 pieces a
-side (the test keeps every length: what attention is for), batches bucketed by length.
+side (the test keeps every length: what attention is for), batches bucketed by length,
+22 epochs with cosine decay of the learning rate. On a CPU, `KERAS_BACKEND=jax` trains
+about 1.4x faster than TensorFlow (the README's Speed); an lstm_luong_nmt epoch takes ~4.5
+minutes on one core there.
 
     python recipes/bible_es_en.py                            # lstm_luong_nmt
     python recipes/bible_es_en.py --model lstm_bahdanau_nmt
@@ -32,8 +35,12 @@ CHANGES: dict = {
     "max_train_source_length": 40,
     "max_train_target_length": 40,
     "bucket_by_length": True,
-    "epochs": 12,
-    "patience": 2,
+    # A fixed budget with cosine decay: validation accuracy still rises at the end of any
+    # budget a CPU affords, so early stopping would not fire; the decay settles the last
+    # epochs instead.
+    "epochs": 22,
+    "lr_schedule": "cosine",
+    "patience": 22,
     "beam_size": 4,
 }
 
