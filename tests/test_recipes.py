@@ -43,3 +43,17 @@ def test_attention_recipe_reaches_its_target(name, tmp_path):
         assert 0.65 <= metrics["coverage"] <= 0.9, metrics  # the 80% interval
     else:
         assert metrics[metric] >= target, metrics
+
+
+def test_a_recipe_does_not_print_placeholder_sizes_the_data_fixes(tmp_path, capsys):
+    from zoo.recipe import run_recipe
+
+    tiny = {"units": 8, "embedding_dim": 8, "epochs": 1, "beam_size": 1, "attention_examples": 0}
+    run_recipe("lstm_nmt", "doc", tiny, argv=["--runs-root", str(tmp_path)], data="dates")
+    (model_line,) = [
+        line for line in capsys.readouterr().out.splitlines() if line.startswith("model:")
+    ]
+    # The entry's placeholder vocabulary sizes are not the run's: the data sets them.
+    assert '"source_vocab_size"' not in model_line and '"target_vocab_size"' not in model_line
+    assert model_line.endswith("(source_vocab_size, target_vocab_size: from the data)")
+    assert '"units": 8' in model_line

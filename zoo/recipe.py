@@ -30,6 +30,7 @@ def run_recipe(
     import zoo
     from zoo.cli import print_metrics
     from zoo.tasks import task_of_model
+    from zoo.tasks.settings import TASK_SETTINGS
     from zoo.training import load_hparams, resolve_settings, train
 
     spec = zoo.spec(name)
@@ -51,7 +52,11 @@ def run_recipe(
             settings[key] = getattr(args, key)
     model_args, training = resolve_settings(name, args.data, settings)
     print(f"{name}: {spec.description}")
-    print(f"model: {json.dumps({**spec.defaults, **model_args})}")
+    # Sizes the data fixes (vocabularies, labels, features) are only known once it is read:
+    # printing the entry's placeholders for them would mislead.
+    sized_by_data = TASK_SETTINGS[spec.task].sized_by_data
+    shown = {k: v for k, v in {**spec.defaults, **model_args}.items() if k not in sized_by_data}
+    print(f"model: {json.dumps(shown)} ({', '.join(sorted(sized_by_data))}: from the data)")
     print(f"training: {json.dumps(training)}")
     run = train(name, args.data, runs_root=args.runs_root, resume=not args.new, **settings)
     print_metrics(run)
