@@ -9,7 +9,7 @@ Sized for a 2-core CPU: SentencePiece unigram vocabularies of 8k pieces per side
 the output, detokenized text for BLEU), 256 units, training on verses of at most 40 pieces a
 side (the test keeps every length: what attention is for), batches bucketed by length,
 22 epochs with cosine decay of the learning rate. On a CPU, `KERAS_BACKEND=jax` trains
-about 1.4x faster than TensorFlow (the README's Speed); an lstm_luong_nmt epoch takes ~4.5
+about 1.4x faster than TensorFlow (the README's Speed); an lstm_luong_nmt epoch takes ~5
 minutes on one core there.
 
     python recipes/bible_es_en.py                            # lstm_luong_nmt

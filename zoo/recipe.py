@@ -56,7 +56,8 @@ def run_recipe(
     # printing the entry's placeholders for them would mislead.
     sized_by_data = TASK_SETTINGS[spec.task].sized_by_data
     shown = {k: v for k, v in {**spec.defaults, **model_args}.items() if k not in sized_by_data}
-    print(f"model: {json.dumps(shown)} ({', '.join(sorted(sized_by_data))}: from the data)")
+    from_data = f" ({', '.join(sorted(sized_by_data))}: from the data)" if sized_by_data else ""
+    print(f"model: {json.dumps(shown)}{from_data}")
     print(f"training: {json.dumps(training)}")
     run = train(name, args.data, runs_root=args.runs_root, resume=not args.new, **settings)
     print_metrics(run)
