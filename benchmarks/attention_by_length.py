@@ -2,6 +2,7 @@
 
     python benchmarks/attention_by_length.py                  # trains the trio (hours on a CPU)
     python benchmarks/attention_by_length.py --runs runs/      # scores finished runs instead
+    python benchmarks/attention_by_length.py --runs a/ b/ --models lstm_nmt lstm_luong_nmt
 
 Each model trains with `recipes/bible_es_en.py` (verses of at most 40 pieces a side) and is
 scored on every verse of the held-out books, whatever its length, beside two baselines a user
@@ -63,6 +64,12 @@ def read_predictions(run: Path) -> tuple[list[str], list[str], list[str]]:
         rows = list(csv.DictReader(f, delimiter="\t"))
     columns = ("source", "hypothesis", "reference")
     return tuple([row[column] for row in rows] for column in columns)
+
+
+def system_label(name: str, run: Path) -> str:
+    """The table's name for a run: the model, and how its twin read the source."""
+    model_args = json.loads((run / "config.json").read_text())["model_args"]
+    return f"{name} (source reversed)" if model_args.get("reverse_source") else name
 
 
 def latest_finished_run(runs_root: Path, name: str) -> Path:
@@ -139,23 +146,35 @@ def markdown(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--runs", type=Path, help="score the newest finished runs under this root")
+    parser.add_argument(
+        "--runs",
+        type=Path,
+        nargs="+",
+        help="score the newest finished run of each model under each of these roots",
+    )
     parser.add_argument("--runs-root", type=Path, default=ROOT / "runs", help="where to train")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     args, extra = parser.parse_known_args()  # the rest goes to the recipe (e.g. --epochs 4)
 
-    root = args.runs or args.runs_root
+    roots = args.runs or [args.runs_root]
     if args.runs is None:
         for name in args.models:
-            train(name, root, extra)
+            train(name, args.runs_root, extra)
     results: dict = {}
     runs: dict = {}
     sources = references = None
     for name in args.models:
-        run = latest_finished_run(root, name)
-        sources, hypotheses, references = read_predictions(run)
-        results[name] = by_length(sources, hypotheses, references)
-        runs[name] = run_summary(run)
+        found = [root for root in roots if list((root / name).glob("*/metrics.json"))]
+        if not found:
+            raise FileNotFoundError(f"No finished run of {name} under {[str(r) for r in roots]}.")
+        for root in found:
+            run = latest_finished_run(root, name)
+            label = system_label(name, run)
+            if label in results:
+                raise ValueError(f"Two runs for {label!r}; give roots with one of each.")
+            sources, hypotheses, references = read_predictions(run)
+            results[label] = by_length(sources, hypotheses, references)
+            runs[label] = run_summary(run)
 
     from zoo.data.bible import bible_es_en
 

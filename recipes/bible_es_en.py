@@ -43,14 +43,26 @@ CHANGES: dict = {
     "patience": 22,
     "beam_size": 4,
 }
+# Without attention the decoder sees the source only through the encoder's final state, which
+# a left-to-right encoder fills with the verse's last words; reading the source backwards puts
+# its first words, the ones the decoder needs first, closest (Sutskever et al. 2014). The
+# attention models look up any position and read it in order.
+TWIN_CHANGES: dict = {"reverse_source": True}
 
-if __name__ == "__main__":
+
+def model_changes(name: str) -> dict:
+    """The recipe's settings for one model: the twin has no attention to size."""
     import zoo
 
+    if zoo.spec(name).attention == "none":
+        changes = {k: v for k, v in CHANGES.items() if k != "attention_units"}
+        return {**changes, **TWIN_CHANGES}
+    return dict(CHANGES)
+
+
+if __name__ == "__main__":
     parser = argparse.ArgumentParser(add_help=False)
     parser.add_argument("--model", choices=MODELS, default="lstm_luong_nmt")
     args, rest = parser.parse_known_args()
-    # The twin has no attention to size.
-    changes = {k: v for k, v in CHANGES.items() if k != "attention_units" or
-               k in zoo.spec(args.model).defaults}  # fmt: skip
+    changes = model_changes(args.model)
     run_recipe(args.model, __doc__, changes, argv=rest, data="bible-es-en")

@@ -52,7 +52,7 @@ def one_fast_rest_slow(names):
     return [names[0], *(pytest.param(name, marks=pytest.mark.slow) for name in names[1:])]
 
 
-def tiny_translator(name, level="char", **search):
+def tiny_translator(name, level="char", model_args=None, **search):
     pairs = generate_dates(60, seed=3)
     text = TextPipeline.fit(pairs, level=level, max_source_length=50, max_vocab_size=400)
     model = zoo.get(
@@ -61,6 +61,7 @@ def tiny_translator(name, level="char", **search):
         target_vocab_size=len(text.target_vocab),
         units=8,
         embedding_dim=4,
+        **(model_args or {}),
     )
     return Translator(model, text, **search)
 
@@ -101,6 +102,17 @@ def test_translation_export_answers_in_a_fresh_process_like_the_library(name, tm
     np.testing.assert_allclose(served["log_prob"], expected, rtol=1e-5)
     assert served["attention_shape"][0] == len(BATCH)
     assert served["tokens"] == list("3 de marzo de 2015")
+
+
+def test_a_twin_reading_the_source_backwards_exports_like_the_library(tmp_path):
+    # The bible-es-en recipe's twin: the reversal happens inside the exported graph too.
+    translator = tiny_translator("lstm_nmt", model_args={"reverse_source": True}, beam_size=2)
+    path = export(translator, root=tmp_path)
+    texts = [*BATCH, "el 1 de enero de 1999"]
+    served = run_fresh(path, texts)
+    assert served["translation"] == translator.translate_all(texts)
+    expected = translator._decode(translator.text.encode_source(texts))["log_prob"].numpy()
+    np.testing.assert_allclose(served["log_prob"], expected, rtol=1e-5)
 
 
 # BPE runs the same graph ops as unigram (only training differs): kept out of the default run.

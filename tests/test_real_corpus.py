@@ -171,3 +171,12 @@ def test_the_length_study_scores_each_bucket_on_its_own_verses():
     assert 0 < result["all"]["bleu"] < 100
     table = study.markdown({"perfect when short": result})
     assert "| perfect when short | " in table and "| 0.00 |" in table
+
+
+def test_the_length_study_names_a_twin_that_reads_backwards(tmp_path):
+    study = load_study()
+    for name, model_args in (("in_order", {"units": 8}), ("backwards", {"reverse_source": True})):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "config.json").write_text(json.dumps({"model_args": model_args}))
+    assert study.system_label("lstm_nmt", tmp_path / "in_order") == "lstm_nmt"
+    assert study.system_label("lstm_nmt", tmp_path / "backwards") == "lstm_nmt (source reversed)"

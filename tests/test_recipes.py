@@ -57,3 +57,19 @@ def test_a_recipe_does_not_print_placeholder_sizes_the_data_fixes(tmp_path, caps
     assert '"source_vocab_size"' not in model_line and '"target_vocab_size"' not in model_line
     assert model_line.endswith("(source_vocab_size, target_vocab_size: from the data)")
     assert '"units": 8' in model_line
+
+
+def test_the_bible_recipe_reverses_the_source_for_the_twin_only():
+    import importlib.util
+
+    from zoo.settings import resolve_settings
+
+    spec = importlib.util.spec_from_file_location("bible", ROOT / "recipes" / "bible_es_en.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    for name in recipe.MODELS:
+        model_args, _ = resolve_settings(name, "bible-es-en", recipe.model_changes(name))
+        if name == "lstm_nmt":
+            assert model_args["reverse_source"] is True and "attention_units" not in model_args
+        else:
+            assert "reverse_source" not in model_args and model_args["attention_units"] == 256

@@ -17,6 +17,8 @@ VARIANTS = {
         "input_feeding": False,
     },
     "luong_local": {"attention": "luong", "attention_window": 1},
+    "plain_reversed": {"attention": None, "reverse_source": True},
+    "luong_reversed_2layers": {"attention": "luong", "reverse_source": True, "num_layers": 2},
 }
 
 
@@ -68,7 +70,7 @@ def test_only_step_dependent_attention_takes_the_step_path():
     assert tiny(attention=None).fused
 
 
-@pytest.mark.parametrize("name", ["bahdanau_bi_2layers", "luong_general"])
+@pytest.mark.parametrize("name", ["bahdanau_bi_2layers", "luong_general", "luong_reversed_2layers"])
 def test_attention_weights_ignore_source_padding(name):
     model = tiny(**VARIANTS[name])
     memory, mask, state = model.encode(SOURCE)
@@ -79,8 +81,9 @@ def test_attention_weights_ignore_source_padding(name):
     assert np.all(w[1, :, 2:] == 0.0)
 
 
-def test_source_padding_does_not_change_the_output():
-    model = tiny(attention="luong")
+@pytest.mark.parametrize("reverse_source", [False, True])
+def test_source_padding_does_not_change_the_output(reverse_source):
+    model = tiny(attention="luong", reverse_source=reverse_source)
     padded = np.concatenate([SOURCE, np.zeros((2, 3), "int64")], axis=1)
     a = model({"source": SOURCE, "target_in": TARGET_IN})
     b = model({"source": padded, "target_in": TARGET_IN})
@@ -101,6 +104,7 @@ def test_dropout_only_in_training():
         ({"units": 0}, "units"),
         ({"num_layers": -1}, "num_layers"),
         ({"dropout": 1.5}, "dropout"),
+        ({"reverse_source": True, "bidirectional": True}, "reverse_source"),
     ],
 )
 def test_bad_arguments(kwargs, name):
@@ -108,14 +112,19 @@ def test_bad_arguments(kwargs, name):
         tiny(**kwargs)
 
 
-def test_config_round_trip():
-    model = tiny(attention="luong", attention_window=2, bidirectional=True)
+@pytest.mark.parametrize(
+    "kwargs", [{"attention_window": 2, "bidirectional": True}, {"reverse_source": True}]
+)
+def test_config_round_trip(kwargs):
+    model = tiny(attention="luong", **kwargs)
     clone = Seq2Seq.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert keras.saving.get_registered_name(Seq2Seq) == "lstm_zoo>Seq2Seq"
 
 
-@pytest.mark.parametrize("name", ["plain", "bahdanau_bi_2layers", "luong_general"])
+@pytest.mark.parametrize(
+    "name", ["plain", "bahdanau_bi_2layers", "luong_general", "luong_reversed_2layers"]
+)
 def test_an_empty_source_gets_a_defined_output_and_changes_no_other_row(name):
     # An all-padding row must never reach the LSTMs fully masked (cuDNN rejects it).
     model = tiny(**VARIANTS[name])
@@ -125,3 +134,34 @@ def test_an_empty_source_gets_a_defined_output_and_changes_no_other_row(name):
     assert np.all(np.isfinite(logits))
     alone = to_numpy(model({"source": SOURCE, "target_in": TARGET_IN}))
     np.testing.assert_allclose(logits[:2], alone, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_a_reversed_encoder_reads_each_sentence_last_token_first(num_layers):
+    # Sutskever et al.'s reversal: the same weights reading "a b c" with reverse_source must
+    # end in the state a forward encoder reaches on "c b a", whatever the padding after it,
+    # and its memory holds each token's output at that token's position.
+    reversed_model = tiny(attention="luong", reverse_source=True, num_layers=num_layers)
+    forward_model = tiny(attention="luong", num_layers=num_layers)
+    forward_model.set_weights(reversed_model.get_weights())
+    source = np.array([[5, 6, 7, 0, 0], [9, 10, 11, 12, 13]])
+    flipped = np.array([[7, 6, 5, 0, 0], [13, 12, 11, 10, 9]])
+    memory, _, state = reversed_model.encode(source)
+    expected_memory, _, expected_state = forward_model.encode(flipped)
+    for got, expected in zip(state, expected_state, strict=True):
+        np.testing.assert_allclose(to_numpy(got), to_numpy(expected), atol=1e-6)
+    values, expected_values = to_numpy(memory["values"]), to_numpy(expected_memory["values"])
+    np.testing.assert_allclose(values[0, :3], expected_values[0, 2::-1], atol=1e-6)
+    np.testing.assert_allclose(values[1], expected_values[1, ::-1], atol=1e-6)
+    # and it is not what reading in order gives
+    in_order = to_numpy(forward_model.encode(source)[2][0])
+    assert not np.allclose(to_numpy(state[0]), in_order, atol=1e-3)
+
+
+def test_a_reversed_model_saves_and_loads(tmp_path):
+    model = tiny(attention=None, reverse_source=True)
+    inputs = {"source": SOURCE, "target_in": TARGET_IN}
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.reverse_source
+    np.testing.assert_allclose(to_numpy(loaded(inputs)), to_numpy(model(inputs)), atol=1e-6)

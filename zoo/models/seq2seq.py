@@ -51,6 +51,11 @@ class Seq2Seq(keras.Model):
         attention_score: Luong score, `"dot"`, `"general"` or `"concat"`.
         attention_window: Luong local-p half-width `D`; `None` for global attention.
         input_feeding: Luong input feeding.
+        reverse_source: Whether the encoder reads each source sentence from its last token to
+            its first (Sutskever et al. 2014): the decoder then starts next to the source's
+            first words. Helps most without attention; the attention memory stays in source
+            order. Needs right padding (the zoo's tokenizers pad on the right) and a
+            unidirectional encoder.
 
     Call arguments:
         inputs: Dict with `"source"` (`int[batch, Ts]`) and `"target_in"` (`int[batch, Tt]`,
@@ -75,6 +80,7 @@ class Seq2Seq(keras.Model):
         attention_score="general",
         attention_window=None,
         input_feeding=True,
+        reverse_source=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -93,6 +99,12 @@ class Seq2Seq(keras.Model):
             raise ValueError(
                 f"`attention` must be one of {ATTENTIONS}, received attention={attention!r}."
             )
+        if reverse_source and bidirectional:
+            raise ValueError(
+                "`reverse_source=True` needs a unidirectional encoder: a bidirectional one "
+                "already reads the source both ways. Set bidirectional=False or "
+                "reverse_source=False."
+            )
         self.source_vocab_size = source_vocab_size
         self.target_vocab_size = target_vocab_size
         self.embedding_dim = embedding_dim
@@ -105,6 +117,7 @@ class Seq2Seq(keras.Model):
         self.attention_score = attention_score
         self.attention_window = attention_window
         self.input_feeding = bool(input_feeding) and attention == "luong"
+        self.reverse_source = bool(reverse_source)
 
         # -- layers ------------------------------------------------------------------------
         self.source_embedding = keras.layers.Embedding(
@@ -123,6 +136,8 @@ class Seq2Seq(keras.Model):
         self.encoder_layers = []
         for i in range(num_layers):
             options = {"return_sequences": True, "return_state": True}
+            if self.reverse_source:
+                options["go_backwards"] = True
             if self.bidirectional:
                 lstm = bidirectional_lstm(
                     units,
@@ -243,6 +258,10 @@ class Seq2Seq(keras.Model):
             if i > 0:
                 x = self.encoder_dropout(x, training=training)
             x, *states = lstm(x, mask=mask, training=training)
+            if self.reverse_source:
+                # Keras returns a backwards pass's outputs last token first; with right
+                # padding, flipping them back puts each output at its token's position.
+                x = ops.flip(x, axis=1)
             final_states.append(states)
         state = []
         for i, states in enumerate(final_states):
@@ -357,6 +376,7 @@ class Seq2Seq(keras.Model):
                 "attention_score": self.attention_score,
                 "attention_window": self.attention_window,
                 "input_feeding": self.input_feeding,
+                "reverse_source": self.reverse_source,
             }
         )
         return config
@@ -377,6 +397,7 @@ _COMMON = {
     "units": 128,
     "num_layers": 1,
     "dropout": 0.1,
+    "reverse_source": False,
 }
 _TRAINING = {"epochs": 10, "patience": 3}
 _SPACE = {
