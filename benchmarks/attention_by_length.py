@@ -91,6 +91,7 @@ def run_summary(run: Path) -> dict:
         "model_args": config["model_args"],
         "training": {k: config["training"][k] for k in keys},
         "epochs_trained": metrics.get("epochs_trained"),
+        "keras_backend": metrics.get("keras_backend"),
         "zoo_version": config.get("zoo_version"),
     }
 

@@ -54,6 +54,7 @@ def test_run_directory_holds_everything(trained_run):
     assert config["model"] == "lstm_luong_nmt" and config["model_args"]["units"] == 16
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert 0.0 <= metrics["exact_match"] <= 1.0 and metrics["count"] == 20
+    assert metrics["keras_backend"] == keras.backend.backend()
     assert sum(b["count"] for b in metrics["by_source_length"]) == 20
     assert len(history(trained_run)) == 5
     with open(trained_run / "test_predictions.tsv", newline="", encoding="utf-8") as f:

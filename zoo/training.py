@@ -9,7 +9,8 @@
     history.csv           one row per epoch (Keras CSVLogger)
     learning_curves.png
     model.keras           the trained model (best epoch by the task's monitored metric)
-    metrics.json          test-set metrics; its presence marks the run as finished
+    metrics.json          test-set metrics and the Keras backend; its presence marks the run
+                          as finished
     attention/            attention maps (PNG; and HTML pages for classifiers) of a few examples
     examples.json         a few validation inputs (export records them as warmup requests)
 
@@ -158,6 +159,8 @@ def train(
 
         metrics = task.evaluate(run, model, pipeline, corpus, training)
         metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(run)})
+        # Speed and numerics differ by backend; a resumed run names the one that finished it.
+        metrics["keras_backend"] = keras.backend.backend()
         if cluster.mode is not None:
             metrics["distribution"] = {"mode": cluster.mode, "replicas": cluster.replicas}
         examples = task.examples(corpus)[:EXAMPLES_KEPT]
