@@ -34,10 +34,17 @@ SHORT = "short (1-20)"
 LONG = "41-200"  # the last bucket: longer than anything trained on
 
 
+# Resamples of sacrebleu's bootstrap (seeded by SACREBLEU_SEED, 12345 by default): the spread a
+# bucket's BLEU owes to which verses it happens to hold, which single runs cannot show.
+BOOTSTRAP = 1000
+
+
 def scores(hypotheses: list[str], references: list[str]) -> dict:
+    bleu = sacrebleu.BLEU().corpus_score(hypotheses, [references], n_bootstrap=BOOTSTRAP)
     return {
         "count": len(references),
-        "bleu": sacrebleu.corpus_bleu(hypotheses, [references]).score,
+        "bleu": bleu.score,
+        "bleu_ci95": bleu._ci,  # half the width of the 95% interval (what `format()` prints)
         "chrf": sacrebleu.corpus_chrf(hypotheses, [references]).score,
     }
 
@@ -131,12 +138,15 @@ def markdown(results: dict) -> str:
     lines = [
         "| system | BLEU | chrF | "
         + " | ".join(f"BLEU {b} words" for b in labels)
-        + " | long / short BLEU |",
+        + " | long / short BLEU |",  # BLEU ± half its bootstrap 95% interval
         "|---" * (4 + len(labels)) + "|",
         "| (verses) | | | " + " | ".join(counts) + " | |",
     ]
     for system, result in results.items():
-        cells = [f"{result[b]['bleu']:.1f}" if b in result else "-" for b in labels]
+        cells = [
+            f"{result[b]['bleu']:.1f} ±{result[b]['bleu_ci95']:.1f}" if b in result else "-"
+            for b in labels
+        ]
         overall = result["all"]
         ratio = result.get("long_over_short_bleu")
         cells.append(f"{ratio:.2f}" if ratio is not None else "-")

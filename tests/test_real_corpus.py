@@ -165,12 +165,15 @@ def test_the_length_study_scores_each_bucket_on_its_own_verses():
     assert result["1-10"]["count"] == 4 and result["41-200"]["count"] == 4
     assert "11-20" not in result  # empty buckets are left out, not scored as 0
     assert result["1-10"]["bleu"] == pytest.approx(100.0)
+    assert result["1-10"]["bleu_ci95"] == pytest.approx(0.0)  # every resample is perfect
+    assert result["all"]["bleu_ci95"] > 1.0  # resamples mix perfect and wrong verses
     assert result["41-200"]["bleu"] == pytest.approx(0.0)
     assert result["short (1-20)"]["bleu"] == pytest.approx(100.0)
     assert result["long_over_short_bleu"] == pytest.approx(0.0)
     assert 0 < result["all"]["bleu"] < 100
     table = study.markdown({"perfect when short": result})
     assert "| perfect when short | " in table and "| 0.00 |" in table
+    assert "| 100.0 ±0.0 |" in table
 
 
 def test_the_length_study_names_a_twin_that_reads_backwards(tmp_path):
