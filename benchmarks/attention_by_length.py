@@ -37,6 +37,8 @@ LONG = "41-200"  # the last bucket: longer than anything trained on
 # Resamples of sacrebleu's bootstrap (seeded by SACREBLEU_SEED, 12345 by default): the spread a
 # bucket's BLEU owes to which verses it happens to hold, which single runs cannot show.
 BOOTSTRAP = 1000
+# How a twin without attention saw the source, as its run's model_args record it.
+TWIN_WAYS = {"feed_context": "context fed", "reverse_source": "source reversed"}
 
 
 def scores(hypotheses: list[str], references: list[str]) -> dict:
@@ -74,9 +76,10 @@ def read_predictions(run: Path) -> tuple[list[str], list[str], list[str]]:
 
 
 def system_label(name: str, run: Path) -> str:
-    """The table's name for a run: the model, and how its twin read the source."""
+    """The table's name for a run: the model, and how its twin saw the source."""
     model_args = json.loads((run / "config.json").read_text())["model_args"]
-    return f"{name} (source reversed)" if model_args.get("reverse_source") else name
+    ways = [way for key, way in TWIN_WAYS.items() if model_args.get(key)]
+    return f"{name} ({', '.join(ways)})" if ways else name
 
 
 def latest_finished_run(runs_root: Path, name: str) -> Path:

@@ -44,10 +44,12 @@ CHANGES: dict = {
     "beam_size": 4,
 }
 # Without attention the decoder sees the source only through the encoder's final state, which
-# a left-to-right encoder fills with the verse's last words; reading the source backwards puts
-# its first words, the ones the decoder needs first, closest (Sutskever et al. 2014). The
-# attention models look up any position and read it in order.
-TWIN_CHANGES: dict = {"reverse_source": True}
+# it overwrites after a few words. The twin is Bahdanau et al.'s own baseline, Cho et al.'s
+# (2014) RNN Encoder-Decoder: that summary fed to every decoder step. Reading the source
+# backwards instead (Sutskever et al. 2014, `reverse_source`) did not help here: validation
+# accuracy 0.315 after 16 epochs against 0.317 in order. The attention models look up any
+# position themselves.
+TWIN_CHANGES: dict = {"feed_context": True}
 
 
 def model_changes(name: str) -> dict:

@@ -104,9 +104,11 @@ def test_translation_export_answers_in_a_fresh_process_like_the_library(name, tm
     assert served["tokens"] == list("3 de marzo de 2015")
 
 
-def test_a_twin_reading_the_source_backwards_exports_like_the_library(tmp_path):
-    # The bible-es-en recipe's twin: the reversal happens inside the exported graph too.
-    translator = tiny_translator("lstm_nmt", model_args={"reverse_source": True}, beam_size=2)
+# The bible-es-en recipe's twin (context fed) and Sutskever's reversal: both happen inside the
+# exported graph too.
+@pytest.mark.parametrize("way", ["feed_context", "reverse_source"])
+def test_a_twin_that_sees_the_source_its_own_way_exports_like_the_library(way, tmp_path):
+    translator = tiny_translator("lstm_nmt", model_args={way: True}, beam_size=2)
     path = export(translator, root=tmp_path)
     texts = [*BATCH, "el 1 de enero de 1999"]
     served = run_fresh(path, texts)

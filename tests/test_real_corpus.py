@@ -176,10 +176,19 @@ def test_the_length_study_scores_each_bucket_on_its_own_verses():
     assert "| 100.0 ±0.0 |" in table
 
 
-def test_the_length_study_names_a_twin_that_reads_backwards(tmp_path):
+def test_the_length_study_names_how_the_twin_saw_the_source(tmp_path):
     study = load_study()
-    for name, model_args in (("in_order", {"units": 8}), ("backwards", {"reverse_source": True})):
+    runs = {
+        "in_order": {"units": 8},
+        "backwards": {"reverse_source": True},
+        "fed": {"feed_context": True, "reverse_source": False},
+        "both": {"feed_context": True, "reverse_source": True},
+    }
+    for name, model_args in runs.items():
         (tmp_path / name).mkdir()
         (tmp_path / name / "config.json").write_text(json.dumps({"model_args": model_args}))
     assert study.system_label("lstm_nmt", tmp_path / "in_order") == "lstm_nmt"
     assert study.system_label("lstm_nmt", tmp_path / "backwards") == "lstm_nmt (source reversed)"
+    assert study.system_label("lstm_nmt", tmp_path / "fed") == "lstm_nmt (context fed)"
+    both = "lstm_nmt (context fed, source reversed)"
+    assert study.system_label("lstm_nmt", tmp_path / "both") == both

@@ -59,7 +59,7 @@ def test_a_recipe_does_not_print_placeholder_sizes_the_data_fixes(tmp_path, caps
     assert '"units": 8' in model_line
 
 
-def test_the_bible_recipe_reverses_the_source_for_the_twin_only():
+def test_the_bible_recipe_feeds_the_context_to_the_twin_only():
     import importlib.util
 
     from zoo.settings import resolve_settings
@@ -70,6 +70,6 @@ def test_the_bible_recipe_reverses_the_source_for_the_twin_only():
     for name in recipe.MODELS:
         model_args, _ = resolve_settings(name, "bible-es-en", recipe.model_changes(name))
         if name == "lstm_nmt":
-            assert model_args["reverse_source"] is True and "attention_units" not in model_args
+            assert model_args["feed_context"] is True and "attention_units" not in model_args
         else:
-            assert "reverse_source" not in model_args and model_args["attention_units"] == 256
+            assert "feed_context" not in model_args and model_args["attention_units"] == 256

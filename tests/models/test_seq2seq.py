@@ -19,6 +19,13 @@ VARIANTS = {
     "luong_local": {"attention": "luong", "attention_window": 1},
     "plain_reversed": {"attention": None, "reverse_source": True},
     "luong_reversed_2layers": {"attention": "luong", "reverse_source": True, "num_layers": 2},
+    "plain_context": {"attention": None, "feed_context": True},
+    "plain_context_bi_2layers": {
+        "attention": None,
+        "feed_context": True,
+        "bidirectional": True,
+        "num_layers": 2,
+    },
 }
 
 
@@ -49,6 +56,7 @@ FUSED = {
         "num_layers": 2,
     },
     "luong_local": {"attention": "luong", "attention_window": 1, "input_feeding": False},
+    "plain_context_2layers": {"attention": None, "feed_context": True, "num_layers": 2},
 }
 
 
@@ -105,6 +113,7 @@ def test_dropout_only_in_training():
         ({"num_layers": -1}, "num_layers"),
         ({"dropout": 1.5}, "dropout"),
         ({"reverse_source": True, "bidirectional": True}, "reverse_source"),
+        ({"feed_context": True, "attention": "luong"}, "feed_context"),
     ],
 )
 def test_bad_arguments(kwargs, name):
@@ -120,6 +129,45 @@ def test_config_round_trip(kwargs):
     clone = Seq2Seq.from_config(model.get_config())
     assert clone.get_config() == model.get_config()
     assert keras.saving.get_registered_name(Seq2Seq) == "lstm_zoo>Seq2Seq"
+
+
+def test_the_context_is_the_top_encoder_layers_last_real_output():
+    model = tiny(attention=None, feed_context=True, num_layers=2)
+    memory, _, _ = model.encode(SOURCE)
+    values, summary = to_numpy(memory["values"]), to_numpy(memory["summary"])
+    lengths = (SOURCE != 0).sum(axis=1)  # 4 and 2: the padded row's summary is at position 1
+    np.testing.assert_allclose(summary, values[[0, 1], lengths - 1], atol=1e-6)
+
+
+def test_the_context_enters_exactly_the_decoder_input_and_the_output_layer():
+    # With the context's rows of the decoder LSTM's and the output layer's kernels zeroed, a
+    # context-fed model must compute what the plain model with the same other weights does;
+    # with them non-zero it must not.
+    plain = tiny(attention=None)
+    fed = tiny(attention=None, feed_context=True)
+    context_dim = fed.memory_dim
+    for ours, theirs in zip(fed.layers, plain.layers, strict=True):
+        weights = theirs.get_weights()
+        if ours.name in ("decoder_lstm_0", "output_projection"):
+            kernel = weights[0]
+            zeros = np.zeros((context_dim, kernel.shape[1]), kernel.dtype)
+            weights[0] = np.concatenate([kernel, zeros], axis=0)
+        ours.set_weights(weights)
+    inputs = {"source": SOURCE, "target_in": TARGET_IN}
+    np.testing.assert_allclose(to_numpy(fed(inputs)), to_numpy(plain(inputs)), atol=1e-6)
+    kernel, bias = fed.output_projection.get_weights()
+    kernel[-context_dim:] = 1.0
+    fed.output_projection.set_weights([kernel, bias])
+    assert not np.allclose(to_numpy(fed(inputs)), to_numpy(plain(inputs)), atol=1e-3)
+
+
+def test_a_context_fed_model_saves_and_loads(tmp_path):
+    model = tiny(attention=None, feed_context=True, bidirectional=True)
+    inputs = {"source": SOURCE, "target_in": TARGET_IN}
+    model.save(tmp_path / "model.keras")
+    loaded = keras.saving.load_model(tmp_path / "model.keras")
+    assert loaded.feed_context and loaded.output_dim == 8 + 16
+    np.testing.assert_allclose(to_numpy(loaded(inputs)), to_numpy(model(inputs)), atol=1e-6)
 
 
 @pytest.mark.parametrize(

@@ -27,8 +27,9 @@ ATTENTIONS = (None, "bahdanau", "luong")
 class Seq2Seq(keras.Model):
     """An LSTM encoder-decoder with optional attention.
 
-    - `attention=None`: the encoder's final states start the decoder (Sutskever et al. 2014,
-      Cho et al. 2014).
+    - `attention=None`: the encoder's final states start the decoder (Sutskever et al. 2014);
+      with `feed_context` the encoder's summary also enters every decoder step and the output
+      layer (Cho et al. 2014's RNN Encoder-Decoder, the baseline of Bahdanau et al. 2015).
     - `attention="bahdanau"`: at step `t` the previous decoder state attends over the encoder
       outputs (additive score) and the context is fed into the LSTM with the previous target
       token; the output layer sees the new state and the context (Bahdanau et al. 2015).
@@ -56,6 +57,10 @@ class Seq2Seq(keras.Model):
             first words. Helps most without attention; the attention memory stays in source
             order. Needs right padding (the zoo's tokenizers pad on the right) and a
             unidirectional encoder.
+        feed_context: Without attention only: whether the summary `c` of the source (the top
+            encoder layer's final output, both directions' with a BiLSTM) is concatenated to
+            every decoder input and to the output layer's input, so that no step has to
+            carry the source through the recurrence alone (Cho et al. 2014).
 
     Call arguments:
         inputs: Dict with `"source"` (`int[batch, Ts]`) and `"target_in"` (`int[batch, Tt]`,
@@ -81,6 +86,7 @@ class Seq2Seq(keras.Model):
         attention_window=None,
         input_feeding=True,
         reverse_source=False,
+        feed_context=False,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -105,6 +111,12 @@ class Seq2Seq(keras.Model):
                 "already reads the source both ways. Set bidirectional=False or "
                 "reverse_source=False."
             )
+        if feed_context and attention is not None:
+            raise ValueError(
+                "`feed_context=True` is for the model without attention: an attention model "
+                f"already gives each step a context of its own. Received attention={attention!r}; "
+                "set feed_context=False."
+            )
         self.source_vocab_size = source_vocab_size
         self.target_vocab_size = target_vocab_size
         self.embedding_dim = embedding_dim
@@ -118,6 +130,7 @@ class Seq2Seq(keras.Model):
         self.attention_window = attention_window
         self.input_feeding = bool(input_feeding) and attention == "luong"
         self.reverse_source = bool(reverse_source)
+        self.feed_context = bool(feed_context)
 
         # -- layers ------------------------------------------------------------------------
         self.source_embedding = keras.layers.Embedding(
@@ -211,6 +224,11 @@ class Seq2Seq(keras.Model):
         return 2 * self.units if self.bidirectional else self.units
 
     @property
+    def output_dim(self):
+        """Size of what the output layer reads: the decoder output (and the summary)."""
+        return self.units + (self.memory_dim if self.feed_context else 0)
+
+    @property
     def fused(self):
         """Whether teacher forcing can run the decoder LSTMs over the whole target at once."""
         return not self.input_feeding and self.attention in (None, "luong")
@@ -233,6 +251,8 @@ class Seq2Seq(keras.Model):
             step_input += self.memory_dim
         if self.input_feeding:
             step_input += self.units
+        if self.feed_context:
+            step_input += self.memory_dim
         for lstm in self.decoder_layers:
             lstm.build((None, None, step_input))
             step_input = self.units
@@ -240,7 +260,7 @@ class Seq2Seq(keras.Model):
         if self.attention_layer is not None:
             self.attention_layer.build([(None, self.units), memory_shape])
             self.attentional.build((None, self.units + self.memory_dim))
-        self.output_projection.build((None, self.units))
+        self.output_projection.build((None, self.output_dim))
         self.built = True
 
     # -- encoder / decoder ---------------------------------------------------------------
@@ -249,7 +269,8 @@ class Seq2Seq(keras.Model):
         """Returns `(memory, memory_mask [B, Ts], initial decoder state)`.
 
         `memory` is a dict: the encoder outputs `"values"` `[B, Ts, D]` and, with attention,
-        their `"keys"` as the attention layer prepares them.
+        their `"keys"` as the attention layer prepares them; with `feed_context`, the source's
+        `"summary"` `[B, D]`.
         """
         mask = padding_mask(source)
         x = self.embedding_dropout(self.source_embedding(source), training=training)
@@ -274,6 +295,11 @@ class Seq2Seq(keras.Model):
         if self.input_feeding:
             state.append(ops.zeros_like(state[0]))
         memory = {"values": x}
+        if self.feed_context:
+            top = final_states[-1]
+            memory["summary"] = (
+                ops.concatenate([top[0], top[2]], axis=-1) if self.bidirectional else top[0]
+            )
         if self.attention_layer is not None:
             memory["keys"] = self.attention_layer.prepare_keys(x)
         return memory, mask, state
@@ -287,7 +313,7 @@ class Seq2Seq(keras.Model):
         )
 
     def _step(self, embedded, state, memory, memory_mask):
-        """One decoder step from embedded tokens `[B, E]`: `(output [B, units], state, weights)`."""
+        """One decoder step from embedded tokens `[B, E]`: `(output, state, weights [B, Ts])`."""
         lstm_state = state[: 2 * self.num_layers]
         x = embedded
         weights = None
@@ -296,6 +322,8 @@ class Seq2Seq(keras.Model):
             x = ops.concatenate([x, context], axis=-1)
         if self.input_feeding:
             x = ops.concatenate([x, state[-1]], axis=-1)
+        if self.feed_context:
+            x = ops.concatenate([x, memory["summary"]], axis=-1)
         new_state = []
         for i, lstm in enumerate(self.decoder_layers):
             x, (h, c) = lstm.cell(x, lstm_state[2 * i : 2 * i + 2])
@@ -307,6 +335,8 @@ class Seq2Seq(keras.Model):
             x = self.attentional(ops.concatenate([context, x], axis=-1))
             if self.input_feeding:
                 new_state.append(x)
+        elif self.feed_context:
+            x = ops.concatenate([x, memory["summary"]], axis=-1)
         if weights is None:  # keeps one output structure for every variant
             weights = ops.zeros_like(ops.cast(memory_mask, x.dtype))
         return x, new_state, weights
@@ -327,12 +357,18 @@ class Seq2Seq(keras.Model):
         return logits, weights
 
     def _decode_fused(self, embedded, state, memory, memory_mask, training=False):
-        """All steps at once: `(outputs [B, Tt, units], weights [B, Tt, Ts])`."""
+        """All steps at once: `(outputs [B, Tt, output_dim], weights [B, Tt, Ts])`."""
+        steps = ops.shape(embedded)[1]
+        summary = None
+        if self.feed_context:  # the same summary beside every target token
+            summary = ops.repeat(memory["summary"][:, None, :], steps, axis=1)
+            embedded = ops.concatenate([embedded, summary], axis=-1)
         x = embedded
         for i, lstm in enumerate(self.decoder_layers):
             x, _, _ = lstm(x, initial_state=state[2 * i : 2 * i + 2], training=training)
         if self.attention is None:
-            steps = ops.shape(x)[1]
+            if summary is not None:
+                x = ops.concatenate([x, summary], axis=-1)
             weights = ops.zeros_like(ops.cast(memory_mask, x.dtype))[:, None, :]
             return x, ops.repeat(weights, steps, axis=1)
         context, weights = self._attend(x, memory, memory_mask)
@@ -377,6 +413,7 @@ class Seq2Seq(keras.Model):
                 "attention_window": self.attention_window,
                 "input_feeding": self.input_feeding,
                 "reverse_source": self.reverse_source,
+                "feed_context": self.feed_context,
             }
         )
         return config
@@ -425,7 +462,7 @@ _LUONG_SPACE = {**_SPACE, "attention_score": Choice(["dot", "general", "concat"]
     attention="none",
     paper="Sutskever et al. 2014; Cho et al. 2014",
     default_data="dates",
-    defaults={**_COMMON, "bidirectional": False},
+    defaults={**_COMMON, "bidirectional": False, "feed_context": False},
     training=_TRAINING,
     search_space=_SPACE,
 )
