@@ -122,8 +122,12 @@ def plot(results: dict, path: Path) -> None:
     fig, ax = plt.subplots(figsize=(7, 4))
     for system, result in results.items():
         present = [b for b in labels if b in result]
-        style = "--" if system in ("copy source", "constant output") else "-o"
-        ax.plot(present, [result[b]["bleu"] for b in present], style, label=system)
+        bleu = [result[b]["bleu"] for b in present]
+        if system in ("copy source", "constant output"):
+            ax.plot(present, bleu, "--", label=system)
+        else:  # bars: each bucket's 95% bootstrap interval (the small buckets are wide)
+            spread = [result[b]["bleu_ci95"] for b in present]
+            ax.errorbar(present, bleu, yerr=spread, fmt="-o", capsize=3, label=system)
     ax.set_xlabel("source length (Spanish words)")
     ax.set_ylabel("test BLEU (held-out books)")
     ax.set_title("bible-es-en: BLEU by source length (trained on verses <= 40 pieces)")

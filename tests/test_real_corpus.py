@@ -153,7 +153,7 @@ def load_study():
     return module
 
 
-def test_the_length_study_scores_each_bucket_on_its_own_verses():
+def test_the_length_study_scores_each_bucket_on_its_own_verses(tmp_path):
     study = load_study()
     short = [f"uno dos tres cuatro cinco seis {i}" for i in range(4)]  # 7 words
     long = [" ".join(f"w{j}" for j in range(45)) + f" {i}" for i in range(4)]  # 46 words
@@ -174,6 +174,8 @@ def test_the_length_study_scores_each_bucket_on_its_own_verses():
     table = study.markdown({"perfect when short": result})
     assert "| perfect when short | " in table and "| 0.00 |" in table
     assert "| 100.0 ±0.0 |" in table
+    study.plot({"perfect when short": result, "copy source": result}, tmp_path / "by_length.png")
+    assert (tmp_path / "by_length.png").read_bytes()[:4] == b"\x89PNG"
 
 
 def test_the_length_study_names_how_the_twin_saw_the_source(tmp_path):
