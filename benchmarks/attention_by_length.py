@@ -3,12 +3,15 @@
     python benchmarks/attention_by_length.py                  # trains the trio (hours on a CPU)
     python benchmarks/attention_by_length.py --runs runs/      # scores finished runs instead
     python benchmarks/attention_by_length.py --runs a/ b/ --models lstm_nmt lstm_luong_nmt
+    python benchmarks/attention_by_length.py --runs runs/ --models lstm_bahdanau_nmt --merge
 
 Each model trains with `recipes/bible_es_en.py` (verses of at most 40 pieces a side) and is
 scored on every verse of the held-out books, whatever its length, beside two baselines a user
 would try first: copying the Spanish source, and one constant output (the training set's most
 frequent English verse). Results: `benchmarks/results/attention_by_length.json`, a plot
-(`attention_by_length.png`) and the README's Markdown table on stdout.
+(`attention_by_length.png`) and the README's Markdown table on stdout. Each run takes hours on
+a CPU, so the runs of one study often finish on different machines: `--merge` adds the runs
+scored now to that file and keeps its rows of the other systems.
 """
 
 from __future__ import annotations
@@ -106,6 +109,35 @@ def run_summary(run: Path) -> dict:
     }
 
 
+def bucket_counts(result: dict) -> dict:
+    """How many verses each group of a system's scores holds: the test set it was scored on."""
+    return {group: row["count"] for group, row in result.items() if isinstance(row, dict)}
+
+
+def merged(earlier: dict, results: dict, runs: dict) -> tuple[dict, dict]:
+    """The earlier report's systems that were not scored now, with those that were, in the
+    order of `MODELS` (baselines last). Refuses rows scored on another test set."""
+    test_set = bucket_counts(results["copy source"])
+    for system, result in earlier["results"].items():
+        if bucket_counts(result) != test_set:
+            raise ValueError(
+                f"{system!r} in the results file was scored on other verses "
+                f"({bucket_counts(result)}) than this test set ({test_set}): rescore every "
+                "run instead of merging."
+            )
+    combined = {**earlier["results"], **results}
+    combined_runs = {**earlier.get("runs", {}), **runs}
+
+    def order(system: str) -> int:
+        name = system.split(" ")[0]
+        return MODELS.index(name) if name in MODELS else len(MODELS)
+
+    systems = sorted(combined, key=order)  # stable: a model's variants keep their order
+    return {s: combined[s] for s in systems}, {
+        s: combined_runs[s] for s in systems if s in combined_runs
+    }
+
+
 def train(name: str, runs_root: Path, extra: list[str]) -> None:
     recipe = ROOT / "recipes" / "bible_es_en.py"
     command = [sys.executable, str(recipe), "--model", name, "--runs-root", str(runs_root)]
@@ -172,6 +204,11 @@ def main() -> None:
     )
     parser.add_argument("--runs-root", type=Path, default=ROOT / "runs", help="where to train")
     parser.add_argument("--models", nargs="+", default=list(MODELS))
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the results file's rows of the systems not scored now",
+    )
     args, extra = parser.parse_known_args()  # the rest goes to the recipe (e.g. --epochs 4)
 
     roots = args.runs or [args.runs_root]
@@ -201,9 +238,12 @@ def main() -> None:
     results["copy source"] = by_length(sources, sources, references)
     results["constant output"] = by_length(sources, [constant] * len(sources), references)
 
+    report_path = RESULTS / "attention_by_length.json"
+    if args.merge and report_path.is_file():
+        results, runs = merged(json.loads(report_path.read_text()), results, runs)
     RESULTS.mkdir(exist_ok=True)
     report = {"results": results, "runs": runs}
-    (RESULTS / "attention_by_length.json").write_text(json.dumps(report, indent=2))
+    report_path.write_text(json.dumps(report, indent=2))
     plot(results, RESULTS / "attention_by_length.png")
     print(markdown(results))
 

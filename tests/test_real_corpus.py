@@ -194,3 +194,42 @@ def test_the_length_study_names_how_the_twin_saw_the_source(tmp_path):
     assert study.system_label("lstm_nmt", tmp_path / "fed") == "lstm_nmt (context fed)"
     both = "lstm_nmt (context fed, source reversed)"
     assert study.system_label("lstm_nmt", tmp_path / "both") == both
+
+
+def test_merging_keeps_the_other_systems_rows_and_refuses_another_test_set():
+    study = load_study()
+
+    def row(bleu, counts=(8, 4, 4)):
+        groups = zip(("all", "1-10", "41-200"), counts, strict=True)
+        scored = {group: {"count": count, "bleu": bleu, "chrf": bleu} for group, count in groups}
+        return {**scored, "long_over_short_bleu": 0.5}
+
+    earlier = {
+        "results": {
+            "lstm_nmt (context fed)": row(5.0),
+            "lstm_luong_nmt": row(19.0),
+            "copy source": row(0.1),
+            "constant output": row(0.0),
+        },
+        "runs": {"lstm_nmt (context fed)": {"run": "a"}, "lstm_luong_nmt": {"run": "b"}},
+    }
+    now = {"lstm_bahdanau_nmt": row(17.0), "copy source": row(0.2), "constant output": row(0.0)}
+    results, runs = study.merged(earlier, now, {"lstm_bahdanau_nmt": {"run": "c"}})
+
+    # The paper's order (twin, Bahdanau, Luong), baselines last and as scored now.
+    assert list(results) == [
+        "lstm_nmt (context fed)", "lstm_bahdanau_nmt", "lstm_luong_nmt",
+        "copy source", "constant output",
+    ]  # fmt: skip
+    assert results["lstm_luong_nmt"]["all"]["bleu"] == 19.0
+    assert results["lstm_bahdanau_nmt"]["all"]["bleu"] == 17.0
+    assert results["copy source"]["all"]["bleu"] == 0.2
+    assert runs == {"lstm_nmt (context fed)": {"run": "a"}, "lstm_bahdanau_nmt": {"run": "c"},
+                    "lstm_luong_nmt": {"run": "b"}}  # fmt: skip
+    # A system scored again replaces its earlier row.
+    again, _ = study.merged(earlier, {**now, "lstm_luong_nmt": row(20.0)}, {})
+    assert again["lstm_luong_nmt"]["all"]["bleu"] == 20.0
+
+    other_test_set = {**now, "copy source": row(0.2, counts=(9, 5, 4))}
+    with pytest.raises(ValueError, match="scored on other verses"):
+        study.merged(earlier, other_test_set, {})
