@@ -59,7 +59,7 @@ def test_a_recipe_does_not_print_placeholder_sizes_the_data_fixes(tmp_path, caps
     assert '"units": 8' in model_line
 
 
-def test_the_bible_recipe_feeds_the_context_to_the_twin_only():
+def test_the_bible_recipe_feeds_the_context_to_the_twin_only():  # and starts Bahdanau's bias
     import importlib.util
 
     from zoo.settings import resolve_settings
@@ -68,7 +68,9 @@ def test_the_bible_recipe_feeds_the_context_to_the_twin_only():
     recipe = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(recipe)
     for name in recipe.MODELS:
-        model_args, _ = resolve_settings(name, "bible-es-en", recipe.model_changes(name))
+        model_args, training = resolve_settings(name, "bible-es-en", recipe.model_changes(name))
+        bias = "unigram" if name == "lstm_bahdanau_nmt" else "zeros"
+        assert training["output_bias"] == bias
         if name == "lstm_nmt":
             assert model_args["feed_context"] is True and "attention_units" not in model_args
         else:

@@ -414,3 +414,48 @@ def test_translation_trains_on_jax_and_tensorflow_decodes_it_alike(dates_tsv, tm
     on_tensorflow = Translator.load(run).translate(texts)
     assert on_tensorflow["translation"] == on_jax["translation"]
     np.testing.assert_allclose(on_tensorflow["log_prob"], on_jax["log_prob"], atol=1e-4)
+
+
+def test_target_counts_count_each_decoder_output():
+    from zoo.data.vocabulary import EOS_ID
+    from zoo.tasks.translation import TextPipeline
+
+    text = TextPipeline.fit([("x", "a b a"), ("y", "b c"), ("z", "c")], level="word")
+    counts = text.target_counts(["a b a", "b c"], batch=1)  # two batches
+    vocab = text.target_vocab
+    expected = np.zeros(len(vocab), "int64")
+    expected[[vocab.id("a"), vocab.id("b"), vocab.id("c"), EOS_ID]] = [2, 2, 1, 2]
+    np.testing.assert_array_equal(counts, expected)
+
+
+def test_unigram_output_bias_starts_from_the_training_targets(dates_tsv, tmp_path):
+    """The bias `fit` starts from: log add-one-smoothed frequencies of the decoder's outputs
+    in the training targets (the default, "zeros", leaves Keras' zero bias)."""
+    from zoo.data import load_translation
+    from zoo.data.vocabulary import EOS_ID
+    from zoo.tasks.translation import TextPipeline
+
+    class BiasAtStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bias = keras.ops.convert_to_numpy(self.model.output_projection.bias)
+
+    seen = BiasAtStart()
+    settings = {**TINY, "attention_examples": 0, "output_bias": "unigram"}
+    run = train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, verbose=0,
+                callbacks=[seen], **settings)  # fmt: skip
+
+    targets = [target for _, target in load_translation(str(dates_tsv)).train]  # the run's split
+    text = TextPipeline.load(run)
+    counts = text.target_counts(targets) + 1
+    np.testing.assert_allclose(seen.bias, np.log(counts / counts.sum()), rtol=1e-5)
+    # Against counts made without the pipeline: ISO dates (characters) end with one </s>.
+    bias = {token: seen.bias[text.target_vocab.id(token)] for token in ("-", "0")}
+    dashes, zeros = (sum(t.count(c) for t in targets) for c in ("-", "0"))
+    assert dashes == 2 * len(targets)
+    assert bias["-"] - bias["0"] == pytest.approx(np.log((dashes + 1) / (zeros + 1)), abs=1e-5)
+    assert seen.bias[EOS_ID] - bias["-"] == pytest.approx(
+        np.log((len(targets) + 1) / (dashes + 1)), abs=1e-5
+    )
+    assert json.loads((run / "config.json").read_text())["training"]["output_bias"] == "unigram"
+    with pytest.raises(ValueError, match="`output_bias` must be one of"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, output_bias="uniform")

@@ -257,6 +257,7 @@ def _fit(
     """
     train_data, validation_data = task.datasets(pipeline, corpus, training)
     train_data, validation_data = cluster.prepare(train_data), cluster.prepare(validation_data)
+    task.initialize(model, pipeline, corpus, training)
     checkpoints = run / "checkpoints"
     backup = checkpoints / "backup"
     best_weights = checkpoints / "best.weights.h5"

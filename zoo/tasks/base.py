@@ -96,6 +96,12 @@ class Task:
         """`(training batches, validation batches)` for `Model.fit`."""
         raise NotImplementedError
 
+    def initialize(
+        self, model: keras.Model, pipeline: Any, corpus: Any, training: dict[str, Any]
+    ) -> None:
+        """Sets weights that start from the data before training (a resumed run's saved
+        weights replace them). None by default."""
+
     # -- evaluation ------------------------------------------------------------------------
 
     def evaluate(

@@ -42,6 +42,7 @@ class TaskSettings:
 
 # Translation's token levels: characters, words, or SentencePiece subwords (zoo.data.subwords).
 TOKEN_LEVELS = ("char", "word", "unigram", "bpe")
+OUTPUT_BIASES = ("zeros", "unigram")
 TEXT = {"attention_examples": 4}  # a few examples drawn as attention maps after training
 
 TRANSLATION = TaskSettings(
@@ -66,8 +67,12 @@ TRANSLATION = TaskSettings(
         # Compile the training step with XLA; lengths are then padded to multiples of 8 (or
         # bucket edges) so it compiles once per shape. Off: on CPUs XLA ran these loops 2x slower.
         "jit_compile": False,
+        # The output layer's starting bias: "zeros", or "unigram", the log frequencies of the
+        # training targets' tokens, so the first steps need not learn them through the hidden
+        # layers (which a large vocabulary can saturate for good: zoo.tasks.translation).
+        "output_bias": "zeros",
     },
-    choices={"token_level": TOKEN_LEVELS},
+    choices={"token_level": TOKEN_LEVELS, "output_bias": OUTPUT_BIASES},
     may_be_zero=frozenset(
         {"max_target_vocab_size", "max_train_source_length", "max_train_target_length"}
     ),

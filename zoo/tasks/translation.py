@@ -180,6 +180,16 @@ class TextPipeline:
             out.append(np.stack([sources.numpy(), targets.numpy()], axis=1))
         return np.concatenate(out) if out else np.zeros([0, 2], "int64")
 
+    def target_counts(self, texts: list[str], batch: int = 4096) -> np.ndarray:
+        """`int[target vocabulary]`: how often each id is a decoder output for `texts`
+        (their tokens and one `</s>` each)."""
+        counts = np.zeros(len(self.target_vocab), "int64")
+        for start in range(0, len(texts), batch):
+            ids = self.target.encode(texts[start : start + batch]).flat_values.numpy()
+            counts += np.bincount(ids, minlength=len(counts))
+        counts[EOS_ID] += len(texts)
+        return counts
+
     def dataset(
         self,
         pairs: list[tuple[str, str]],
@@ -607,6 +617,25 @@ class TranslationTask(TextTask):
             text.dataset(train, batch_size, shuffle=True, seed=training["seed"], **options),
             text.dataset(validation, batch_size, **options),
         )
+
+    def initialize(
+        self, model: keras.Model, text: TextPipeline, corpus: ParallelCorpus, training: dict
+    ) -> None:
+        """`output_bias="unigram"`: the output layer starts out predicting the training
+        targets' token frequencies (add-one smoothed).
+
+        From a zero bias, the cheapest early gain is to learn those frequencies, which a bias
+        does slowly (Adam moves it ~`learning_rate` a step) and the hidden layers fast, by
+        pushing their tanh units to one constant, saturated vector. Then the gradient below
+        the output layer vanishes and the model predicts the same distribution whatever the
+        input, for good: `lstm_bahdanau_nmt` on bible-es-en (8,000 pieces) stopped learning
+        within its first 30 steps and stayed at the unigram loss for the 3 epochs it was
+        watched. Starting from the frequencies leaves nothing to gain that way.
+        """
+        if training["output_bias"] == "zeros":
+            return
+        counts = text.target_counts([target for _, target in corpus.train]) + 1
+        model.output_projection.bias.assign(np.log(counts / counts.sum()).astype("float32"))
 
     def filtered(self, text: TextPipeline, corpus: ParallelCorpus, training: dict) -> tuple:
         """`(train, validation, report)`: the pairs within the training length limits; the
