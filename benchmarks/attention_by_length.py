@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import importlib.util
 import json
 import subprocess
 import sys
@@ -78,10 +79,25 @@ def read_predictions(run: Path) -> tuple[list[str], list[str], list[str]]:
     return tuple([row[column] for row in rows] for column in columns)
 
 
+def recipe_epochs() -> int:
+    """The epoch budget of `recipes/bible_es_en.py` (a script, not a package module)."""
+    spec = importlib.util.spec_from_file_location(
+        "bible_es_en", ROOT / "recipes" / "bible_es_en.py"
+    )
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    return recipe.CHANGES["epochs"]
+
+
 def system_label(name: str, run: Path) -> str:
-    """The table's name for a run: the model, and how its twin saw the source."""
-    model_args = json.loads((run / "config.json").read_text())["model_args"]
+    """The table's name for a run: the model, how its twin saw the source, and its epoch
+    budget where it is not the recipe's."""
+    config = json.loads((run / "config.json").read_text())
+    model_args = config["model_args"]
     ways = [way for key, way in TWIN_WAYS.items() if model_args.get(key)]
+    epochs = config.get("training", {}).get("epochs")
+    if epochs is not None and epochs != recipe_epochs():
+        ways.append(f"{epochs} epochs")
     return f"{name} ({', '.join(ways)})" if ways else name
 
 

@@ -195,6 +195,16 @@ def test_the_length_study_names_how_the_twin_saw_the_source(tmp_path):
     both = "lstm_nmt (context fed, source reversed)"
     assert study.system_label("lstm_nmt", tmp_path / "both") == both
 
+    # A budget other than the recipe's is named, so a shorter run never passes for the recipe's.
+    for name, epochs in (("full", study.recipe_epochs()), ("short", 10)):
+        (tmp_path / name).mkdir()
+        config = {"model_args": {"units": 8}, "training": {"epochs": epochs}}
+        (tmp_path / name / "config.json").write_text(json.dumps(config))
+    assert study.recipe_epochs() == 22
+    assert study.system_label("lstm_bahdanau_nmt", tmp_path / "full") == "lstm_bahdanau_nmt"
+    short = "lstm_bahdanau_nmt (10 epochs)"
+    assert study.system_label("lstm_bahdanau_nmt", tmp_path / "short") == short
+
 
 def test_merging_keeps_the_other_systems_rows_and_refuses_another_test_set():
     study = load_study()
