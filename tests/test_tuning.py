@@ -299,3 +299,19 @@ def test_a_worker_without_its_chief_fails_in_bounded_time(dates_tsv, tmp_path):
     with pytest.raises(ConnectionError, match="No tuning chief answers at 127.0.0.1"):
         tune("lstm_nmt", str(dates_tsv), directory=tmp_path, worker=f"127.0.0.1:{free_port()}",
              connect_timeout=2, **TINY)  # fmt: skip
+
+
+def test_a_trial_starts_from_the_output_bias_it_was_given(dates_tsv):
+    import keras
+    import numpy as np
+
+    class BiasAtStart(keras.callbacks.Callback):
+        def on_train_begin(self, logs=None):
+            self.bias = keras.ops.convert_to_numpy(self.model.output_projection.bias)
+
+    hm = hypermodel("lstm_nmt", dates_tsv, output_bias="unigram", **TINY)
+    hp = kt.HyperParameters()
+    seen = BiasAtStart()
+    hm.fit(hp, hm.build(hp), epochs=1, verbose=0, callbacks=[seen])
+    counts = hm.pipeline.target_counts([target for _, target in hm.corpus.train]) + 1
+    np.testing.assert_allclose(seen.bias, np.log(counts / counts.sum()), rtol=1e-5)

@@ -102,6 +102,7 @@ class ZooHyperModel(kt.HyperModel):
             *learning_rate_callbacks(training, epochs),
         ]
         with self.cluster.scope():
+            self.task.initialize(model, self.pipeline, self.corpus, training)
             return model.fit(train_data, validation_data=validation_data, shuffle=False, **kwargs)
 
 
