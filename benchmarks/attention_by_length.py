@@ -167,7 +167,7 @@ def plot(results: dict, path: Path) -> None:
     import matplotlib.pyplot as plt
 
     labels = [f"{lo}-{hi}" for lo, hi in BUCKETS]
-    fig, ax = plt.subplots(figsize=(7, 4))
+    fig, ax = plt.subplots(figsize=(9.5, 4))
     for system, result in results.items():
         present = [b for b in labels if b in result]
         bleu = [result[b]["bleu"] for b in present]
@@ -180,7 +180,7 @@ def plot(results: dict, path: Path) -> None:
     ax.set_ylabel("test BLEU (held-out books)")
     ax.set_title("bible-es-en: BLEU by source length (trained on verses <= 40 pieces)")
     ax.grid(alpha=0.3)
-    ax.legend()
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1))  # beside the curves, never on them
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)
