@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import importlib.util
 import json
 import subprocess
@@ -79,6 +80,7 @@ def read_predictions(run: Path) -> tuple[list[str], list[str], list[str]]:
     return tuple([row[column] for row in rows] for column in columns)
 
 
+@functools.cache  # executing the recipe once is enough for every run's label
 def recipe_epochs() -> int:
     """The epoch budget of `recipes/bible_es_en.py` (a script, not a package module)."""
     spec = importlib.util.spec_from_file_location(
@@ -135,11 +137,11 @@ def merged(earlier: dict, results: dict, runs: dict) -> tuple[dict, dict]:
     order of `MODELS` (baselines last). Refuses rows scored on another test set."""
     test_set = bucket_counts(results["copy source"])
     for system, result in earlier["results"].items():
-        if bucket_counts(result) != test_set:
+        counts = bucket_counts(result)
+        if counts != test_set:
             raise ValueError(
-                f"{system!r} in the results file was scored on other verses "
-                f"({bucket_counts(result)}) than this test set ({test_set}): rescore every "
-                "run instead of merging."
+                f"{system!r} in the results file was scored on other verses ({counts}) than "
+                f"this test set ({test_set}): rescore every run instead of merging."
             )
     combined = {**earlier["results"], **results}
     combined_runs = {**earlier.get("runs", {}), **runs}
