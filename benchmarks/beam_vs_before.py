@@ -73,7 +73,8 @@ def trained_weights(name: str, steps: int, path: Path) -> None:
     """Trains `name` on `dates` for `steps` batches of 64 and saves its weights to `path`."""
     import zoo
     from zoo.data import load_translation
-    from zoo.tasks.translation import TASK, TextPipeline
+    from zoo.tasks.translation.pipeline import TextPipeline
+    from zoo.tasks.translation.task import TASK
 
     keras.utils.set_random_seed(0)
     corpus = load_translation("dates")

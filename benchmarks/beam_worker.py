@@ -35,14 +35,20 @@ import tensorflow as tf  # noqa: E402
 import zoo  # noqa: E402
 from zoo.data import load_translation  # noqa: E402
 
-try:  # the current layout
-    from zoo.tasks.translation import TextPipeline, Translator
+try:  # the current layout: one folder per task
+    from zoo.tasks.translation.pipeline import TextPipeline
+    from zoo.tasks.translation.predictor import Translator
 
     CURRENT = True
-except ImportError:  # before the tasks became plug-ins
-    from zoo.translation import TextPipeline, Translator
+except ImportError:
+    try:  # one module per task
+        from zoo.tasks.translation import TextPipeline, Translator
 
-    CURRENT = False
+        CURRENT = True
+    except ImportError:  # before the tasks became plug-ins
+        from zoo.translation import TextPipeline, Translator
+
+        CURRENT = False
 
 
 def main() -> None:

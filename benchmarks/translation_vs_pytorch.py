@@ -44,7 +44,9 @@ from torch_seq2seq import DROPOUT, EMBEDDING, UNITS, TorchSeq2Seq, torch_train_s
 
 import zoo  # noqa: E402
 from zoo.data import load_translation  # noqa: E402
-from zoo.tasks.translation import TASK, TextPipeline, Translator  # noqa: E402
+from zoo.tasks.translation.pipeline import TextPipeline  # noqa: E402
+from zoo.tasks.translation.predictor import Translator  # noqa: E402
+from zoo.tasks.translation.task import TASK  # noqa: E402
 
 BATCH = 64
 

@@ -82,7 +82,7 @@ def speech_dir(tmp_path_factory):
     import numpy as np
 
     from zoo.data.speech import Synthesizer, random_transcript, resample
-    from zoo.tasks.speech import wav_bytes
+    from zoo.tasks.speech.predictor import wav_bytes
 
     rng = np.random.default_rng(7)
     synth = Synthesizer.get()

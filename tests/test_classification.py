@@ -6,7 +6,8 @@ import pytest
 from zoo.cli import main
 from zoo.data import DataFileError
 from zoo.metrics import classification_metrics
-from zoo.tasks.classification import Classifier, evaluate_classifier
+from zoo.tasks.classification.predictor import Classifier
+from zoo.tasks.classification.scoring import evaluate_classifier
 from zoo.training import train
 
 TINY = {"units": 16, "embedding_dim": 16, "hidden_units": 16, "batch_size": 16}
@@ -81,7 +82,7 @@ def test_single_label_file_is_rejected(tmp_path):
 
 
 def test_integrated_gradients_credit_the_deciding_word(attention_run):
-    from zoo.tasks.classification import integrated_gradients
+    from zoo.tasks.classification.explanations import integrated_gradients
 
     classifier = Classifier.load(attention_run)
     texts = ["the film is wonderful , scene 3", "the plot is dull , scene 9"]
@@ -99,7 +100,7 @@ def test_integrated_gradients_add_up_to_the_change_in_probability(attention_run)
     import keras
     import tensorflow as tf
 
-    from zoo.tasks.classification import integrated_gradients
+    from zoo.tasks.classification.explanations import integrated_gradients
 
     classifier = Classifier.load(attention_run)
     text = "the cast is brilliant , scene 12"
@@ -122,7 +123,7 @@ def test_explanations_are_drawn_for_the_baseline_too(reviews_csv, tmp_path):
 
 
 def test_labels_with_line_breaks_survive_the_run(tmp_path):
-    from zoo.tasks.classification import LabelPipeline
+    from zoo.tasks.classification.pipeline import LabelPipeline
 
     examples = [(f"text {i}", "good\rnews" if i % 2 else "bad\nnews") for i in range(20)]
     pipeline = LabelPipeline.fit(examples)

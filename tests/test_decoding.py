@@ -19,7 +19,20 @@ def tiny_model(seed=0, attention="luong"):
 
     keras.utils.set_random_seed(seed)
     return Seq2Seq(
-        source_vocab_size=10, target_vocab_size=7, embedding_dim=4, units=6, attention=attention
+        source_vocab_size=10,
+        target_vocab_size=7,
+        embedding_dim=4,
+        units=6,
+        num_layers=1,
+        bidirectional=False,
+        dropout=0.0,
+        attention=attention,
+        attention_units=None,
+        attention_score="general",
+        attention_window=None,
+        input_feeding=True,
+        reverse_source=False,
+        feed_context=False,
     )
 
 

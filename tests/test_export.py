@@ -13,8 +13,10 @@ import tensorflow as tf
 import zoo
 from zoo.data.dates import generate_dates
 from zoo.serving import export, versions
-from zoo.tasks.classification import Classifier, LabelPipeline
-from zoo.tasks.translation import TextPipeline, Translator
+from zoo.tasks.classification.pipeline import LabelPipeline
+from zoo.tasks.classification.predictor import Classifier
+from zoo.tasks.translation.pipeline import TextPipeline
+from zoo.tasks.translation.predictor import Translator
 
 ROOT = Path(__file__).parents[1]
 BATCH = [

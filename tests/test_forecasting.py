@@ -12,16 +12,11 @@ import pytest
 from zoo.cli import main
 from zoo.data.timeseries import DataFileError, Series, elecdemand, read_series_csv, to_seconds
 from zoo.metrics import forecast_metrics
-from zoo.tasks.forecasting import (
-    TASK,
-    ForecastPipeline,
-    calendar,
-    csv_window,
-    pinball_loss,
-    raw_windows,
-    seasonal_naive,
-)
-from zoo.training import resolve_settings, train
+from zoo.settings import resolve_settings
+from zoo.tasks.forecasting.pipeline import ForecastPipeline, calendar, csv_window, raw_windows
+from zoo.tasks.forecasting.scoring import seasonal_naive
+from zoo.tasks.forecasting.task import TASK, pinball_loss
+from zoo.training import train
 
 ROOT = Path(__file__).parents[1]
 TINY = {

@@ -9,7 +9,7 @@ import pytest
 from zoo.cli import main
 from zoo.data.dates import generate_dates
 from zoo.file_translation import progress_file, translate_file
-from zoo.tasks.translation import Translator
+from zoo.tasks.translation.predictor import Translator
 from zoo.training import train
 
 SUBWORD_RUN = {

@@ -21,16 +21,10 @@ from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import speech_metrics
 from zoo.models.audio_features import LogMelFeatures, SpecAugment
 from zoo.models.speech import _halve
-from zoo.tasks.speech import (
-    TASK,
-    SpeechPipeline,
-    SpeechRecognizer,
-    band_limit,
-    change_rate,
-    perturb,
-    resample_in_graph,
-    wav_bytes,
-)
+from zoo.tasks.speech.augmentation import band_limit, change_rate, perturb, resample_in_graph
+from zoo.tasks.speech.pipeline import SpeechPipeline
+from zoo.tasks.speech.predictor import SpeechRecognizer, wav_bytes
+from zoo.tasks.speech.task import TASK
 from zoo.training import train
 
 ROOT = Path(__file__).parents[1]

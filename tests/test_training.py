@@ -10,7 +10,8 @@ import keras
 import numpy as np
 import pytest
 
-from zoo.tasks.translation import EmptyInputError, Translator
+from zoo.tasks.translation.pipeline import EmptyInputError
+from zoo.tasks.translation.predictor import Translator
 from zoo.training import load_hparams, train
 
 TINY = {
@@ -145,7 +146,7 @@ def test_killed_run_resumes_with_the_same_command(dates_tsv, tmp_path):
 
 def test_translation_loss_is_a_mean_over_real_target_tokens():
     import zoo
-    from zoo.tasks.translation import TASK
+    from zoo.tasks.translation.task import TASK
 
     model = zoo.get("lstm_nmt", source_vocab_size=10, target_vocab_size=8, units=8, embedding_dim=4)
     TASK.compile(model, {"learning_rate": 1e-3, "clipnorm": 1.0})
@@ -231,7 +232,7 @@ def test_a_run_killed_after_training_only_evaluates_again(trained_run, dates_tsv
 
 
 def test_a_run_in_use_by_another_process_is_not_resumed(trained_run, dates_tsv, tmp_path, capsys):
-    from zoo.training import _try_lock
+    from zoo.runs import try_lock as _try_lock
 
     busy = copy_unfinished(trained_run, tmp_path, keep_model=False)
     lock = _try_lock(busy)  # what a running `zoo train` holds
@@ -357,7 +358,7 @@ def test_cosine_schedule_decays_the_learning_rate_by_epoch(dates_tsv, tmp_path):
 
 def test_a_compiled_step_sees_a_bounded_set_of_shapes(dates_tsv):
     from zoo.data import load_translation
-    from zoo.tasks.translation import TextPipeline
+    from zoo.tasks.translation.pipeline import TextPipeline
 
     corpus = load_translation(str(dates_tsv))
     text = TextPipeline.fit(corpus.train, level="char")
@@ -368,7 +369,7 @@ def test_a_compiled_step_sees_a_bounded_set_of_shapes(dates_tsv):
 
 @pytest.mark.slow
 def test_jit_compile_trains(dates_tsv, tmp_path):
-    from zoo.tasks.translation import TASK
+    from zoo.tasks.translation.task import TASK
 
     run = train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, verbose=0,
                 jit_compile=True, **{**TINY, "attention_examples": 0})  # fmt: skip
@@ -394,7 +395,7 @@ def test_translation_trains_on_jax_and_tensorflow_decodes_it_alike(dates_tsv, tm
     texts = ["3 de marzo de 2015", "Samstag, 14. Juli 1990", "2031年12月1日"]
     script = (
         "import json\n"
-        "from zoo.tasks.translation import Translator\n"
+        "from zoo.tasks.translation.predictor import Translator\n"
         "from zoo.training import train\n"
         f"run = train('lstm_luong_nmt', {str(dates_tsv)!r}, runs_root={str(tmp_path)!r},\n"
         f"            epochs=2, verbose=0, **{TINY!r})\n"
@@ -418,7 +419,7 @@ def test_translation_trains_on_jax_and_tensorflow_decodes_it_alike(dates_tsv, tm
 
 def test_target_counts_count_each_decoder_output():
     from zoo.data.vocabulary import EOS_ID
-    from zoo.tasks.translation import TextPipeline
+    from zoo.tasks.translation.pipeline import TextPipeline
 
     text = TextPipeline.fit([("x", "a b a"), ("y", "b c"), ("z", "c")], level="word")
     counts = text.target_counts(["a b a", "b c"], batch=1)  # two batches
@@ -433,7 +434,7 @@ def test_unigram_output_bias_starts_from_the_training_targets(dates_tsv, tmp_pat
     in the training targets (the default, "zeros", leaves Keras' zero bias)."""
     from zoo.data import load_translation
     from zoo.data.vocabulary import EOS_ID
-    from zoo.tasks.translation import TextPipeline
+    from zoo.tasks.translation.pipeline import TextPipeline
 
     class BiasAtStart(keras.callbacks.Callback):
         def on_train_begin(self, logs=None):

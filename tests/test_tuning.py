@@ -13,8 +13,9 @@ import pytest
 import zoo
 from zoo import registry
 from zoo.search_space import Choice
-from zoo.tasks import task_of_model
-from zoo.training import resolve_settings, train
+from zoo.settings import resolve_settings
+from zoo.tasks import get_task
+from zoo.training import train
 from zoo.tuning import ZooHyperModel, make_tuner, tune
 
 TINY = {"units": 16, "embedding_dim": 8, "token_level": "char", "batch_size": 32}
@@ -27,7 +28,7 @@ DATA_SETTINGS = {"forecasting": {"target": "load"}}
 def hypermodel(name, data, **fixed):
     fixed = {**DATA_SETTINGS.get(zoo.spec(name).task, {}), **fixed}
     _, training = resolve_settings(name, str(data), fixed)
-    task = task_of_model(name)
+    task = get_task(zoo.spec(name).task)
     corpus = task.load_data(str(data), training)
     return ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed)
 

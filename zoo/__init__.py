@@ -1,8 +1,9 @@
 """lstm-zoo: LSTM networks with attention for Keras 3.
 
 `import zoo` needs only keras and one backend: the layers, the models, the registry and the
-decoding run on TensorFlow, JAX or PyTorch. Training, tuning and export (which use
-TensorFlow's data and SavedModel tools) import it when they are used.
+decoding run on TensorFlow, JAX or PyTorch. Reading the registry (`list_models`, `spec`)
+needs no backend at all; training, evaluation and export (which use TensorFlow's data and
+SavedModel tools) import it when they are used.
 
 >>> import zoo
 >>> zoo.list_models("*_nmt")
@@ -15,21 +16,56 @@ TensorFlow's data and SavedModel tools) import it when they are used.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+from zoo.version import __version__
 
-_REGISTRY_API = ("ModelSpec", "get", "list_models", "register", "spec")
+if TYPE_CHECKING:
+    from zoo.registry import ModelSpec
 
 
-def __getattr__(name: str) -> Any:
-    # The registry (and the Keras import it needs) loads on first use, so `zoo --help` and
-    # `import zoo.cli` start at once.
-    if name in _REGISTRY_API:
-        from zoo import models, registry  # noqa: F401  (importing models registers the entries)
+def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
+    """Sorted registered names matching the shell-style `pattern` (and `task`, if given)."""
+    from zoo import catalog
 
-        return getattr(registry, name)
-    raise AttributeError(f"module 'zoo' has no attribute {name!r}")
+    return catalog.list_models(pattern, task=task)
+
+
+def spec(name: str) -> ModelSpec:
+    """The `ModelSpec` registered under `name`; unknown names raise, naming close matches."""
+    from zoo import catalog
+
+    return catalog.spec(name)
+
+
+def get(name: str, **overrides: Any) -> Any:
+    """Builds the `keras.Model` registered under `name`, `overrides` replacing its defaults."""
+    from zoo import catalog
+
+    return catalog.get(name, **overrides)
+
+
+def register(name: str, **metadata: Any) -> Any:
+    """Registers a model builder under `name` (a decorator); see `zoo.registry.register`."""
+    from zoo import catalog
+
+    return catalog.register(name, **metadata)
+
+
+def train(name: str, data: str | None = None, **kwargs: Any) -> Path:
+    """Trains and evaluates registered model `name`; see `zoo.training.train`.
+
+    Returns the run directory."""
+    from zoo.training import train as train_model
+
+    return train_model(name, data, **kwargs)
+
+
+def evaluate(run: str | Path, data: str | None = None, **options: Any) -> dict[str, Any]:
+    """A finished run's test metrics, or its metrics on `data`; see `zoo.evaluation.evaluate`."""
+    from zoo.evaluation import evaluate as evaluate_run
+
+    return evaluate_run(run, data, **options)
 
 
 def export(run_or_predictor: Any, root: str | Path = "saved_models", **kwargs: Any) -> Path:
@@ -42,4 +78,13 @@ def export(run_or_predictor: Any, root: str | Path = "saved_models", **kwargs: A
     return export_saved_model(run_or_predictor, root, **kwargs)
 
 
-__all__ = ["ModelSpec", "__version__", "export", "get", "list_models", "register", "spec"]
+__all__ = [
+    "__version__",
+    "evaluate",
+    "export",
+    "get",
+    "list_models",
+    "register",
+    "spec",
+    "train",
+]

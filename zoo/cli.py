@@ -189,16 +189,7 @@ def parse_set(items: Sequence[str]) -> dict:
     return settings
 
 
-def metadata_only_backend() -> None:
-    """Reading the registry builds nothing: unless the user chose a backend, Keras' numpy
-    backend spares `zoo list` / `zoo describe` the start-up of TensorFlow (seconds on a small
-    machine)."""
-    if "keras" not in sys.modules:
-        os.environ.setdefault("KERAS_BACKEND", "numpy")
-
-
 def cmd_list(args: argparse.Namespace) -> None:
-    metadata_only_backend()
     import zoo
 
     if args.markdown:
@@ -228,7 +219,6 @@ def model_table(names: Sequence[str]) -> str:
 
 
 def cmd_describe(args: argparse.Namespace) -> None:
-    metadata_only_backend()
     import zoo
     from zoo.settings import training_defaults
 
@@ -245,7 +235,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
                 "recipe": spec.recipe,
                 "description": spec.description,
                 "model": dict(spec.defaults),
-                "training": training_defaults(spec.name),
+                "training": training_defaults(spec),
                 "search_space": {k: str(v) for k, v in spec.search_space.items()},
             },
             indent=2,
@@ -310,30 +300,17 @@ def predict_options(args: argparse.Namespace) -> dict:
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
-    from zoo.tasks import get_task
-    from zoo.tasks.base import read_run_config
+    import zoo
+    from zoo.evaluation import format_metrics
 
-    run = Path(args.run_dir)
-    if args.data is None and args.beam_size is None:
-        print_metrics(run)
-        return
-    config = read_run_config(run)
-    task = get_task(config["task"])
-    predictor = task.load_predictor(run, **predict_options(args))
-    data = args.data or config["data"]
-    training = {"split_seed": config["training"]["seed"], **config["training"]}
-    examples = task.load_test_set(data, training)
-    out = run / "evaluations" / (Path(data).stem or "data")
-    try:
-        out.mkdir(parents=True, exist_ok=True)
-    except OSError as error:
-        raise OSError(f"Cannot write {out}: {error.strerror}.") from None
-    metrics = task.score(predictor, examples, out / task.predictions_file)
-    metrics.update({"data": str(data), **predict_options(args)})
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=2, ensure_ascii=False))
-    print(f"scored {metrics['count']} examples of {data}")
-    print(task.format_metrics(metrics))
-    print(f"predictions and metrics: {out}")
+    metrics = zoo.evaluate(args.run_dir, args.data, **predict_options(args))
+    if "written_to" in metrics:
+        print(f"scored {metrics['count']} examples of {metrics['data']}")
+    else:
+        print(f"run: {args.run_dir}")
+    print(format_metrics(args.run_dir, metrics))
+    if "written_to" in metrics:
+        print(f"predictions and metrics: {metrics['written_to']}")
 
 
 def cmd_translate(args: argparse.Namespace) -> None:
@@ -398,21 +375,18 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
 def run_task(run_dir: Path):
     """The task of a run directory."""
+    from zoo.runs import read_run_config
     from zoo.tasks import get_task
-    from zoo.tasks.base import read_run_config
 
     return get_task(read_run_config(run_dir)["task"])
 
 
 def print_metrics(run: Path) -> None:
-    path = Path(run) / "metrics.json"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: the run has not finished (rerun its `zoo train` command)."
-        )
-    metrics = json.loads(path.read_text())
+    import zoo
+    from zoo.evaluation import format_metrics
+
     print(f"run: {run}")
-    print(run_task(Path(run)).format_metrics(metrics))
+    print(format_metrics(run, zoo.evaluate(run)))
 
 
 if __name__ == "__main__":

@@ -28,12 +28,11 @@ def run_recipe(
         The run directory.
     """
     import zoo
-    from zoo.cli import print_metrics
-    from zoo.tasks import task_of_model
-    from zoo.tasks.settings import TASK_SETTINGS
-    from zoo.training import load_hparams, resolve_settings, train
+    from zoo.evaluation import format_metrics
+    from zoo.settings import load_hparams, resolve_settings
+    from zoo.tasks import get_task, task_settings
 
-    spec = zoo.spec(name)
+    spec = zoo.spec(name)  # resolved once, handed on
     parser = argparse.ArgumentParser(
         description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
@@ -50,18 +49,19 @@ def run_recipe(
     for key in ("epochs", "seed", "split_seed"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
-    model_args, training = resolve_settings(name, args.data, settings)
+    model_args, training = resolve_settings(spec, args.data, settings)
     print(f"{name}: {spec.description}")
     # Sizes the data fixes (vocabularies, labels, features) are only known once it is read:
     # printing the entry's placeholders for them would mislead.
-    sized_by_data = TASK_SETTINGS[spec.task].sized_by_data
+    sized_by_data = task_settings(spec.task).sized_by_data
     shown = {k: v for k, v in {**spec.defaults, **model_args}.items() if k not in sized_by_data}
     from_data = f" ({', '.join(sorted(sized_by_data))}: from the data)" if sized_by_data else ""
     print(f"model: {json.dumps(shown)}{from_data}")
     print(f"training: {json.dumps(training)}")
-    run = train(name, args.data, runs_root=args.runs_root, resume=not args.new, **settings)
-    print_metrics(run)
-    task = task_of_model(name)
+    run = zoo.train(spec, args.data, runs_root=args.runs_root, resume=not args.new, **settings)
+    print(f"run: {run}")
+    print(format_metrics(run, zoo.evaluate(run)))
+    task = get_task(spec.task)
     inputs = task.demo_inputs(args.data)
     if inputs:
         predictor = task.load_predictor(run)

@@ -1,15 +1,21 @@
 """The model registry: named, documented builders of ready-made models.
 
-Entries are added with the `@register(...)` decorator at the end of each family module
-(`zoo/models/*.py`), in the style of timm's `@register_model`. The entry's `defaults` are the
-one source of truth: `zoo.get(NAME)`, calling the decorated builder itself, `zoo train NAME`
-and the tuner's default point all build the same model.
+Entries are added with the `@register(...)` decorator, in the style of timm's
+`@register_model`; the zoo's own are in `zoo/models/entries/<family>.py`, which
+`import zoo.models` registers. The entry's `defaults` are the one source of truth:
+`zoo.get(NAME)`, calling the decorated builder itself, `zoo train NAME` and the tuner's default
+point all build the same model.
+
+A leaf: it imports neither Keras nor any other part of the zoo but `zoo.search_space`, so its
+metadata (names, task, paper, twin, defaults, search space) is read without a backend. Look
+names up through `zoo.spec` / `zoo.get` / `zoo.list_models` (or `zoo.catalog`), which load
+the built-in entries first.
 
 >>> import zoo
 >>> spec = zoo.spec("lstm_nmt")
 >>> spec.task, spec.twin
 ('translation', None)
->>> from zoo.models.seq2seq import lstm_nmt
+>>> from zoo.models.entries.seq2seq import lstm_nmt
 >>> lstm_nmt().get_config() == zoo.get("lstm_nmt").get_config()
 True
 """
@@ -24,10 +30,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
 
-import keras
-
 from zoo.search_space import Parameter, check_space
-from zoo.tasks import TASK_NAMES
 
 _REGISTRY: dict[str, ModelSpec] = {}
 
@@ -38,7 +41,7 @@ class ModelSpec:
 
     Attributes:
         name: Registry name, `{backbone}_{attention}_{task}`.
-        task: The task it serves (see `zoo.tasks.TASK_NAMES`).
+        task: The task it serves (one of `zoo.tasks.TASK_NAMES`).
         attention: The attention it uses, `"none"` for a baseline.
         twin: The no-attention baseline it is compared with (`None` for baselines).
         paper: The reference the architecture follows.
@@ -58,7 +61,7 @@ class ModelSpec:
     twin: str | None
     paper: str
     default_data: str
-    builder: Callable[..., keras.Model] = field(repr=False)
+    builder: Callable[..., Any] = field(repr=False)
     defaults: Mapping[str, Any] = field(default_factory=dict)
     training: Mapping[str, Any] = field(default_factory=dict)
     search_space: Mapping[str, Parameter] = field(default_factory=dict, repr=False)
@@ -69,7 +72,7 @@ class ModelSpec:
         """Path of the runnable recipe, relative to the repository root."""
         return f"recipes/{self.name}.py"
 
-    def build(self, **overrides: Any) -> keras.Model:
+    def build(self, **overrides: Any) -> Any:
         """The model with `overrides` replacing the defaults; unknown keys raise."""
         unknown = sorted(set(overrides) - set(self.defaults))
         if unknown:
@@ -92,14 +95,14 @@ def register(
     paper: str = "",
     search_space: Mapping[str, Parameter] | None = None,
     description: str = "",
-) -> Callable[[Callable[..., keras.Model]], Callable[..., keras.Model]]:
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Registers a model builder under `name`. Duplicate names raise `ValueError`.
 
     Returns a decorator whose result builds the registered model: calling it with no
     arguments gives `zoo.get(name)`, keyword arguments override the defaults.
     """
-    if task not in TASK_NAMES:
-        raise ValueError(f"`task` must be one of {TASK_NAMES}, received task={task!r}.")
+    if not isinstance(task, str) or not task:
+        raise ValueError(f"`task` must name a task, received task={task!r}.")
     training = dict(training or {})
     search_space = dict(search_space or {})
     # Settings the task supplies are checked against the space where the task is loaded
@@ -107,7 +110,7 @@ def register(
     stated = {**training, **defaults}
     check_space({k: v for k, v in search_space.items() if k in stated}, stated, name)
 
-    def decorator(builder: Callable[..., keras.Model]) -> Callable[..., keras.Model]:
+    def decorator(builder: Callable[..., Any]) -> Callable[..., Any]:
         if name in _REGISTRY:
             raise ValueError(f"A model named {name!r} is already registered.")
         _REGISTRY[name] = ModelSpec(
@@ -125,7 +128,7 @@ def register(
         )
 
         @functools.wraps(builder)
-        def build(**overrides: Any) -> keras.Model:
+        def build(**overrides: Any) -> Any:
             return _REGISTRY[name].build(**overrides)
 
         return build
@@ -133,16 +136,9 @@ def register(
     return decorator
 
 
-def _with_builtin_entries() -> dict[str, ModelSpec]:
-    """The registry, after the zoo's own families have registered their entries."""
-    import zoo.models  # noqa: F401  (explicit imports of each family; idempotent)
-
-    return _REGISTRY
-
-
 def spec(name: str) -> ModelSpec:
     """The `ModelSpec` registered under `name`; unknown names raise, naming close matches."""
-    if name not in _with_builtin_entries():
+    if name not in _REGISTRY:
         close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
         close += [n for n in _REGISTRY if isinstance(name, str) and name in n and n not in close]
         hint = f" Did you mean {', '.join(repr(c) for c in close[:3])}?" if close else ""
@@ -152,17 +148,18 @@ def spec(name: str) -> ModelSpec:
     return _REGISTRY[name]
 
 
-def get(name: str, **overrides: Any) -> keras.Model:
+def get(name: str, **overrides: Any) -> Any:
     """Builds the model registered under `name`, with `overrides` replacing its defaults."""
     return spec(name).build(**overrides)
 
 
 def list_models(pattern: str = "*", task: str | None = None) -> list[str]:
     """Sorted registered names matching the shell-style `pattern` (and `task`, if given)."""
-    if task is not None and task not in TASK_NAMES:
-        raise ValueError(f"`task` must be one of {TASK_NAMES}, received task={task!r}.")
+    tasks = sorted({entry.task for entry in _REGISTRY.values()})
+    if task is not None and task not in tasks:
+        raise ValueError(f"`task` must be one of {tasks}, received task={task!r}.")
     return sorted(
         name
-        for name, entry in _with_builtin_entries().items()
+        for name, entry in _REGISTRY.items()
         if fnmatch.fnmatchcase(name, pattern) and (task is None or entry.task == task)
     )

@@ -30,9 +30,9 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo import registry
-from zoo.tasks import get_task, task_of_model
-from zoo.tasks.base import Task, read_run_config
+from zoo.runs import read_run_config
+from zoo.tasks import get_task
+from zoo.tasks.base import Task
 
 MODELS_CONFIG = "models.config"
 WARMUP_FILE = "tf_serving_warmup_requests"
@@ -61,19 +61,27 @@ def export(
         **options: Predictor options of the task (e.g. `beam_size=1` for translation;
             default: the run's).
     """
+    # The task comes from the run's config or from the predictor's own kind, never from the
+    # Keras model's name (which a user may have chosen).
     if isinstance(run_or_predictor, (str, os.PathLike)):
         run = Path(run_or_predictor)
-        task = get_task(read_run_config(run).get("task", ""))
+        config = read_run_config(run)
+        task = get_task(config.get("task", ""))
         predictor = task.load_predictor(run, **options)
-        warmup = warmup or _examples(run)
+        warmup = warmup or _examples(run) or task.demo_inputs(config.get("data"))
     else:
         predictor = run_or_predictor
-        task = task_of_model(predictor.model.name)
+        if not hasattr(predictor, "task_name"):
+            raise ValueError(
+                "zoo.export takes a run directory or a task's predictor (a Translator, "
+                f"Classifier, ForecastPredictor or SpeechRecognizer), received {predictor!r}."
+            )
+        task = get_task(predictor.task_name)
         if options:
             task.check_options(options)
             predictor = task.predictor(predictor.model, predictor.pipeline, options)
+        warmup = warmup or task.demo_inputs(None)
     model = predictor.model
-    warmup = warmup or task.demo_inputs(registry.spec(model.name).default_data)
     if not warmup:
         raise ValueError("Give `warmup` inputs: TF Serving warms the model up with them.")
     name = check_name(name or model.name)

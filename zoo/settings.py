@@ -1,6 +1,6 @@
 """Training settings: their defaults for a model and dataset, and the checks of given values.
 
-Plain Python over the registry and the tasks' declarations (`zoo.tasks.settings`): no
+Plain Python over the registry and the tasks' declarations (`zoo/tasks/<task>/settings.py`): no
 TensorFlow starts, so `zoo describe` answers at once and bad `--set` values fail before any
 work.
 """
@@ -12,12 +12,12 @@ import math
 from pathlib import Path
 from typing import Any
 
-from zoo import registry
-from zoo.tasks.settings import TASK_SETTINGS
+from zoo.catalog import ModelSpec, as_spec
+from zoo.tasks import task_settings
 
 # Training settings every task has, and their defaults. A task adds its own and may change
-# these (`zoo.tasks.settings`), an entry may change both (`ModelSpec.training`), and so may the
-# data (`TaskSettings.by_data`); a `--hparams` JSON or `--set` changes any of them.
+# these (`zoo/tasks/<task>/settings.py`), an entry may change both (`ModelSpec.training`), and
+# so may the data (`TaskSettings.by_data`); a `--hparams` JSON or `--set` changes any of them.
 COMMON_SETTINGS: dict[str, Any] = {
     "epochs": 30,
     "batch_size": 64,
@@ -37,10 +37,10 @@ CHOICES = {
 }
 
 
-def training_defaults(name: str, data: str | Path | None = None) -> dict[str, Any]:
+def training_defaults(model: ModelSpec | str, data: str | Path | None = None) -> dict[str, Any]:
     """The training settings `zoo train NAME --data DATA` uses when none is given."""
-    spec = registry.spec(name)
-    declared = TASK_SETTINGS[spec.task]
+    spec = as_spec(model)
+    declared = task_settings(spec.task)
     return {
         **COMMON_SETTINGS,
         **declared.defaults,
@@ -50,16 +50,17 @@ def training_defaults(name: str, data: str | Path | None = None) -> dict[str, An
 
 
 def resolve_settings(
-    name: str, data: str | Path | None, settings: dict[str, Any]
+    model: ModelSpec | str, data: str | Path | None, settings: dict[str, Any]
 ) -> tuple[dict[str, Any], dict[str, Any]]:
-    """`(model arguments, complete training settings)` of `name` on `data`; unknown keys raise."""
-    spec = registry.spec(name)
-    task = TASK_SETTINGS[spec.task]
-    defaults = training_defaults(name, data)
+    """`(model arguments, complete training settings)` of `model` on `data`; unknown keys
+    raise."""
+    spec = as_spec(model)
+    task = task_settings(spec.task)
+    defaults = training_defaults(spec, data)
     unknown = sorted(set(settings) - set(spec.defaults) - set(defaults))
     if unknown:
         raise ValueError(
-            f"Unknown hyperparameter(s) {unknown} for {name!r}. Model arguments: "
+            f"Unknown hyperparameter(s) {unknown} for {spec.name!r}. Model arguments: "
             f"{sorted(spec.defaults)}; training settings: {sorted(defaults)}."
         )
     fixed = sorted(set(settings) & set(task.sized_by_data))

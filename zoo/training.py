@@ -21,23 +21,29 @@ with the same settings and resumes it from its last completed epoch.
 
 from __future__ import annotations
 
-import contextlib
-import csv
-import datetime
-import fcntl
 import json
 import math
-import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 
-from zoo import distribute, plots, registry
+from zoo import distribute, plots
+from zoo.catalog import ModelSpec, as_spec
+from zoo.runs import (
+    FAILED,
+    HISTORY,
+    best_so_far,
+    check_backup,
+    claim_run,
+    epochs_trained,
+    save_atomically,
+    write_atomically,
+)
 from zoo.settings import (  # noqa: F401  (COMMON_SETTINGS, check_setting: the API's names)
     COMMON_SETTINGS,
     check_setting,
@@ -45,25 +51,21 @@ from zoo.settings import (  # noqa: F401  (COMMON_SETTINGS, check_setting: the A
     resolve_settings,
     training_defaults,
 )
-from zoo.tasks import task_of_model
+from zoo.tasks import get_task
 from zoo.tasks.base import Task
 
 EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
-CONFIG = "config.json"
-HISTORY = "history.csv"
-FAILED = "failed.json"  # a run that cannot finish (diverged); never resumed or exported
-LOCK = ".lock"
 
 
 def build_compiled(
-    name: str, model_args: dict[str, Any], training: dict[str, Any], pipeline: Any
+    spec: ModelSpec, model_args: dict[str, Any], training: dict[str, Any], pipeline: Any
 ) -> keras.Model:
     """The registered model sized to the data's pipeline, compiled with the training settings."""
-    task = task_of_model(name)
+    task = get_task(spec.task)
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(training["precision"])  # what every layer built now uses
     try:
-        model = registry.spec(name).build(**{**model_args, **task.model_sizes(pipeline)})
+        model = spec.build(**{**model_args, **task.model_sizes(pipeline)})
     finally:
         keras.config.set_dtype_policy(previous)
     task.compile(model, training)  # mixed_float16: Keras adds loss scaling
@@ -71,7 +73,7 @@ def build_compiled(
 
 
 def train(
-    name: str,
+    model: ModelSpec | str,
     data: str | None = None,
     *,
     validation_data: str | None = None,
@@ -85,10 +87,10 @@ def train(
     devices: int | str | None = None,
     **settings: Any,
 ) -> Path:
-    """Trains registered model `name` on `data` (its default dataset if `None`), evaluates it.
+    """Trains a registered model on `data` (its default dataset if `None`), evaluates it.
 
     Args:
-        name: A registered model name.
+        model: A registered model name, or its `ModelSpec`.
         data: A dataset name or a path to a data file (for translation, also a folder with
             train.tsv, dev.tsv, test.tsv).
         validation_data, test_data: The user's own held-out files, instead of sets cut from
@@ -103,18 +105,19 @@ def train(
             See `zoo.distribute`; `batch_size` stays the global batch.
         devices: For `"mirrored"`: a number of GPUs, or `"cpu:N"` for N CPU replicas.
         **settings: Model arguments (see `zoo.spec(name).defaults`) and training settings
-            (see `training_defaults(name, data)`).
+            (see `training_defaults(model, data)`).
 
     Returns:
         The run directory. Multi-worker: the chief evaluates and writes the results; the other
         workers train with it, then wait until it has finished.
     """
-    spec = registry.spec(name)
-    task: Task = task_of_model(name)
+    spec = as_spec(model)  # resolved once, handed on
+    name = spec.name
+    task: Task = get_task(spec.task)
     data = data or spec.default_data
     held_out = {"validation_data": validation_data, "test_data": test_data}
     held_out = {k: v for k, v in held_out.items() if v is not None}  # recorded only if given
-    model_args, training = resolve_settings(name, data, settings)
+    model_args, training = resolve_settings(spec, data, settings)
     if distribution == "multi-worker" and run_dir is None:
         raise ValueError(
             "Multi-worker training needs --run-dir: one directory every worker reaches (shared "
@@ -137,7 +140,7 @@ def train(
     # Bad data fails before anything is written.
     corpus = task.load_data(str(data), training, validation_data, test_data)
     if not cluster.is_chief:
-        return _train_as_worker(task, name, model_args, training, corpus, Path(run_dir), cluster,
+        return _train_as_worker(task, spec, model_args, training, corpus, Path(run_dir), cluster,
                                 callbacks, verbose)  # fmt: skip
     with claim_run(name, config, runs_root, run_dir, resume) as run:
         keras.utils.set_random_seed(training["seed"])
@@ -146,7 +149,7 @@ def train(
         model = None
         trained_here = not model_file.is_file()
         if trained_here:
-            trained = _train_model(task, name, model_args, training, pipeline, corpus, run,
+            trained = _train_model(task, spec, model_args, training, pipeline, corpus, run,
                                    callbacks, verbose, cluster)  # fmt: skip
             if (run / HISTORY).is_file():
                 plots.learning_curves(run / HISTORY, run / "learning_curves.png")
@@ -158,7 +161,7 @@ def train(
             model = keras.saving.load_model(model_file, compile=False)
 
         metrics = task.evaluate(run, model, pipeline, corpus, training)
-        metrics.update({"model": name, "data": str(data), "epochs_trained": _epochs(run)})
+        metrics.update({"model": name, "data": str(data), "epochs_trained": epochs_trained(run)})
         # Speed and numerics differ by backend; a resumed run names the one that finished it.
         metrics["keras_backend"] = keras.backend.backend()
         if cluster.mode is not None:
@@ -196,7 +199,7 @@ class DivergenceMonitor(keras.callbacks.Callback):
 
 def _train_model(
     task: Task,
-    name: str,
+    spec: ModelSpec,
     model_args: dict,
     training: dict,
     pipeline: Any,
@@ -209,7 +212,7 @@ def _train_model(
 ) -> keras.Model:
     """Builds, fits and saves (`run/model.keras`) the model on the replicas of `cluster`."""
     with cluster.scope():
-        model = build_compiled(name, model_args, training, pipeline)
+        model = build_compiled(spec, model_args, training, pipeline)
         _fit(task, model, pipeline, corpus, training, run, callbacks, verbose, cluster,
              restore_from)  # fmt: skip
     save_atomically(run / "model.keras", model.save)
@@ -218,7 +221,7 @@ def _train_model(
 
 def _train_as_worker(
     task: Task,
-    name: str,
+    spec: ModelSpec,
     model_args: dict,
     training: dict,
     corpus: Any,
@@ -239,7 +242,7 @@ def _train_as_worker(
     keras.utils.set_random_seed(training["seed"])
     pipeline = task.fit_pipeline(corpus, training)
     with tempfile.TemporaryDirectory(prefix=f"zoo-worker{cluster.worker}-") as scratch:
-        _train_model(task, name, model_args, training, pipeline, corpus, Path(scratch),
+        _train_model(task, spec, model_args, training, pipeline, corpus, Path(scratch),
                      callbacks, verbose, cluster, restore_from=run)  # fmt: skip
     print(f"Worker {cluster.worker} done training; waiting for the chief's evaluation.")
     cluster.barrier()
@@ -263,7 +266,7 @@ def _fit(
     best_weights = checkpoints / "best.weights.h5"
     history_csv = run / HISTORY
     if restore_from is None:
-        _check_backup(backup)
+        check_backup(backup)
         if not backup.exists():  # starting from epoch 1: earlier rows belong to no saved state
             history_csv.unlink(missing_ok=True)
             best_weights.unlink(missing_ok=True)
@@ -282,7 +285,7 @@ def _fit(
             mode=mode,
             save_best_only=True,
             save_weights_only=True,
-            initial_value_threshold=_best_so_far(history_csv, monitor, mode),
+            initial_value_threshold=best_so_far(history_csv, monitor, mode),
         ),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=training["patience"]),
         # Before the logger: the scheduler adds the epoch's learning rate to the logs.
@@ -339,113 +342,6 @@ def progress_verbosity(verbose: int | str) -> int | str:
     return verbose
 
 
-# -- run directories ------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def claim_run(
-    name: str, config: dict, runs_root: str | Path, run_dir: str | Path | None, resume: bool
-) -> Iterator[Path]:
-    """The run directory to train in, locked for this process until the block ends.
-
-    An unfinished run with the same settings is resumed unless another process holds it (then
-    a new run starts, and says so). An explicit `run_dir` in use by another process is an error.
-    """
-    if run_dir is not None:
-        run = Path(run_dir)
-        if (run / "metrics.json").is_file():
-            raise FileExistsError(f"{run} already holds a finished run; choose a new directory.")
-        if (run / CONFIG).is_file() and _read_config(run) != config:
-            raise ValueError(
-                f"{run} holds an unfinished run with other settings (or a damaged {CONFIG}); "
-                "choose a new directory."
-            )
-        candidates = [run]
-    else:
-        candidates = _unfinished_runs(Path(runs_root) / name, config) if resume else []
-    for run in candidates:
-        lock = _try_lock(run)
-        if lock is not None:
-            if run_dir is None:
-                print(f"Resuming the unfinished run {run}")
-            break
-        if run_dir is not None:
-            raise RuntimeError(f"{run} is being trained by another process; wait for it to end.")
-        print(f"{run} is being trained by another process; starting a new run.")
-    else:
-        stamp = datetime.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
-        run = Path(runs_root) / name / stamp
-        lock = None
-    try:
-        run.mkdir(parents=True, exist_ok=True)
-        lock = lock or _try_lock(run)
-        if not (run / CONFIG).is_file():
-            write_atomically(run / CONFIG, json.dumps(config, indent=2))
-    except OSError as error:
-        raise OSError(
-            f"Cannot write the run directory {run}: {error.strerror}. "
-            "Pass a writable --runs-root (or --run-dir)."
-        ) from None
-    try:
-        yield run
-    finally:
-        lock.close()  # releases the lock
-
-
-def _check_backup(backup: Path) -> None:
-    """Repairs a resume state whose metadata a kill cut short, or drops it and says so."""
-    metadata = backup / "training_metadata.json"
-    if not metadata.exists():
-        return
-    previous = Path(f"{metadata}.bkp")
-    for candidate in (metadata, previous):
-        try:
-            json.loads(candidate.read_text())
-        except (OSError, ValueError):
-            continue
-        if candidate is previous:
-            print(f"{metadata} is damaged; resuming from the epoch before it.")
-            os.replace(previous, metadata)
-            weights = backup / "latest.weights.h5"
-            if Path(f"{weights}.bkp").exists():
-                os.replace(f"{weights}.bkp", weights)
-        return
-    print(f"The resume state in {backup} is damaged; this run starts over from epoch 1.")
-    shutil.rmtree(backup)
-
-
-def _try_lock(run: Path):
-    """An open lock file of `run` held exclusively by this process, or `None` if taken."""
-    run.mkdir(parents=True, exist_ok=True)
-    handle = open(run / LOCK, "a")  # noqa: SIM115  (held until the run ends)
-    try:
-        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        handle.close()
-        return None
-    return handle
-
-
-def _unfinished_runs(model_runs: Path, config: dict) -> list[Path]:
-    """Unfinished, not failed runs of `config`, newest first."""
-    if not model_runs.is_dir():
-        return []
-    return [
-        run
-        for run in sorted(model_runs.iterdir(), reverse=True)
-        if not (run / "metrics.json").is_file()
-        and not (run / FAILED).is_file()
-        and _read_config(run) == config
-    ]
-
-
-def _read_config(run: Path) -> dict | None:
-    try:
-        return json.loads((run / CONFIG).read_text())
-    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
-
-
 def _pipeline(task: Task, run: Path, corpus: Any, training: dict) -> Any:
     """The run's saved pipeline; refitted (deterministically) if missing or half-written."""
     try:
@@ -456,41 +352,8 @@ def _pipeline(task: Task, run: Path, corpus: Any, training: dict) -> Any:
         return pipeline
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Writes `text` to a temporary file beside `path` and renames it over `path`."""
-    staging = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    staging.write_text(text, encoding="utf-8")
-    os.replace(staging, path)
-
-
-def save_atomically(path: Path, save) -> None:
-    """`save(temporary path)` then a rename, so `path` is whole or absent."""
-    staging = path.with_name(f".{os.getpid()}.{path.name}")  # keeps the suffix Keras checks
-    save(staging)
-    os.replace(staging, path)
-
-
-def _best_so_far(history_csv: Path, key: str, mode: str) -> float | None:
-    values = [float(row[key]) for row in _history(history_csv) if row.get(key)]
-    finite = [v for v in values if math.isfinite(v)]
-    if not finite:
-        return None
-    return min(finite) if mode == "min" else max(finite)
-
-
-def _epochs(run: Path) -> int:
-    return len(_history(run / HISTORY))
-
-
-def _history(history_csv: Path) -> list[dict]:
-    if not history_csv.is_file():
-        return []
-    with open(history_csv, newline="") as f:
-        return list(csv.DictReader(f))
-
-
 def _version() -> str:
-    from zoo import __version__
+    from zoo.version import __version__
 
     return __version__
 

@@ -7,32 +7,30 @@ lives in a directory, so running it again continues the search instead of starti
 writes `best_hparams.json`, which `zoo train NAME --hparams best_hparams.json` accepts.
 
 Distributed search uses keras-tuner's own chief / worker mode: the chief (`chief="HOST:PORT"`)
-serves the oracle, each worker (`worker="HOST:PORT"`) asks it for trials and reports back.
+serves the oracle, each worker (`worker="HOST:PORT"`) asks it for trials and reports back;
+the networking is in `zoo.distribute.search`.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
-import os
 import shutil
-import socket
-import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
-from zoo import distribute, registry, search_space
-from zoo.tasks import task_of_model
+from zoo import distribute, search_space
+from zoo.catalog import ModelSpec, as_spec
+from zoo.distribute.search import parse_address, tuning_role, wait_for_chief
+from zoo.runs import write_atomically
+from zoo.tasks import get_task
 from zoo.training import (
     build_compiled,
     learning_rate_callbacks,
     progress_verbosity,
     resolve_settings,
-    write_atomically,
 )
 
 TUNERS = ("random", "bayesian", "hyperband")
@@ -43,7 +41,7 @@ class ZooHyperModel(kt.HyperModel):
     """A registered model as a keras-tuner `HyperModel`.
 
     Args:
-        name: Registered model name.
+        model: A registered model name, or its `ModelSpec`.
         corpus: The data to train and validate on (as the task loads it).
         pipeline: The task's text pipeline (vocabularies, labels) fitted on `corpus.train`.
         fixed: Settings that are not searched (model arguments or training settings).
@@ -52,25 +50,25 @@ class ZooHyperModel(kt.HyperModel):
 
     def __init__(
         self,
-        name: str,
+        model: ModelSpec | str,
         corpus: Any,
         pipeline: Any,
         fixed: dict[str, Any] | None = None,
         cluster: distribute.Distribution | None = None,
     ):
-        super().__init__(name=name, tunable=True)
+        self.spec = as_spec(model)
+        super().__init__(name=self.spec.name, tunable=True)
         self.cluster = cluster or distribute.Distribution()
-        self.spec = registry.spec(name)
         if not self.spec.search_space:
-            raise ValueError(f"Model {name!r} declares no search space.")
-        self.task = task_of_model(name)
+            raise ValueError(f"Model {self.spec.name!r} declares no search space.")
+        self.task = get_task(self.spec.task)
         self.corpus = corpus
         self.pipeline = pipeline
         self.fixed = dict(fixed or {})
-        model_args, training = resolve_settings(name, corpus.name, {})
+        model_args, training = resolve_settings(self.spec, corpus.name, {})
         # The default point of the search: the entry's own defaults, as `zoo train` uses them.
         self.defaults = {**self.spec.defaults, **model_args, **training}
-        search_space.check_space(self.spec.search_space, self.defaults, name)
+        search_space.check_space(self.spec.search_space, self.defaults, self.spec.name)
 
     def settings(self, hp: kt.HyperParameters) -> dict[str, Any]:
         """Every setting of a trial: the search space's draws, then the fixed ones."""
@@ -86,13 +84,13 @@ class ZooHyperModel(kt.HyperModel):
         return hp
 
     def build(self, hp: kt.HyperParameters) -> keras.Model:
-        model_args, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
+        model_args, training = resolve_settings(self.spec, self.corpus.name, self.settings(hp))
         # Entered per trial: keras-tuner clears the Keras session (and any scope) between them.
         with self.cluster.scope():
-            return build_compiled(self.spec.name, model_args, training, self.pipeline)
+            return build_compiled(self.spec, model_args, training, self.pipeline)
 
     def fit(self, hp: kt.HyperParameters, model: keras.Model, *args, **kwargs):
-        _, training = resolve_settings(self.spec.name, self.corpus.name, self.settings(hp))
+        _, training = resolve_settings(self.spec, self.corpus.name, self.settings(hp))
         datasets = self.task.datasets(self.pipeline, self.corpus, training)
         train_data, validation_data = map(self.cluster.prepare, datasets)
         kwargs["verbose"] = progress_verbosity(kwargs.get("verbose", "auto"))
@@ -151,7 +149,7 @@ def save_oracle_atomically(oracle: kt.Oracle) -> None:
 
 
 def tune(
-    name: str,
+    model: ModelSpec | str,
     data: str | None = None,
     validation_data: str | None = None,
     *,
@@ -169,10 +167,11 @@ def tune(
     devices: int | str | None = None,
     **fixed: Any,
 ) -> Path | None:
-    """Searches `name`'s space on `data`; returns the `best_hparams.json` path (chief/local).
+    """Searches a registered model's space on `data`; returns the `best_hparams.json` path
+    (chief or local search; a worker returns `None`).
 
     Args:
-        name: A registered model name.
+        model: A registered model name, or its `ModelSpec`.
         data: Dataset name or data file (default: the model's default dataset).
         validation_data: The user's own validation file, which every trial is scored on
             (translation and classification; default: a set cut from `data`).
@@ -195,9 +194,10 @@ def tune(
     for arg, value in (("max_trials", max_trials), ("epochs_per_trial", epochs_per_trial)):
         if isinstance(value, bool) or not isinstance(value, int) or value < 1:
             raise ValueError(f"`{arg}` must be an integer >= 1, received {value!r}.")
-    spec = registry.spec(name)
+    spec = as_spec(model)  # resolved once, handed on
+    name = spec.name
     data = data or spec.default_data
-    _, training = resolve_settings(name, data, fixed)  # unknown keys raise before any work
+    _, training = resolve_settings(spec, data, fixed)  # unknown keys raise before any work
     if distribution not in (None, "mirrored"):
         raise ValueError(
             f"Trials train on one machine: distribution must be 'mirrored' or None, received "
@@ -213,15 +213,15 @@ def tune(
     else:
         searched_on = str(data) if validation_data is None else f"{data} + {validation_data}"
         remember_search(directory, name, searched_on, fixed, overwrite)
-    task = task_of_model(name)
+    task = get_task(spec.task)
     corpus = task.load_data(str(data), training, validation_data)
-    hypermodel = ZooHyperModel(name, corpus, task.fit_pipeline(corpus, training), fixed, cluster)
+    hypermodel = ZooHyperModel(spec, corpus, task.fit_pipeline(corpus, training), fixed, cluster)
     seed = training["seed"]
     role = "chief" if chief else "worker" if worker else None
     address = chief or worker
     if role != "worker" and not overwrite:
         repair_search(directory / name)
-    with _distributed_role(role, address, worker_id):
+    with tuning_role(role, address, worker_id):
         try:  # keras-tuner builds the default model here to learn the space
             search = make_tuner(
                 hypermodel, tuner, max_trials, epochs_per_trial, directory, overwrite, seed
@@ -351,67 +351,3 @@ def remember_search(
         return
     directory.mkdir(parents=True, exist_ok=True)
     write_atomically(path, json.dumps(wanted, indent=2))
-
-
-def wait_for_chief(host: str, port: int, timeout: float) -> None:
-    """Returns once the chief at `host:port` accepts connections; raises after `timeout` s."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with socket.create_connection((host, port), timeout=5):
-                return
-        except OSError as error:
-            if time.monotonic() >= deadline:
-                raise ConnectionError(
-                    f"No tuning chief answers at {host}:{port} after {timeout:.0f} s "
-                    f"({error.strerror or error}). Start `zoo tune NAME --chief {host}:{port}` "
-                    "there first, or check the address and the firewall."
-                ) from None
-            time.sleep(1)
-
-
-def parse_address(address: str) -> tuple[str, int]:
-    host, sep, port = address.rpartition(":")
-    if not sep or not host or not port.isdigit():
-        raise ValueError(f"Expected HOST:PORT, received {address!r}.")
-    return host, int(port)
-
-
-def check_port_free(host: str, port: int) -> None:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        try:
-            probe.bind((host, port))
-        except OSError as error:
-            raise OSError(
-                f"Cannot serve the tuning oracle on {host}:{port}: {error.strerror}. "
-                "Choose another --chief port."
-            ) from None
-
-
-@contextlib.contextmanager
-def _distributed_role(role: str | None, address: str | None, worker_id: str | None) -> Iterator:
-    """Sets keras-tuner's distribution variables for the duration of the search."""
-    if role is None:
-        yield
-        return
-    host, port = parse_address(address)
-    if role == "chief":
-        check_port_free(host, port)
-    tuner_id = (
-        "chief" if role == "chief" else worker_id or f"worker-{socket.gethostname()}-{os.getpid()}"
-    )
-    variables = {
-        "KERASTUNER_TUNER_ID": tuner_id,
-        "KERASTUNER_ORACLE_IP": host,
-        "KERASTUNER_ORACLE_PORT": str(port),
-    }
-    saved = {k: os.environ.get(k) for k in variables}
-    os.environ.update(variables)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value

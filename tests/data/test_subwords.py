@@ -7,7 +7,7 @@ import tensorflow as tf
 from zoo.data.subwords import SubwordCodec
 from zoo.data.tokenization import WordCodec
 from zoo.data.vocabulary import EOS_ID, PAD_ID, SPECIAL_TOKENS
-from zoo.tasks.translation import TextPipeline, length_filter
+from zoo.tasks.translation.pipeline import TextPipeline, length_filter
 
 TEXTS = [
     "El niño comió pan en la mañana.",

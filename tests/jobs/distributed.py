@@ -27,8 +27,9 @@ import keras
 
 import zoo
 from zoo import distribute
-from zoo.tasks import task_of_model
-from zoo.training import build_compiled, resolve_settings, train, training_defaults
+from zoo.settings import resolve_settings, training_defaults
+from zoo.tasks import get_task
+from zoo.training import build_compiled, train
 
 
 def history(run: Path) -> list[dict]:
@@ -55,8 +56,9 @@ class Witness(keras.callbacks.Callback):
 
 def fit_on(name: str, data: str, settings: dict, devices: tuple[str, ...]) -> dict:
     distribute.configure("mirrored", "cpu:2")  # first: the devices are fixed at start
-    model_args, training = resolve_settings(name, data, settings)
-    task = task_of_model(name)
+    spec = zoo.spec(name)
+    model_args, training = resolve_settings(spec, data, settings)
+    task = get_task(spec.task)
     corpus = task.load_data(data, training)
     pipeline = task.fit_pipeline(corpus, training)
     two = distribute.configure("mirrored", "cpu:2")
@@ -65,7 +67,7 @@ def fit_on(name: str, data: str, settings: dict, devices: tuple[str, ...]) -> di
         cluster = distribute.configure("mirrored", spec)
         keras.utils.set_random_seed(training["seed"])
         with cluster.scope():
-            model = build_compiled(name, model_args, training, pipeline)
+            model = build_compiled(spec, model_args, training, pipeline)
             train_data, validation_data = map(
                 two.prepare, task.datasets(pipeline, corpus, training)
             )

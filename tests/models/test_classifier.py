@@ -7,9 +7,24 @@ from zoo.models import TextClassifier
 IDS = np.array([[5, 6, 7, 0, 0], [8, 9, 10, 11, 12]])
 
 
+# Every architecture argument, stated: the class has no defaults of its own.
+TINY = {
+    "vocab_size": 20,
+    "num_classes": 3,
+    "embedding_dim": 6,
+    "units": 5,
+    "num_layers": 1,
+    "dropout": 0.3,
+    "pooling": "max",
+    "attention_units": 64,
+    "heads": 1,
+    "penalty": 0.0,
+    "hidden_units": 64,
+}
+
+
 def tiny(**kwargs):
-    sizes = {"vocab_size": 20, "num_classes": 3, "embedding_dim": 6, "units": 5}
-    return TextClassifier(**{**sizes, **kwargs})
+    return TextClassifier(**{**TINY, **kwargs})
 
 
 @pytest.mark.parametrize("pooling, heads", [("max", 1), ("attention", 1), ("attention", 3)])

@@ -27,6 +27,12 @@ def tiny(**kwargs):
         "units": 8,
         "attention_units": 5,
         "head_units": 8,
+        # The rest stated too: the class has no defaults of its own.
+        "input_attention": False,
+        "temporal_attention": False,
+        "dropout": 0.1,
+        "instance_norm": False,
+        "quantiles": (0.1, 0.5, 0.9),
         **kwargs,
     }
     return Forecaster(**config)

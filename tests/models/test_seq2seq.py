@@ -29,9 +29,28 @@ VARIANTS = {
 }
 
 
+# Every architecture argument, stated: the class has no defaults of its own (the registry's
+# entries hold them).
+TINY = {
+    "source_vocab_size": 20,
+    "target_vocab_size": 9,
+    "embedding_dim": 6,
+    "units": 8,
+    "num_layers": 1,
+    "bidirectional": False,
+    "dropout": 0.0,
+    "attention": None,
+    "attention_units": None,
+    "attention_score": "general",
+    "attention_window": None,
+    "input_feeding": True,
+    "reverse_source": False,
+    "feed_context": False,
+}
+
+
 def tiny(**kwargs):
-    sizes = {"source_vocab_size": 20, "target_vocab_size": 9, "embedding_dim": 6, "units": 8}
-    return Seq2Seq(**{**sizes, **kwargs})
+    return Seq2Seq(**{**TINY, **kwargs})
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))

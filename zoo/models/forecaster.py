@@ -27,10 +27,7 @@ from keras import ops
 from zoo.layers import BahdanauAttention
 from zoo.layers.base_attention import check_positive_int
 from zoo.models.recurrence import scan_outputs
-from zoo.registry import register
-from zoo.search_space import Choice, Float
 
-DEFAULT_QUANTILES = (0.1, 0.5, 0.9)
 
 
 @keras.saving.register_keras_serializable(package="lstm_zoo")
@@ -70,7 +67,9 @@ class Forecaster(keras.Model):
     Example:
 
     >>> model = Forecaster(num_features=4, num_known=2, lookback=12, units=8,
-    ...                    input_attention=True, temporal_attention=True, attention_units=8)
+    ...                    input_attention=True, temporal_attention=True, attention_units=8,
+    ...                    head_units=8, dropout=0.1, instance_norm=True,
+    ...                    quantiles=(0.1, 0.5, 0.9))
     >>> history = keras.random.normal((3, 12, 4))
     >>> future = keras.random.normal((3, 6, 2))
     >>> tuple(model((history, future)).shape)
@@ -89,14 +88,14 @@ class Forecaster(keras.Model):
         num_features,
         num_known,
         lookback,
-        units=64,
-        input_attention=False,
-        temporal_attention=False,
-        attention_units=64,
-        head_units=64,
-        dropout=0.1,
-        instance_norm=False,
-        quantiles=DEFAULT_QUANTILES,
+        units,
+        input_attention,
+        temporal_attention,
+        attention_units,
+        head_units,
+        dropout,
+        instance_norm,
+        quantiles,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -109,10 +108,11 @@ class Forecaster(keras.Model):
             ("num_features", num_features),
             ("lookback", lookback),
             ("units", units),
-            ("attention_units", attention_units),
             ("head_units", head_units),
         ):
             check_positive_int(key, value)
+        if input_attention or temporal_attention:  # None otherwise: there is no attention
+            check_positive_int("attention_units", attention_units)
         if isinstance(num_known, bool) or not isinstance(num_known, int) or num_known < 0:
             raise ValueError(f"`num_known` must be an integer >= 0, received {num_known!r}.")
         if not 0 <= dropout < 1:
@@ -321,67 +321,3 @@ class Forecaster(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-# -- registered entries --------------------------------------------------------------------
-
-# Sizes for `elecdemand` (half-hourly, 2 days of history, day-ahead) on a 2-core CPU;
-# num_features, num_known and lookback come from the data. Validation loss bottoms out after
-# 5-9 epochs over the ~14,400 training windows; dropout 0.3 keeps DA-RNN from overfitting
-# sooner than its twin (with 0.1 its test MAE was 0.215 GW against the twin's 0.170).
-# Instance normalization carries December's holiday-week drop (no such week in training) into
-# the forecasts: seed 0 of the twin, holiday-week MAE 0.30 -> 0.22 GW, coverage 67 -> 74 %.
-# Handing the removed level back to the decoder (Liu et al. 2022) undid that gain (0.30 GW).
-# A 7-day lookback (336 rows) made both models worse (twin 0.238 GW, DA-RNN 0.252).
-_COMMON = {
-    "num_features": 7,
-    "num_known": 6,
-    "lookback": 96,
-    "units": 64,
-    "head_units": 64,
-    "dropout": 0.3,
-    "instance_norm": True,
-    "quantiles": list(DEFAULT_QUANTILES),
-}
-_TRAINING = {"epochs": 15, "learning_rate": 2e-3, "batch_size": 128, "patience": 3}
-_SPACE = {
-    "units": Choice([32, 64, 128]),
-    "head_units": Choice([32, 64, 128]),
-    "dropout": Float(0.0, 0.3, step=0.1),
-    "learning_rate": Float(3e-4, 1e-2, log=True),
-    "batch_size": Choice([32, 64, 128]),
-    "instance_norm": Choice([True, False]),
-}
-
-
-@register(
-    "lstm_forecaster",
-    task="forecasting",
-    attention="none",
-    paper="LSTM encoder-decoder (Sutskever et al. 2014) with a multi-horizon quantile head",
-    default_data="elecdemand",
-    defaults=_COMMON,
-    training=_TRAINING,
-    search_space=_SPACE,
-)
-def lstm_forecaster(**config):
-    """LSTM encoder-decoder forecaster with quantile outputs: the no-attention baseline."""
-    return Forecaster(name="lstm_forecaster", **config)
-
-
-@register(
-    "lstm_attention_forecaster",
-    task="forecasting",
-    attention="dual-stage",
-    twin="lstm_forecaster",
-    paper="Qin et al. 2017 (DA-RNN)",
-    default_data="elecdemand",
-    defaults={**_COMMON, "attention_units": 32},
-    training=_TRAINING,
-    search_space={**_SPACE, "attention_units": Choice([16, 32, 64])},
-)
-def lstm_attention_forecaster(**config):
-    """DA-RNN: input attention over the driving series, temporal attention over the history."""
-    return Forecaster(
-        name="lstm_attention_forecaster", input_attention=True, temporal_attention=True, **config
-    )

@@ -17,8 +17,6 @@ from zoo.layers import BahdanauAttention, LuongAttention
 from zoo.layers.base_attention import padding_mask
 from zoo.models.bidirectional import bidirectional_lstm
 from zoo.models.recurrence import scan_outputs
-from zoo.registry import register
-from zoo.search_space import Choice, Float, Int
 
 ATTENTIONS = (None, "bahdanau", "luong")
 
@@ -75,18 +73,18 @@ class Seq2Seq(keras.Model):
         self,
         source_vocab_size,
         target_vocab_size,
-        embedding_dim=64,
-        units=128,
-        num_layers=1,
-        bidirectional=False,
-        dropout=0.0,
-        attention=None,
-        attention_units=None,
-        attention_score="general",
-        attention_window=None,
-        input_feeding=True,
-        reverse_source=False,
-        feed_context=False,
+        embedding_dim,
+        units,
+        num_layers,
+        bidirectional,
+        dropout,
+        attention,
+        attention_units,
+        attention_score,
+        attention_window,
+        input_feeding,
+        reverse_source,
+        feed_context,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -421,99 +419,3 @@ class Seq2Seq(keras.Model):
     @classmethod
     def from_config(cls, config):
         return cls(**config)
-
-
-# -- registered entries --------------------------------------------------------------------
-
-# Sizes for the character-level `dates` task on a laptop CPU (>= 99% exact match in minutes);
-# the vocabulary sizes are replaced by the data's.
-_COMMON = {
-    "source_vocab_size": 512,
-    "target_vocab_size": 32,
-    "embedding_dim": 64,
-    "units": 128,
-    "num_layers": 1,
-    "dropout": 0.1,
-    "reverse_source": False,
-}
-_TRAINING = {"epochs": 10, "patience": 3}
-_SPACE = {
-    "embedding_dim": Choice([32, 64, 128]),
-    "units": Choice([64, 128, 256]),
-    "num_layers": Int(1, 2),
-    "dropout": Float(0.0, 0.4, step=0.1),
-    "learning_rate": Float(3e-4, 1e-2, log=True),
-    "batch_size": Choice([32, 64, 128]),
-}
-
-_LUONG = {
-    **_COMMON,
-    "bidirectional": False,
-    "attention_score": "general",
-    "attention_window": None,
-    "attention_units": None,
-}
-_LUONG_SPACE = {**_SPACE, "attention_score": Choice(["dot", "general", "concat"])}
-
-
-@register(
-    "lstm_nmt",
-    task="translation",
-    attention="none",
-    paper="Sutskever et al. 2014; Cho et al. 2014",
-    default_data="dates",
-    defaults={**_COMMON, "bidirectional": False, "feed_context": False},
-    training=_TRAINING,
-    search_space=_SPACE,
-)
-def lstm_nmt(**config):
-    """LSTM encoder-decoder without attention: the source is squeezed into the final state."""
-    return Seq2Seq(attention=None, name="lstm_nmt", **config)
-
-
-@register(
-    "lstm_bahdanau_nmt",
-    task="translation",
-    attention="bahdanau",
-    twin="lstm_nmt",
-    paper="Bahdanau et al. 2015",
-    default_data="dates",
-    defaults={**_COMMON, "bidirectional": True, "attention_units": 128},
-    training=_TRAINING,
-    search_space={**_SPACE, "attention_units": Choice([64, 128, 256])},
-)
-def lstm_bahdanau_nmt(**config):
-    """BiLSTM encoder, additive attention from the previous decoder state fed into the step."""
-    return Seq2Seq(attention="bahdanau", name="lstm_bahdanau_nmt", **config)
-
-
-@register(
-    "lstm_luong_nmt",
-    task="translation",
-    attention="luong",
-    twin="lstm_nmt",
-    paper="Luong et al. 2015",
-    default_data="dates",
-    defaults={**_LUONG, "input_feeding": True},
-    training=_TRAINING,
-    search_space=_LUONG_SPACE,
-)
-def lstm_luong_nmt(**config):
-    """Stacked LSTM, global (or local-p) multiplicative attention with input feeding."""
-    return Seq2Seq(attention="luong", name="lstm_luong_nmt", **config)
-
-
-@register(
-    "lstm_luong_fast_nmt",
-    task="translation",
-    attention="luong",
-    twin="lstm_nmt",
-    paper="Luong et al. 2015 (without input feeding)",
-    default_data="dates",
-    defaults={**_LUONG, "input_feeding": False},
-    training=_TRAINING,
-    search_space=_LUONG_SPACE,
-)
-def lstm_luong_fast_nmt(**config):
-    """Luong attention without input feeding: the decoder trains as one fused LSTM pass."""
-    return Seq2Seq(attention="luong", name="lstm_luong_fast_nmt", **config)

@@ -1,10 +1,19 @@
-"""The task registry: one module per task, imported the first time the task is used.
+"""The table of tasks. Each task is a folder, `zoo/tasks/<task>/`:
 
-A task module (`zoo/tasks/<task>.py`) owns everything about its task (data, pipeline, loss,
-metrics, settings, evaluation, prediction, serving signatures) and ends with `TASK = ...`, an
-instance of `zoo.tasks.base.Task`. Training, tuning, export, the CLI and the recipes ask the
-task; none of them names one. Task modules import TensorFlow, so this registry imports them
-only on demand: `import zoo` and the models stay usable with keras and any backend.
+    settings.py    its training settings (plain Python: `zoo describe` and `--set` checks)
+    examples.py    example inputs and a tiny configuration (plain Python; the registry-wide
+                   tests and the docs use them)
+    pipeline.py    data -> model inputs, the same TensorFlow functions in training, prediction
+                   and the export
+    predictor.py   a trained model with its pipeline, and an export answering the same way
+    serving.py     the export's signatures
+    task.py        `TASK`, a `zoo.tasks.base.Task`: the hooks training, tuning, export and
+                   the CLI call
+
+plus what a task really has beyond that (scoring, calibration, explanations, augmentation).
+Training, tuning, export, the CLI and the recipes ask the task; none of them names one. The
+task modules import TensorFlow, so they load on first use: `import zoo` and the models stay
+usable with keras and any backend.
 """
 
 from __future__ import annotations
@@ -14,26 +23,29 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from zoo.tasks.base import Task
+    from zoo.tasks.settings import TaskSettings
 
-# Explicit, in the order `zoo list` documents them; a new task adds one line here.
-TASK_MODULES = {
-    "translation": "zoo.tasks.translation",
-    "classification": "zoo.tasks.classification",
-    "forecasting": "zoo.tasks.forecasting",
-    "speech": "zoo.tasks.speech",
-}
-TASK_NAMES = tuple(TASK_MODULES)
+# The one table of tasks, in the order `zoo list` documents them: a new task adds its folder
+# and one line here.
+TASK_NAMES = ("translation", "classification", "forecasting", "speech")
+
+
+def _module(task: str, part: str):
+    if task not in TASK_NAMES:
+        raise ValueError(f"Unknown task {task!r}; the zoo's tasks are {list(TASK_NAMES)}.")
+    return importlib.import_module(f"zoo.tasks.{task}.{part}")
 
 
 def get_task(name: str) -> Task:
-    """The task registered under `name`."""
-    if name not in TASK_MODULES:
-        raise ValueError(f"Unknown task {name!r}; the zoo's tasks are {list(TASK_NAMES)}.")
-    return importlib.import_module(TASK_MODULES[name]).TASK
+    """The task registered under `name` (imports its TensorFlow modules)."""
+    return _module(name, "task").TASK
 
 
-def task_of_model(name: str) -> Task:
-    """The task of registered model `name`."""
-    from zoo.registry import spec
+def task_settings(name: str) -> TaskSettings:
+    """The training settings task `name` declares (plain Python, no backend)."""
+    return _module(name, "settings").SETTINGS
 
-    return get_task(spec(name).task)
+
+def task_examples(name: str):
+    """The module of task `name`'s example inputs and tiny configuration (plain Python)."""
+    return _module(name, "examples")

@@ -8,15 +8,15 @@ with `TASK = MyTask()`; `zoo.tasks.TASK_MODULES` lists the module.
 
 from __future__ import annotations
 
-import csv
 import json
 import zipfile
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import keras
 
+from zoo.runs import read_run_config
 from zoo.tasks.settings import TaskSettings
 
 
@@ -71,8 +71,9 @@ class Task:
         """Raw validation inputs (JSON values), for warmup requests and demos."""
         raise NotImplementedError
 
-    def demo_inputs(self, data: str) -> list:
-        """Inputs a recipe shows predictions for after training on `data` (may be empty)."""
+    def demo_inputs(self, data: str | None) -> list:
+        """Inputs a recipe shows predictions for after training on `data` (may be empty);
+        `None`: inputs any model of the task takes."""
         return []
 
     # -- training --------------------------------------------------------------------------
@@ -190,7 +191,9 @@ def load_trained_model(run_dir: str | Path) -> keras.Model:
             f"{run_dir} holds no trained model (model.keras); the run has not finished. "
             "Rerun its `zoo train` command to resume it."
         )
-    import zoo.models  # noqa: F401  (registers the classes model.keras names, e.g. Seq2Seq)
+    from zoo.models import load_keras_classes
+
+    load_keras_classes()  # the classes model.keras names, e.g. Seq2Seq
 
     try:
         return keras.saving.load_model(model_path, compile=False)
@@ -206,7 +209,7 @@ def load_trained_model(run_dir: str | Path) -> keras.Model:
 def _why_unloadable(run_dir: Path, model_path: Path) -> str:
     """Tells a file saved by other versions of Keras or lstm-zoo (TypeError: a class this
     installation does not have) from a damaged one, by the versions the run recorded."""
-    from zoo import __version__ as zoo_version
+    from zoo.version import __version__ as zoo_version
 
     try:
         with zipfile.ZipFile(model_path) as archive:
@@ -224,32 +227,6 @@ def _why_unloadable(run_dir: Path, model_path: Path) -> str:
             "saved by."
         )
     return f"the file is damaged, or its classes differ from lstm-zoo {zoo_version}'s."
-
-
-def read_run_config(run: str | Path) -> dict[str, Any]:
-    """A run's `config.json`, with errors that name the file."""
-    path = Path(run) / "config.json"
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"{path} does not exist: {run} is not a run directory written by `zoo train`."
-        )
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ValueError(f"{path} is not valid JSON ({error}); the run is damaged.") from None
-
-
-def write_table(path: Path, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Path:
-    """Writes a UTF-8 TSV (csv-quoted where a field holds a tab, quote or newline), whole or
-    not at all (a temporary file renamed into place)."""
-    path = Path(path)
-    staging = path.with_name(f".{path.name}.tmp")
-    with open(staging, "w", newline="", encoding="utf-8") as f:
-        writer = csv.writer(f, delimiter="\t", lineterminator="\n")
-        writer.writerow(header)
-        writer.writerows(rows)
-    staging.replace(path)
-    return path
 
 
 class TextTask(Task):

@@ -1,0 +1,1 @@
+"""The registered entries of each model family (plain Python; see `zoo.models`)."""

@@ -1,0 +1,1 @@
+"""The forecasting task; see `zoo.tasks` for what each module of the folder holds."""

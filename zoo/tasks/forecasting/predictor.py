@@ -1,0 +1,106 @@
+"""Forecast predictors: a trained `Forecaster` with its pipeline (`ForecastPredictor`, raw
+units in and out), and an exported SavedModel answering the same way (`ExportedForecaster`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo.tasks.forecasting.pipeline import ForecastPipeline
+
+
+class ForecastPredictor:
+    """A trained `Forecaster` with its pipeline: raw windows in, raw-unit forecasts out."""
+
+    task_name = "forecasting"  # what `zoo.export` exports it as
+
+    def __init__(self, model: keras.Model, pipeline: ForecastPipeline):
+        self.model = model
+        self.pipeline = pipeline
+        self.levels = list(model.quantiles)
+        self.layout = pipeline.layout()
+        self.mase_scale = pipeline.mase_scale
+        signature = [
+            tf.TensorSpec([None, pipeline.lookback, len(pipeline.columns)], tf.float32),
+            tf.TensorSpec([None, None, len(pipeline.covariates)], tf.float32),
+            tf.TensorSpec([None], tf.int64),
+        ]
+        self._run = tf.function(self.run_raw, input_signature=signature)
+
+    def run_raw(self, history, future, forecast_start):
+        """The graph every prediction goes through (also the export's)."""
+        inputs = self.pipeline.prepare(history, future, forecast_start)
+        quantiles, input_weights, temporal_weights = self.model.forecast_with_attention(*inputs)
+        quantiles = self.pipeline.widen(tf.cast(quantiles, tf.float32), self.levels)
+        quantiles = self.pipeline.unscale_target(quantiles)
+        return {
+            "forecast": quantiles[..., self.model.median_index],
+            "quantiles": quantiles,
+            "input_attention": tf.cast(input_weights, tf.float32),
+            "temporal_attention": tf.cast(temporal_weights, tf.float32),
+        }
+
+    def forecast(self, history, future, forecast_start, batch_size: int = 256) -> dict:
+        """Forecasts (numpy, raw units) of raw windows, in batches."""
+        history, future, forecast_start = _check_windows(
+            self.layout, history, future, forecast_start
+        )
+        parts = [
+            self._run(
+                tf.constant(history[i : i + batch_size]),
+                tf.constant(future[i : i + batch_size]),
+                tf.constant(forecast_start[i : i + batch_size]),
+            )
+            for i in range(0, len(history), batch_size)
+        ]
+        return {key: np.concatenate([p[key].numpy() for p in parts]) for key in parts[0]}
+
+
+class ExportedForecaster:
+    """A forecasting SavedModel queried through its signatures, answering like the predictor."""
+
+    def __init__(self, loaded: Any, about: dict):
+        self.loaded = loaded
+        self.levels = about["quantiles"]
+        self.layout = {key: about[key] for key in ("columns", "step", "lookback", "horizon")}
+        self.mase_scale = about["mase_scale"]
+
+    def forecast(self, history, future, forecast_start, batch_size: int = 256) -> dict:
+        history, future, forecast_start = _check_windows(
+            self.layout, history, future, forecast_start
+        )
+        signature = self.loaded.signatures["attention"]
+        out = signature(
+            history=tf.constant(history),
+            future=tf.constant(future),
+            forecast_start=tf.constant(forecast_start),
+        )
+        return {key: value.numpy() for key, value in out.items()}
+
+
+def _check_windows(layout: dict, history, future, forecast_start) -> tuple:
+    history = np.asarray(history, dtype="float32")
+    future = np.asarray(future, dtype="float32")
+    forecast_start = np.asarray(forecast_start, dtype="int64").reshape(-1)
+    features = len(layout["columns"])
+    expected = f"[batch, {layout['lookback']}, {features}] ({', '.join(layout['columns'])})"
+    if history.ndim != 3 or history.shape[1:] != (layout["lookback"], features):
+        raise ValueError(f"`history` must be {expected}, received shape {history.shape}.")
+    if future.ndim != 3 or future.shape[2] != features - 1 or future.shape[1] < 1:
+        raise ValueError(
+            f"`future` must be [batch, steps >= 1, {features - 1}] (the covariates "
+            f"{layout['columns'][1:]}), received shape {future.shape}."
+        )
+    if not (len(history) == len(future) == len(forecast_start)):
+        raise ValueError(
+            f"history ({len(history)}), future ({len(future)}) and forecast_start "
+            f"({len(forecast_start)}) must hold the same number of windows."
+        )
+    for name, values in (("history", history), ("future", future)):
+        if not np.isfinite(values).all():
+            raise ValueError(f"`{name}` holds NaN or infinite values; fill them first.")
+    return history, future, forecast_start

@@ -1,0 +1,263 @@
+"""Forecasting as a task: windows of a series, pinball loss, the metrics forecasters are judged
+by (beside seasonal naive baselines), plots and serving; the hooks `zoo.training`,
+`zoo.serving` and the CLI call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from zoo import plots
+from zoo.data.timeseries import (
+    SeriesCorpus,
+    Windows,
+    load_elecdemand,
+    read_series_csv,
+    split_series,
+    to_iso,
+)
+from zoo.data.tsv import DataFileError, check_data_file
+from zoo.tasks.base import Task
+from zoo.tasks.forecasting.calibration import calibrate_interval
+from zoo.tasks.forecasting.pipeline import (
+    CALENDAR,
+    SERIES_DATASETS,
+    ForecastPipeline,
+    csv_window,
+    raw_windows,
+)
+from zoo.tasks.forecasting.predictor import ExportedForecaster, ForecastPredictor
+from zoo.tasks.forecasting.scoring import forecast_windows, save_plots, write_forecasts
+from zoo.tasks.forecasting.serving import ForecastServing
+from zoo.tasks.forecasting.settings import SETTINGS
+
+
+def pinball_loss(levels: Sequence[float]):
+    """The mean pinball (quantile) loss of `y_pred [B, H, Q]` against `y_true [B, H]`."""
+    levels = tuple(float(q) for q in levels)
+
+    def pinball(y_true, y_pred):
+        q = keras.ops.convert_to_tensor(levels, dtype="float32")
+        residual = keras.ops.expand_dims(keras.ops.cast(y_true, "float32"), -1) - y_pred
+        return keras.ops.mean(keras.ops.maximum(q * residual, (q - 1.0) * residual), axis=-1)
+
+    return pinball
+
+
+class MedianAbsoluteError(keras.metrics.MeanMetricWrapper):
+    """MAE of the median forecast, in scaled units (what training shows per epoch)."""
+
+    def __init__(self, median_index: int, name: str = "mae", **kwargs):
+        def median_error(y_true, y_pred):
+            return keras.ops.abs(keras.ops.cast(y_true, "float32") - y_pred[..., median_index])
+
+        super().__init__(median_error, name=name, **kwargs)
+
+
+class ForecastingTask(Task):
+    """Windows of a series, pinball loss, MAE / MASE / coverage beside seasonal naive."""
+
+    name = "forecasting"
+    input_name = "CSV file"
+    predictions_file = "test_forecasts.csv"
+    declared = SETTINGS
+    objective = ("val_loss", "min")
+    monitor = ("val_loss", "min")
+
+    # -- data ----------------------------------------------------------------------------
+
+    def load_data(
+        self, data: str, settings: Mapping[str, Any], validation=None, test=None
+    ) -> SeriesCorpus:
+        if validation is not None or test is not None:
+            raise ValueError(
+                "A forecaster splits its series by time (the last weeks are validation and "
+                "test); give the whole series as one --data file, without --validation-data / "
+                "--test-data."
+            )
+        lookback, horizon = settings["lookback"], settings["horizon"]
+        if data == "elecdemand":
+            if settings["target"] not in ("", "Demand"):
+                raise ValueError("elecdemand forecasts `Demand`; leave `target` unset.")
+            return load_elecdemand(lookback, horizon, settings["stride"])
+        if not (Path(data).suffix.lower() == ".csv" or Path(data).exists()):
+            raise DataFileError(
+                f"Unknown forecasting dataset {data!r}. Use one of {list(SERIES_DATASETS)} or "
+                "the path of a .csv file with a timestamp column, the target and covariates."
+            )
+        series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+        return split_series(series, lookback, horizon, settings["stride"])
+
+    def load_test_set(self, data: str, settings: Mapping[str, Any]) -> Windows:
+        if data in SERIES_DATASETS:
+            corpus = self.load_data(data, settings)
+            return Windows(corpus.series, corpus.test)
+        series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+        return Windows(series)
+
+    def examples(self, corpus: SeriesCorpus) -> list[dict]:
+        windows = raw_windows(corpus.series, corpus.validation, corpus.lookback, corpus.horizon)
+        return [
+            {
+                "history": windows["history"][i].tolist(),
+                "future": windows["future"][i].tolist(),
+                "forecast_start": int(windows["forecast_start"][i]),
+            }
+            for i in range(len(corpus.validation))
+        ]
+
+    # -- training ------------------------------------------------------------------------
+
+    def fit_pipeline(self, corpus: SeriesCorpus, training: dict) -> ForecastPipeline:
+        return ForecastPipeline.fit(corpus, training["lookback"], training["horizon"])
+
+    def load_pipeline(self, run: Path) -> ForecastPipeline:
+        return ForecastPipeline.load(run)
+
+    def model_sizes(self, pipeline: ForecastPipeline) -> dict:
+        return {
+            "num_features": len(pipeline.history_features),
+            "num_known": len(pipeline.covariates) + len(CALENDAR),
+            "lookback": pipeline.lookback,
+        }
+
+    def compile(self, model: keras.Model, training: dict) -> None:
+        model.compile(
+            optimizer=keras.optimizers.Adam(
+                training["learning_rate"], clipnorm=training["clipnorm"]
+            ),
+            loss=pinball_loss(model.quantiles),
+            metrics=[MedianAbsoluteError(model.median_index)],
+        )
+
+    def datasets(self, pipeline: ForecastPipeline, corpus: SeriesCorpus, training: dict):
+        batch = training["batch_size"]
+        return (
+            pipeline.dataset(corpus.series, corpus.train, batch, True, training["seed"]),
+            pipeline.dataset(corpus.series, corpus.validation, batch),
+        )
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def evaluate(
+        self, run: Path, model: keras.Model, pipeline: ForecastPipeline, corpus, training
+    ) -> dict:
+        calibrate_interval(model, pipeline, corpus)
+        pipeline.save(run)
+        predictor = ForecastPredictor(model, pipeline)
+        result = forecast_windows(predictor, Windows(corpus.series, corpus.test))
+        result["metrics"]["interval_widening"] = pipeline.interval_widening * pipeline.std[0]
+        write_forecasts(run / self.predictions_file, result, predictor.levels)
+        save_plots(run, result, predictor, training["plot_examples"])
+        return result["metrics"]
+
+    def score(self, predictor, windows: Windows, predictions: Path | None = None) -> dict:
+        result = forecast_windows(predictor, windows)
+        if predictions is not None:
+            write_forecasts(predictions, result, predictor.levels)
+        return result["metrics"]
+
+    def format_metrics(self, metrics: dict) -> str:
+        interval = metrics.get("interval")
+        coverage = f"coverage ({interval:.0%})" if interval else "coverage"
+        lines = [
+            f"test: {metrics['count']} forecasts x {len(metrics['mae_by_lead'])} steps of "
+            f"{metrics.get('target', 'the target')}",
+            f"  {'':24s} {'MAE':>8s} {'RMSE':>8s} {'sMAPE %':>8s} {'MASE':>6s} "
+            f"{'pinball':>8s} {coverage:>14s}",
+        ]
+        rows = [("model", metrics), *metrics.get("baselines", {}).items()]
+        for name, m in rows:
+            pinball = f"{m['pinball']:8.4f}" if "pinball" in m else f"{'-':>8s}"
+            cover = f"{m['coverage']:14.1%}" if "coverage" in m else f"{'-':>14s}"
+            lines.append(
+                f"  {name:24s} {m['mae']:8.4f} {m['rmse']:8.4f} {m['smape']:8.2f} "
+                f"{m['mase']:6.3f} {pinball} {cover}"
+            )
+        return "\n".join(lines)
+
+    # -- prediction ----------------------------------------------------------------------
+
+    def predictor(self, model: keras.Model, pipeline: ForecastPipeline, options: Mapping):
+        return ForecastPredictor(model, pipeline)
+
+    def exported_predictor(self, loaded: Any, about: dict) -> ExportedForecaster:
+        return ExportedForecaster(loaded, about)
+
+    def check_inputs(self, inputs: Sequence[Any]) -> None:
+        for item in inputs:
+            if not isinstance(item, (str, Path)):
+                raise ValueError(f"Give the path of a CSV file, received {item!r}.")
+            check_data_file(Path(item))
+
+    def predict(self, predictor, inputs: list) -> list[dict]:
+        rows, levels = [], predictor.levels
+        for path in inputs:
+            window = csv_window(predictor.layout, path)
+            out = predictor.forecast(
+                window["history"][None], window["future"][None], [window["forecast_start"]]
+            )
+            for step, time in enumerate(window["times"]):
+                rows.append(
+                    {
+                        "file": str(path),
+                        "time": to_iso(time),
+                        "forecast": float(out["forecast"][0, step]),
+                        "quantiles": {
+                            str(q): float(v)
+                            for q, v in zip(levels, out["quantiles"][0, step], strict=True)
+                        },
+                    }
+                )
+        return rows
+
+    def format_row(self, row: dict) -> str:
+        low, *_, high = row["quantiles"].values()
+        levels = list(row["quantiles"])
+        return (
+            f"{row['time']}\t{row['forecast']:.4f}\t"
+            f"[{low:.4f}, {high:.4f}] ({levels[0]}-{levels[-1]} quantiles)"
+        )
+
+    def plot_attention(self, predictor, item: Any, path: Path) -> Path | None:
+        window = csv_window(predictor.layout, item)
+        out = predictor.forecast(
+            window["history"][None], window["future"][None], [window["forecast_start"]]
+        )
+        if not out["input_attention"].any() and not out["temporal_attention"].any():
+            return None
+        features = [*predictor.layout["columns"][1:], *CALENDAR]  # the driving series
+        return plots.forecast_attention(
+            out["input_attention"][0], out["temporal_attention"][0], features, path,
+            predictor.layout["step"] / 3600, title=f"forecast from {to_iso(window['times'][0])}",
+        )  # fmt: skip
+
+    # -- serving -------------------------------------------------------------------------
+
+    def serving_archive(self, predictor: ForecastPredictor) -> keras.export.ExportArchive:
+        return ForecastServing(predictor).archive()
+
+    def about(self, predictor: ForecastPredictor) -> dict:
+        return {
+            "quantiles": predictor.levels,
+            "mase_scale": predictor.mase_scale,
+            **predictor.layout,
+        }
+
+    def warmup_inputs(self, examples: list) -> list[dict[str, Any]]:
+        return [
+            {
+                "history": np.asarray([e["history"]], dtype="float32"),
+                "future": np.asarray([e["future"]], dtype="float32"),
+                "forecast_start": np.asarray([e["forecast_start"]], dtype="int64"),
+            }
+            for e in examples
+        ]
+
+
+TASK = ForecastingTask()

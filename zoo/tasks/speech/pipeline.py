@@ -1,0 +1,87 @@
+"""Speech's pipeline: the transcripts' characters, and training batches of waveforms with the
+characters shifted right (`target_in`, for the speller) and followed by `</s>` (the target; a
+CTC model drops the `</s>`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import tensorflow as tf
+
+from zoo.data.speech import (
+    SAMPLE_RATE,
+    SpeechCorpus,
+)
+from zoo.data.vocabulary import BOS_ID, EOS_ID, SPECIAL_TOKENS, Vocabulary
+from zoo.tasks.speech.augmentation import perturb
+
+CHARACTERS = "characters.txt"
+
+
+@dataclass
+class SpeechPipeline:
+    """The character vocabulary (from the training transcripts) and the audio rate."""
+
+    characters: Vocabulary
+    sample_rate: int = SAMPLE_RATE
+
+    @classmethod
+    def fit(cls, corpus: SpeechCorpus) -> SpeechPipeline:
+        return cls(Vocabulary.build(list(text) for _, text, _ in corpus.train))
+
+    def save(self, directory: str | Path) -> None:
+        self.characters.save(Path(directory) / CHARACTERS)
+
+    @classmethod
+    def load(cls, directory: str | Path) -> SpeechPipeline:
+        return cls(Vocabulary.load(Path(directory) / CHARACTERS))
+
+    def ids(self, text: str) -> list[int]:
+        return [self.characters.id(c) for c in text]
+
+    def decode(self, ids):
+        """Transcripts (`tf.string[batch]`) of `int[batch, T]` character ids; specials and
+        padding (CTC's -1 too) are left out."""
+        table = tf.constant(
+            ["" if t in SPECIAL_TOKENS else t for t in self.characters.tokens] + [""]
+        )
+        ids = tf.where(ids < 0, len(self.characters), tf.cast(ids, tf.int32))
+        return tf.strings.reduce_join(tf.gather(table, ids), axis=-1)
+
+    def dataset(
+        self,
+        utterances: list,
+        batch_size: int,
+        shuffle: bool = False,
+        seed: int = 0,
+        augment: bool = False,
+    ) -> tf.data.Dataset:
+        """`(inputs, target_out)` batches; `target_out` is the character ids and `</s>`."""
+        audio = tf.RaggedTensor.from_row_lengths(
+            np.concatenate([u[0] for u in utterances]).astype(np.float32) / 32768.0,
+            [len(u[0]) for u in utterances],
+        )
+        targets = tf.ragged.constant([self.ids(u[1]) for u in utterances], dtype=tf.int32)
+        data = tf.data.Dataset.from_tensor_slices((audio, targets))
+        if shuffle:
+            data = data.shuffle(len(utterances), seed=seed, reshuffle_each_iteration=True)
+        if augment:
+            seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
+            data = tf.data.Dataset.zip((data, seeds)).map(
+                lambda pair, s: (perturb(pair[0], s, self.sample_rate), pair[1]),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
+
+        def to_inputs(waveform, target):
+            inputs = {
+                "audio": waveform,
+                "audio_length": tf.shape(waveform)[0],
+                "target_in": tf.concat([[BOS_ID], target], 0),
+            }
+            return inputs, tf.concat([target, [EOS_ID]], 0)
+
+        data = data.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
+        return data.padded_batch(batch_size).prefetch(2)

@@ -1,0 +1,143 @@
+"""Recognizers: a trained `CTCRecognizer` or `ListenAttendSpell` with its pipeline
+(`SpeechRecognizer`), and an exported SavedModel answering the same way
+(`ExportedRecognizer`). Both take raw audio.
+"""
+
+from __future__ import annotations
+
+import io
+import wave
+from collections.abc import Sequence
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import decoding
+from zoo.data.speech import (
+    SAMPLE_RATE,
+)
+from zoo.models.speech import BLANK_ID
+from zoo.tasks.speech.pipeline import SpeechPipeline
+
+
+class SpeechRecognizer:
+    """A trained recognizer with its characters: waveforms in, transcripts out.
+
+    CTC models decode with `keras.ops.ctc_decode` (greedy for `beam_size=1`, else beam
+    search); the speller with `zoo.decoding.beam_search`.
+    """
+
+    task_name = "speech"  # what `zoo.export` exports it as
+
+    def __init__(
+        self,
+        model: keras.Model,
+        pipeline: SpeechPipeline,
+        beam_size: int = 4,
+        length_penalty: float = 0.6,
+    ):
+        self.model = model
+        self.pipeline = pipeline
+        self.beam_size = beam_size
+        self.length_penalty = length_penalty
+        self.attends = hasattr(model, "decode_step")
+        spec = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None], tf.int32)]
+        self._run = tf.function(self.run, input_signature=spec)
+        self._run_short = tf.function(
+            lambda audio, length: self.run(audio, length, with_alignment=False),
+            input_signature=spec,
+        )
+
+    def run(self, audio, audio_length, with_alignment: bool = True):
+        """The graph every prediction goes through (also the export's)."""
+        inputs = {"audio": audio, "audio_length": audio_length}
+        if self.attends:
+            result = decoding.beam_search(
+                self.model,
+                inputs,
+                beam_size=self.beam_size,
+                length_penalty=self.length_penalty,
+                max_length_ratio=2.0,
+                max_length_offset=10,
+                return_attention=with_alignment,
+            )
+            out = {"transcript": self.pipeline.decode(result.tokens), "log_prob": result.log_prob}
+            if with_alignment:
+                out["alignment"] = tf.cast(result.attention, tf.float32)
+            return out
+        log_probs = tf.nn.log_softmax(tf.cast(self.model(inputs), tf.float32))
+        frames = tf.minimum(self.model.encoded_frames(audio_length), tf.shape(log_probs)[1])
+        strategy = "greedy" if self.beam_size == 1 else "beam_search"
+        tokens, scores = keras.ops.ctc_decode(
+            log_probs, frames, strategy=strategy, beam_width=self.beam_size, mask_index=BLANK_ID
+        )
+        log_prob = -scores[:, 0] if strategy == "greedy" else scores[:, 0]
+        out = {"transcript": self.pipeline.decode(tokens[0]), "log_prob": log_prob}
+        if with_alignment:
+            out["alignment"] = tf.exp(log_probs)  # per-frame posteriors
+        return out
+
+    def transcribe(self, waveforms: Sequence[np.ndarray], with_alignment: bool = True) -> dict:
+        """Transcripts of int16 waveforms at the model's rate."""
+        audio, lengths = pad_waveforms(waveforms)
+        run = self._run if with_alignment else self._run_short
+        out = run(tf.constant(audio), tf.constant(lengths))
+        result = {key: value.numpy() for key, value in out.items()}
+        result["transcript"] = [t.decode("utf-8") for t in result["transcript"]]
+        return result
+
+    def transcribe_all(self, waveforms: Sequence[np.ndarray], batch_size: int = 64) -> list:
+        order = np.argsort([len(w) for w in waveforms])  # similar lengths: less padding
+        out: list[str] = [""] * len(waveforms)
+        for start in range(0, len(order), batch_size):
+            chunk = order[start : start + batch_size]
+            texts = self.transcribe([waveforms[i] for i in chunk], with_alignment=False)
+            for i, text in zip(chunk, texts["transcript"], strict=True):
+                out[i] = text
+        return out
+
+
+def pad_waveforms(waveforms: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """`(float32[batch, longest] in [-1, 1], int32[batch] lengths)` of int16 waveforms."""
+    lengths = np.array([len(w) for w in waveforms], np.int32)
+    audio = np.zeros((len(waveforms), max(1, int(lengths.max(initial=0)))), np.float32)
+    for i, w in enumerate(waveforms):
+        audio[i, : len(w)] = np.asarray(w, np.float32) / 32768.0
+    return audio, lengths
+
+
+def wav_bytes(waveform: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit PCM mono WAV file contents of int16 samples."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(np.asarray(waveform, np.int16).tobytes())
+    return buffer.getvalue()
+
+
+class ExportedRecognizer:
+    """A speech SavedModel queried through its `waveform` signature."""
+
+    def __init__(self, loaded: Any):
+        self.loaded = loaded
+
+    def transcribe_all(self, waveforms: Sequence[np.ndarray], batch_size: int = 64) -> list:
+        out: list[str] = []
+        for start in range(0, len(waveforms), batch_size):
+            audio, lengths = pad_waveforms(waveforms[start : start + batch_size])
+            result = self.loaded.signatures["waveform"](
+                audio=tf.constant(audio), audio_length=tf.constant(lengths)
+            )
+            out += [t.decode("utf-8") for t in result["transcript"].numpy()]
+        return out
+
+    def transcribe_wav(self, contents: list[bytes]) -> dict:
+        result = self.loaded.signatures["serving_default"](wav=tf.constant(contents))
+        return {
+            "transcript": [t.decode("utf-8") for t in result["transcript"].numpy()],
+            "log_prob": result["log_prob"].numpy(),
+        }

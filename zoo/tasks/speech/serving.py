@@ -1,0 +1,60 @@
+"""The serving signatures of a speech export: 16-bit PCM WAV bytes (decoded and resampled inside
+the graph) or float waveforms at the model's rate in, transcripts out.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from zoo.tasks.speech.augmentation import resample_in_graph
+from zoo.tasks.speech.predictor import SpeechRecognizer
+
+
+class SpeechServing:
+    """The serving functions of a `SpeechRecognizer`.
+
+    serving_default: {"wav": string[batch]} (16-bit PCM WAV files, any rate, mono or not)
+                     -> {"transcript": string[batch], "log_prob": float32[batch]}
+    waveform:        {"audio": float32[batch, samples] in [-1, 1] at the model's rate,
+                      "audio_length": int32[batch]} -> the same outputs
+    """
+
+    def __init__(self, recognizer: SpeechRecognizer):
+        self.recognizer = recognizer
+
+    def archive(self) -> keras.export.ExportArchive:
+        archive = keras.export.ExportArchive()
+        archive.track(self.recognizer.model)
+        archive.add_endpoint(
+            "serving_default", self.serve, input_signature=[tf.TensorSpec([None], tf.string)]
+        )
+        archive.add_endpoint(
+            "waveform",
+            self.serve_waveform,
+            input_signature=[
+                tf.TensorSpec([None, None], tf.float32, name="audio"),
+                tf.TensorSpec([None], tf.int32, name="audio_length"),
+            ],
+        )
+        return archive
+
+    def serve(self, wav):
+        rate = self.recognizer.pipeline.sample_rate
+
+        def decode(contents):
+            audio, file_rate = tf.audio.decode_wav(contents)
+            mono = tf.reduce_mean(audio, axis=1)
+            return resample_in_graph(mono, file_rate, rate)
+
+        waveforms = tf.map_fn(
+            decode, wav, fn_output_signature=tf.RaggedTensorSpec([None], tf.float32)
+        )
+        lengths = tf.cast(waveforms.row_lengths(), tf.int32)
+        audio = waveforms.to_tensor()
+        audio = tf.pad(audio, [[0, 0], [0, 1]])  # an all-empty batch keeps one sample
+        return self.serve_waveform(audio, lengths)
+
+    def serve_waveform(self, audio, audio_length):
+        out = self.recognizer.run(audio, audio_length, with_alignment=False)
+        return {"transcript": out["transcript"], "log_prob": out["log_prob"]}

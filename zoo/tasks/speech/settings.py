@@ -1,0 +1,24 @@
+"""Speech recognition's training settings: plain Python, so that `zoo describe` and the checks
+of `--set` values need no backend.
+"""
+
+from __future__ import annotations
+
+from zoo.tasks.settings import TaskSettings
+
+SETTINGS = TaskSettings(
+    defaults={
+        "attention_examples": 4,  # alignments / CTC posteriors drawn after training
+        "beam_size": 4,  # the speller's beam, or CTC beam search's (1: greedy)
+        "length_penalty": 0.6,
+        "augment": True,  # speed, telephone band and noise on training audio
+        # spoken-numbers: utterances generated per split (held-out voices for the last two)
+        "train_utterances": 3000,
+        "validation_utterances": 400,
+        "test_utterances": 600,
+    },
+    sized_by_data={
+        "vocab_size": "the characters are read from the training transcripts.",
+        "sample_rate": "the zoo's audio is 16 kHz; other rates are resampled on reading.",
+    },
+)

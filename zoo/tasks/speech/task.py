@@ -1,0 +1,256 @@
+"""Speech recognition as a task: audio and characters in, CER / WER by length out; the hooks
+`zoo.training`, `zoo.serving` and the CLI call.
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+
+from zoo import plots
+from zoo.data.speech import (
+    ASTERISK,
+    SPEECH_DATASETS,
+    SPOKEN_NUMBERS,
+    SpeechCorpus,
+    SpokenNumbersSizes,
+    load_asterisk_prompts,
+    load_spoken_numbers,
+    read_speech_folder,
+    read_wav,
+    resample,
+    split_utterances,
+)
+from zoo.data.tsv import DataFileError
+from zoo.metrics import speech_metrics
+from zoo.models.speech import BLANK_ID
+from zoo.runs import write_table
+from zoo.tasks.base import Task
+from zoo.tasks.speech.pipeline import SpeechPipeline
+from zoo.tasks.speech.predictor import (
+    ExportedRecognizer,
+    SpeechRecognizer,
+    pad_waveforms,
+    wav_bytes,
+)
+from zoo.tasks.speech.serving import SpeechServing
+from zoo.tasks.speech.settings import SETTINGS
+
+
+class SpeechTask(Task):
+    """Audio in, characters out: CTC or attention, CER / WER by length."""
+
+    name = "speech"
+    input_name = "WAV file"
+    predictions_file = "test_transcripts.tsv"
+    declared = SETTINGS
+    objective = ("val_loss", "min")
+    monitor = ("val_loss", "min")
+    predict_options = ("beam_size",)
+
+    # -- data ----------------------------------------------------------------------------
+
+    def load_data(
+        self, data: str, settings: Mapping[str, Any], validation=None, test=None
+    ) -> SpeechCorpus:
+        if data == ASTERISK:
+            raise DataFileError(
+                f"{ASTERISK} is a test set of real recordings: train on {SPOKEN_NUMBERS}, then "
+                f"`zoo evaluate RUN --data {ASTERISK}`."
+            )
+        if data == SPOKEN_NUMBERS:
+            if validation is not None or test is not None:
+                raise DataFileError(f"{SPOKEN_NUMBERS} has its own held-out speakers.")
+            sizes = SpokenNumbersSizes(
+                settings["train_utterances"],
+                settings["validation_utterances"],
+                settings["test_utterances"],
+            )
+            return load_spoken_numbers(sizes, seed=settings["split_seed"])
+        if not Path(data).exists():
+            raise DataFileError(
+                f"Unknown speech dataset {data!r}. Use one of {list(SPEECH_DATASETS)} or a "
+                "folder of WAV files with a transcripts.tsv."
+            )
+        notes: list[str] = []
+        utterances = read_speech_folder(data, notes)
+        # Sets the user gives replace the ones cut from `data`, whose utterances train instead;
+        # a set not given is cut from `data` and kept out of training.
+        cut = split_utterances(utterances, settings["split_seed"], data)
+        train = cut.train + (cut.validation if validation else []) + (cut.test if test else [])
+        corpus = SpeechCorpus(
+            data,
+            train,
+            read_speech_folder(validation, notes) if validation else cut.validation,
+            read_speech_folder(test, notes) if test else cut.test,
+        )
+        for note in notes:
+            print(f"note: {note}")
+        return corpus
+
+    def load_test_set(self, data: str, settings: Mapping[str, Any]) -> list:
+        if data == SPOKEN_NUMBERS:
+            return self.load_data(data, settings).test
+        if data == ASTERISK:
+            return load_asterisk_prompts()
+        notes: list[str] = []
+        utterances = read_speech_folder(data, notes)
+        for note in notes:
+            print(f"note: {note}")
+        return utterances
+
+    def examples(self, corpus: SpeechCorpus) -> list[str]:
+        """A few validation utterances as base64 WAV files (JSON-able warmup inputs)."""
+        return [base64.b64encode(wav_bytes(u[0])).decode("ascii") for u in corpus.validation[:5]]
+
+    # -- training ------------------------------------------------------------------------
+
+    def fit_pipeline(self, corpus: SpeechCorpus, training: dict) -> SpeechPipeline:
+        return SpeechPipeline.fit(corpus)
+
+    def load_pipeline(self, run: Path) -> SpeechPipeline:
+        return SpeechPipeline.load(run)
+
+    def model_sizes(self, pipeline: SpeechPipeline) -> dict:
+        return {"vocab_size": len(pipeline.characters), "sample_rate": pipeline.sample_rate}
+
+    def compile(self, model: keras.Model, training: dict) -> None:
+        optimizer = keras.optimizers.Adam(training["learning_rate"], clipnorm=training["clipnorm"])
+        if hasattr(model, "decode_step"):  # the speller: cross-entropy over real characters
+            model.compile(
+                optimizer=optimizer,
+                loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=0),
+                # a joint CTC term (if any) is the model's own, added with `add_loss`
+                loss_weights=1.0 - getattr(model, "ctc_weight", 0.0),
+            )
+        else:  # CTC: the model's own `compute_loss`
+            model.compile(optimizer=optimizer)
+
+    def datasets(self, pipeline: SpeechPipeline, corpus: SpeechCorpus, training: dict):
+        batch = training["batch_size"]
+        return (
+            pipeline.dataset(
+                corpus.train, batch, shuffle=True, seed=training["seed"],
+                augment=training["augment"],
+            ),
+            pipeline.dataset(corpus.validation, batch),
+        )  # fmt: skip
+
+    # -- evaluation ----------------------------------------------------------------------
+
+    def evaluate(self, run: Path, model, pipeline: SpeechPipeline, corpus, training) -> dict:
+        recognizer = self.predictor(model, pipeline, training)
+        metrics = self.score(recognizer, corpus.test, run / self.predictions_file)
+        for i, utterance in enumerate(corpus.test[: training["attention_examples"]]):
+            self.plot_attention(recognizer, utterance, run / "attention" / f"example_{i}.png")
+        return metrics
+
+    def score(self, recognizer, utterances: list, predictions: Path | None = None) -> dict:
+        if not utterances:
+            raise DataFileError("There are no utterances to score.")
+        hypotheses = recognizer.transcribe_all([u[0] for u in utterances])
+        references = [u[1] for u in utterances]
+        if predictions is not None:
+            predictions.parent.mkdir(parents=True, exist_ok=True)
+            write_table(
+                predictions,
+                ("utterance", "reference", "transcript"),
+                ((u[2], u[1], h) for u, h in zip(utterances, hypotheses, strict=True)),
+            )
+        return speech_metrics(hypotheses, references)
+
+    def format_metrics(self, metrics: dict) -> str:
+        lines = [
+            f"test: {metrics['count']} utterances: CER {metrics['cer']:.1%}, WER "
+            f"{metrics['wer']:.1%}, exact {metrics['exact_match']:.1%}",
+            "  by length (words): "
+            + ", ".join(
+                f"{name}: CER {m['cer']:.1%} WER {m['wer']:.1%} ({m['count']})"
+                for name, m in metrics["by_length"].items()
+            ),
+        ]
+        return "\n".join(lines)
+
+    # -- prediction ----------------------------------------------------------------------
+
+    def predictor(self, model: keras.Model, pipeline: SpeechPipeline, options: Mapping):
+        return SpeechRecognizer(
+            model,
+            pipeline,
+            beam_size=options.get("beam_size", SETTINGS.defaults["beam_size"]),
+            length_penalty=options.get("length_penalty", SETTINGS.defaults["length_penalty"]),
+        )
+
+    def exported_predictor(self, loaded: Any, about: dict) -> ExportedRecognizer:
+        return ExportedRecognizer(loaded)
+
+    def check_inputs(self, inputs: Sequence[Any]) -> None:
+        for item in inputs:
+            if not isinstance(item, (str, Path)):
+                raise ValueError(f"Give the path of a WAV file, received {item!r}.")
+            read_wav(item)  # names the file and what is wrong with it
+
+    def predict(self, recognizer, inputs: list) -> list[dict]:
+        if isinstance(recognizer, ExportedRecognizer):
+            out = recognizer.transcribe_wav([Path(p).read_bytes() for p in inputs])
+        else:
+            waveforms = [resample(*read_wav(p)) for p in inputs]
+            out = recognizer.transcribe(waveforms, with_alignment=False)
+        return [
+            {"file": str(path), "transcript": text, "log_prob": float(log_prob)}
+            for path, text, log_prob in zip(
+                inputs, out["transcript"], out["log_prob"], strict=False
+            )
+        ]
+
+    def format_row(self, row: dict) -> str:
+        return f"{row['file']}\t{row['transcript']}\t(log-prob {row['log_prob']:.2f})"
+
+    def plot_attention(self, recognizer, item: Any, path: Path) -> Path | None:
+        """The speller's alignment (characters x frames), or CTC's frame posteriors, under
+        the utterance's log-mel spectrogram. `item` is a WAV path or an utterance tuple."""
+        if not isinstance(recognizer, SpeechRecognizer):  # an export records no alignment
+            return None
+        waveform = resample(*read_wav(item)) if isinstance(item, (str, Path)) else item[0]
+        out = recognizer.transcribe([waveform])
+        audio, lengths = pad_waveforms([waveform])
+        features, _ = recognizer.model.features(audio, lengths)
+        features = keras.ops.convert_to_numpy(features)[0]
+        frames = int(recognizer.model.encoded_frames(lengths)[0])
+        text = out["transcript"][0]
+        title = f"heard {text!r}" + ("" if isinstance(item, (str, Path)) else f", said {item[1]!r}")
+        if recognizer.attends:
+            rows = [*text, "</s>"]
+            weights = out["alignment"][0, : len(rows), :frames]
+            ylabel = "output character"
+        else:
+            posteriors = out["alignment"][0, :frames]  # [frames, vocab]
+            seen = sorted(set(posteriors.argmax(axis=1).tolist()))  # each wins some frame
+            tokens = recognizer.pipeline.characters.tokens
+            rows = ["<blank>" if i == BLANK_ID else tokens[i] for i in seen]
+            weights = posteriors[:, seen].T
+            ylabel = "character posterior"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return plots.speech_alignment(features, weights, rows, path, title=title, ylabel=ylabel)
+
+    # -- serving -------------------------------------------------------------------------
+
+    def serving_archive(self, recognizer: SpeechRecognizer) -> keras.export.ExportArchive:
+        return SpeechServing(recognizer).archive()
+
+    def about(self, recognizer: SpeechRecognizer) -> dict:
+        return {
+            "sample_rate": recognizer.pipeline.sample_rate,
+            "search": {"beam_size": recognizer.beam_size},
+        }
+
+    def warmup_inputs(self, examples: list) -> list[dict[str, Any]]:
+        return [{"wav": np.array([base64.b64decode(e)], dtype=object)} for e in examples]
+
+
+TASK = SpeechTask()

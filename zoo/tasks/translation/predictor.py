@@ -1,0 +1,187 @@
+"""Translators: a trained `Seq2Seq` with its pipeline (`Translator`), and an exported SavedModel
+answering the same way (`ExportedTranslator`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from zoo import decoding
+from zoo.tasks.translation.pipeline import EmptyInputError, TextPipeline
+
+
+class Translator:
+    """A trained `Seq2Seq` model with its text pipeline: `translate(["..."])` gives text.
+
+    Args:
+        model: A `zoo.models.Seq2Seq`.
+        text: The `TextPipeline` it was trained with.
+        beam_size: Beam width; 1 is greedy search.
+        length_penalty, max_length_ratio, max_length_offset: See `zoo.decoding.beam_search`.
+    """
+
+    task_name = "translation"  # what `zoo.export` exports it as
+
+    def __init__(
+        self,
+        model: keras.Model,
+        text: TextPipeline,
+        beam_size: int = 4,
+        length_penalty: float = 0.6,
+        max_length_ratio: float = 1.5,
+        max_length_offset: int = 10,
+    ):
+        self.model = model
+        self.text = text
+        self.search = {
+            "beam_size": beam_size,
+            "length_penalty": length_penalty,
+            "max_length_ratio": max_length_ratio,
+            "max_length_offset": max_length_offset,
+        }
+        if keras.backend.backend() == "tensorflow":
+            # One trace for every batch size and source length.
+            ids = tf.TensorSpec([None, None], tf.int32)
+            self._decode = tf.function(self.decode_ids, input_signature=[ids])
+            self._decode_text = tf.function(
+                lambda source_ids: self.decode_ids(source_ids, with_attention=False),
+                input_signature=[ids],
+            )
+        else:  # the search compiled by the backend, the text ops around it in TF eager
+            self._decode = self._compiled_search(with_attention=True)
+            self._decode_text = self._compiled_search(with_attention=False)
+
+    @property
+    def pipeline(self) -> TextPipeline:
+        """What `Task.predictor` takes with the model (the text pipeline)."""
+        return self.text
+
+    @classmethod
+    def load(cls, run_dir: str | Path, **search) -> Translator:
+        """The translator of a training run: its model, vocabularies and search settings.
+
+        Keyword arguments (e.g. `beam_size=1`) replace the search settings the run used.
+        """
+        from zoo.tasks import get_task
+
+        return get_task("translation").load_predictor(Path(run_dir), **search)
+
+    def decode_ids(self, source_ids, with_attention: bool = True):
+        """The search's result for `int[batch, Ts]` ids, with the translations as text."""
+        result = decoding.beam_search(
+            self.model, source_ids, return_attention=with_attention, **self.search
+        )
+        out = {
+            "translation": self.text.decode_target(result.tokens),
+            "tokens": result.tokens,
+            "log_prob": result.log_prob,
+            "length": result.length,
+        }
+        if with_attention:
+            out["attention"] = result.attention
+        return out
+
+    def _compiled_search(self, with_attention: bool):
+        """`decode_ids` for the JAX and PyTorch backends (`zoo.decoding.compiled_search`)."""
+        search = decoding.compiled_search(
+            self.model, return_attention=with_attention, **self.search
+        )
+
+        def decode(source_ids):
+            result = search(np.asarray(source_ids))
+            out = {
+                "translation": self.text.decode_target(tf.constant(result.tokens)),
+                "tokens": tf.constant(result.tokens),
+                "log_prob": tf.constant(result.log_prob),
+                "length": tf.constant(result.length),
+            }
+            if with_attention:
+                out["attention"] = tf.constant(result.attention)
+            return out
+
+        return decode
+
+    def translate(self, texts: list[str] | str) -> dict:
+        """Translations of `texts`, with log-probabilities and attention maps.
+
+        Returns:
+            A dict with `translation` (list of str), `log_prob` (float32 array), and per
+            sentence `source_tokens` / `target_tokens` (lists of str) and `attention`
+            (`[len(target_tokens), len(source_tokens)]` array).
+        """
+        if isinstance(texts, str):
+            texts = [texts]
+        for i, text in enumerate(texts):
+            if not isinstance(text, str) or not text.strip():
+                raise EmptyInputError(
+                    f"Text {i} is empty: give a sentence to translate, received {text!r}."
+                )
+        source_tokens = [
+            [t.decode("utf-8") for t in row] for row in self.text.source_tokens(texts).to_list()
+        ]
+        out = self._decode(self.text.encode_source(texts))
+        translations = [t.decode("utf-8") for t in out["translation"].numpy()]
+        attention = out["attention"].numpy()
+        lengths = out["length"].numpy()
+        tokens = out["tokens"].numpy()
+        target_tokens = [
+            [self.text.target_vocab.tokens[i] for i in row[:n]]
+            for row, n in zip(tokens, lengths, strict=True)
+        ]
+        return {
+            "translation": translations,
+            "log_prob": out["log_prob"].numpy(),
+            "source_tokens": source_tokens,
+            "target_tokens": target_tokens,
+            "attention": [
+                attention[i, : lengths[i], : len(source_tokens[i])] for i in range(len(texts))
+            ],
+        }
+
+    def translate_all(self, texts: list[str], batch_size: int = 256) -> list[str]:
+        """Translations only, in batches."""
+        out: list[str] = []
+        for start in range(0, len(texts), batch_size):
+            ids = self.text.encode_source(texts[start : start + batch_size])
+            batch = self._decode_text(ids)["translation"].numpy()
+            out += [t.decode("utf-8") for t in batch]
+        return out
+
+
+class ExportedTranslator:
+    """A translation SavedModel queried through its signatures, answering like `Translator`."""
+
+    def __init__(self, loaded: Any):
+        self.loaded = loaded
+
+    def translate_all(self, texts: list[str], batch_size: int = 256) -> list[str]:
+        """Translations only, in batches (the `serving_default` signature)."""
+        serve = self.loaded.signatures["serving_default"]
+        out: list[str] = []
+        for start in range(0, len(texts), batch_size):
+            batch = serve(text=tf.constant(texts[start : start + batch_size]))["translation"]
+            out += [t.decode("utf-8") for t in batch.numpy()]
+        return out
+
+    def translate(self, texts: list[str] | str) -> dict:
+        if isinstance(texts, str):
+            texts = [texts]
+        out = self.loaded.signatures["attention"](text=tf.constant(texts))
+        source = [[t.decode("utf-8") for t in row if t] for row in out["source_tokens"].numpy()]
+        target = [[t.decode("utf-8") for t in row if t] for row in out["target_tokens"].numpy()]
+        weights = out["weights"].numpy()
+        served = self.loaded.signatures["serving_default"](text=tf.constant(texts))
+        return {
+            "translation": [t.decode("utf-8") for t in served["translation"].numpy()],
+            "log_prob": served["log_prob"].numpy(),
+            "source_tokens": source,
+            "target_tokens": target,
+            "attention": [
+                weights[i, : len(target[i]), : len(source[i])] for i in range(len(texts))
+            ],
+        }

@@ -1,0 +1,66 @@
+"""The serving signatures of a translation export: raw strings in, strings out; tokenization
+and decoding run inside the graph.
+"""
+
+from __future__ import annotations
+
+import keras
+import tensorflow as tf
+
+from zoo.tasks.translation.predictor import Translator
+
+
+class TranslationServing:
+    """The serving functions of a `Translator`: raw strings in, strings out.
+
+    serving_default: {"text": string[batch]} -> {"translation": string[batch],
+                                                 "log_prob": float32[batch]}
+    attention:       {"text": string[batch]} -> {"translation", "source_tokens":
+                      string[batch, S], "target_tokens": string[batch, T],
+                      "weights": float32[batch, T, S]} (tokens padded with "")
+    """
+
+    signature = [tf.TensorSpec([None], tf.string, name="text")]
+
+    def __init__(self, translator: Translator):
+        self.translator = translator
+        self.tables = translator.text.resources  # lookup tables or SentencePiece models
+
+    def archive(self) -> keras.export.ExportArchive:
+        """An `ExportArchive` holding the model, the lookup tables and both signatures.
+
+        Keras' `ExportArchive`, not a bare `tf.Module`: it lists the Keras variables so that
+        the TF1 graph TF Serving loads (SavedModelBundle) restores them too.
+        """
+        archive = keras.export.ExportArchive()
+        archive.track(self.translator.model)
+        for table in self.tables:
+            archive.track(table)
+        archive.add_endpoint("serving_default", self.serve, input_signature=self.signature)
+        archive.add_endpoint("attention", self.attention, input_signature=self.signature)
+        return archive
+
+    def _run(self, texts, with_attention):
+        text = self.translator.text
+        source_tokens = text.source_tokens(texts)
+        source_ids = text.encode_source(texts)
+        # One padding column keeps an all-empty batch from having zero source steps.
+        source_ids = tf.pad(source_ids, [[0, 0], [0, 1]])
+        return source_tokens, self.translator.decode_ids(source_ids, with_attention)
+
+    def serve(self, text):
+        _, out = self._run(text, with_attention=False)  # no weights recorded: faster
+        return {"translation": out["translation"], "log_prob": out["log_prob"]}
+
+    def attention(self, text):
+        source_tokens, out = self._run(text, with_attention=True)
+        target_ids = out["tokens"]
+        steps = tf.sequence_mask(out["length"], tf.shape(target_ids)[1])
+        target_tokens = tf.where(steps, self.translator.text.target_pieces(target_ids), "")
+        sources = tf.shape(source_tokens.to_tensor())[1]
+        return {
+            "translation": out["translation"],
+            "source_tokens": source_tokens.to_tensor(default_value=""),
+            "target_tokens": target_tokens,
+            "weights": out["attention"][:, :, :sources],
+        }
