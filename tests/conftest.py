@@ -81,7 +81,9 @@ def speech_dir(tmp_path_factory):
     the reader resamples) with its `transcripts.tsv`."""
     import numpy as np
 
-    from zoo.data.speech import Synthesizer, random_transcript, resample
+    from zoo.data.audio import resample
+    from zoo.data.espeak import Synthesizer
+    from zoo.data.transcripts import random_transcript
     from zoo.tasks.speech.predictor import wav_bytes
 
     rng = np.random.default_rng(7)

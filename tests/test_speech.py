@@ -15,12 +15,12 @@ import tensorflow as tf
 from helpers import softmax, to_numpy
 
 import zoo
-from zoo.data import speech
+from zoo.data import espeak, speech, transcripts
 from zoo.data.tsv import DataFileError
 from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import speech_metrics
 from zoo.models.audio_features import LogMelFeatures, SpecAugment
-from zoo.models.speech import _halve
+from zoo.models.listener import halve as _halve
 from zoo.tasks.speech.augmentation import band_limit, change_rate, perturb, resample_in_graph
 from zoo.tasks.speech.pipeline import SpeechPipeline
 from zoo.tasks.speech.predictor import SpeechRecognizer, wav_bytes
@@ -36,29 +36,29 @@ TINY_LAS = {**TINY, "speller_units": 16, "attention_units": 8, "embedding_dim": 
 
 
 def test_number_and_ordinal_words():
-    assert speech.number_words(0) == "zero"
-    assert speech.number_words(17) == "seventeen"
-    assert speech.number_words(40) == "forty"
-    assert speech.number_words(312) == "three hundred twelve"
-    assert speech.number_words(7005) == "seven thousand five"
-    assert speech.ordinal_words(1) == "first"
-    assert speech.ordinal_words(12) == "twelfth"
-    assert speech.ordinal_words(21) == "twenty first"
-    assert speech.ordinal_words(30) == "thirtieth"
+    assert transcripts.number_words(0) == "zero"
+    assert transcripts.number_words(17) == "seventeen"
+    assert transcripts.number_words(40) == "forty"
+    assert transcripts.number_words(312) == "three hundred twelve"
+    assert transcripts.number_words(7005) == "seven thousand five"
+    assert transcripts.ordinal_words(1) == "first"
+    assert transcripts.ordinal_words(12) == "twelfth"
+    assert transcripts.ordinal_words(21) == "twenty first"
+    assert transcripts.ordinal_words(30) == "thirtieth"
     with pytest.raises(ValueError, match="0 <= n < 10000"):
-        speech.number_words(10_000)
+        transcripts.number_words(10_000)
 
 
 def test_transcripts_are_normalized_text():
-    assert speech.normalize_transcript("  Dash [-], A.M.!") == "dash a m"
+    assert transcripts.normalize_transcript("  Dash [-], A.M.!") == "dash a m"
     rng = np.random.default_rng(0)
     for _ in range(200):
-        text = speech.random_transcript(rng)
-        assert text and text == speech.normalize_transcript(text)
+        text = transcripts.random_transcript(rng)
+        assert text and text == transcripts.normalize_transcript(text)
 
 
 def test_test_and_validation_voices_are_never_trained_on():
-    variants = speech.Synthesizer.get().variants
+    variants = espeak.Synthesizer.get().variants
     split = speech.speaker_split(variants)
     assert sorted(sum(split.values(), [])) == sorted(variants)
     assert not set(split["train"]) & (set(split["test"]) | set(split["validation"]))
@@ -80,7 +80,7 @@ def test_spoken_numbers_is_deterministic_and_cached(tmp_path, monkeypatch):
             np.array_equal(x[0], y[0]) and x[0].dtype == np.int16 for x, y in zip(a, b, strict=True)
         )
     test_voices = {u[2].split("+")[1] for u in first.test}
-    assert test_voices <= set(speech.speaker_split(speech.Synthesizer.get().variants)["test"])
+    assert test_voices <= set(speech.speaker_split(espeak.Synthesizer.get().variants)["test"])
     cache.write_bytes(b"damaged")  # a damaged cache is generated again
     assert [u[1] for u in speech.load_spoken_numbers(sizes, seed=3).train] == [
         u[1] for u in first.train
@@ -400,12 +400,12 @@ def test_speech_settings_are_checked():
 def digits_dir(tmp_path_factory):
     """400 utterances of one or two digit words in four voices."""
     rng = np.random.default_rng(0)
-    synth = speech.Synthesizer.get()
+    synth = espeak.Synthesizer.get()
     voices = ["en-us+m3", "en+f2", "en-us+Alex", "en-gb-x-rp+m1"]
     folder = tmp_path_factory.mktemp("digits")
     lines = []
     for i in range(400):
-        text = " ".join(rng.choice(speech.ONES, size=int(rng.integers(1, 3))))
+        text = " ".join(rng.choice(transcripts.ONES, size=int(rng.integers(1, 3))))
         rate, pitch = int(rng.integers(140, 200)), int(rng.integers(30, 70))
         (folder / f"d{i:03d}.wav").write_bytes(
             wav_bytes(synth.speak(text, voices[i % 4], rate, pitch))
@@ -431,18 +431,18 @@ def test_both_recognizers_learn_digit_words(name, digits_dir, tmp_path):
 
 
 def test_synthesizer_without_its_library_says_how_to_install_it(monkeypatch):
-    monkeypatch.setattr(speech.Synthesizer, "_instance", None)
+    monkeypatch.setattr(espeak.Synthesizer, "_instance", None)
     monkeypatch.setitem(sys.modules, "espeakng_loader", None)  # not installed
     with pytest.raises(DataFileError, match="pip install espeakng-loader"):
-        speech.Synthesizer.get()
+        espeak.Synthesizer.get()
     monkeypatch.delitem(sys.modules, "espeakng_loader")
 
     def broken(path):
         raise OSError(f"{path}: cannot open shared object file")
 
-    monkeypatch.setattr(speech.ctypes, "CDLL", broken)
+    monkeypatch.setattr(espeak.ctypes, "CDLL", broken)
     with pytest.raises(DataFileError, match="could not be loaded.*force-reinstall"):
-        speech.Synthesizer.get()
+        espeak.Synthesizer.get()
 
 
 def numpy_log_mel(audio, rate=16000, bins=20, fft=512, window=400, hop=160):

@@ -40,3 +40,24 @@ def bidirectional_lstm(
     wrapper = keras.layers.Bidirectional(lstm, name=name, dtype=dtype)
     _TEMPORARIES[wrapper] = lstm  # its id stays its own while the model is alive
     return wrapper
+
+
+def encoder_lstm(
+    units: int, index: int, bidirectional: bool, go_backwards: bool, dtype=None
+) -> keras.layers.Layer:
+    """Layer `index` of an encoder: an LSTM (`encoder_lstm_{index}`, reading backwards with
+    `go_backwards`) or its bidirectional wrapper (`encoder_bilstm_{index}`), returning the
+    sequence and the final states."""
+    options = {"return_sequences": True, "return_state": True}
+    if go_backwards:
+        options["go_backwards"] = True
+    if bidirectional:
+        return bidirectional_lstm(
+            units,
+            lstm_name=f"encoder_lstm_{index}",
+            lstm_dtype=dtype,
+            name=f"encoder_bilstm_{index}",
+            dtype=dtype,
+            **options,
+        )
+    return keras.layers.LSTM(units, name=f"encoder_lstm_{index}", dtype=dtype, **options)

@@ -29,7 +29,6 @@ from zoo.layers.base_attention import check_positive_int
 from zoo.models.recurrence import scan_outputs
 
 
-
 @keras.saving.register_keras_serializable(package="lstm_zoo")
 class Forecaster(keras.Model):
     """LSTM encoder-decoder forecaster with optional input and temporal attention.

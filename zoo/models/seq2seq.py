@@ -14,11 +14,28 @@ import keras
 from keras import ops
 
 from zoo.layers import BahdanauAttention, LuongAttention
-from zoo.layers.base_attention import padding_mask
-from zoo.models.bidirectional import bidirectional_lstm
+from zoo.layers.base_attention import check_positive_int, padding_mask
+from zoo.models.bidirectional import encoder_lstm
 from zoo.models.recurrence import scan_outputs
 
 ATTENTIONS = (None, "bahdanau", "luong")
+# The architecture arguments, all required (the registry's entries hold their values).
+ARGUMENTS = (
+    "source_vocab_size",
+    "target_vocab_size",
+    "embedding_dim",
+    "units",
+    "num_layers",
+    "bidirectional",
+    "dropout",
+    "attention",
+    "attention_units",
+    "attention_score",
+    "attention_window",
+    "input_feeding",
+    "reverse_source",
+    "feed_context",
+)
 
 
 @keras.saving.register_keras_serializable(package="lstm_zoo")
@@ -88,15 +105,9 @@ class Seq2Seq(keras.Model):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        for arg, value in (
-            ("source_vocab_size", source_vocab_size),
-            ("target_vocab_size", target_vocab_size),
-            ("embedding_dim", embedding_dim),
-            ("units", units),
-            ("num_layers", num_layers),
-        ):
-            if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-                raise ValueError(f"`{arg}` must be a positive integer, received {arg}={value!r}.")
+        sizes = (source_vocab_size, target_vocab_size, embedding_dim, units, num_layers)
+        for arg, value in zip(ARGUMENTS[:5], sizes, strict=True):
+            check_positive_int(arg, value)
         if not 0.0 <= dropout < 1.0:
             raise ValueError(f"`dropout` must be in [0, 1), received dropout={dropout!r}.")
         if attention not in ATTENTIONS:
@@ -144,25 +155,10 @@ class Seq2Seq(keras.Model):
         self.embedding_dropout = keras.layers.Dropout(
             dropout, name="embedding_dropout", dtype=self.dtype_policy
         )
-        self.encoder_layers = []
-        for i in range(num_layers):
-            options = {"return_sequences": True, "return_state": True}
-            if self.reverse_source:
-                options["go_backwards"] = True
-            if self.bidirectional:
-                lstm = bidirectional_lstm(
-                    units,
-                    lstm_name=f"encoder_lstm_{i}",
-                    lstm_dtype=self.dtype_policy,
-                    name=f"encoder_bilstm_{i}",
-                    dtype=self.dtype_policy,
-                    **options,
-                )
-            else:
-                lstm = keras.layers.LSTM(
-                    units, name=f"encoder_lstm_{i}", dtype=self.dtype_policy, **options
-                )
-            self.encoder_layers.append(lstm)
+        self.encoder_layers = [
+            encoder_lstm(units, i, self.bidirectional, self.reverse_source, self.dtype_policy)
+            for i in range(num_layers)
+        ]
         self.encoder_dropout = keras.layers.Dropout(
             dropout, name="encoder_dropout", dtype=self.dtype_policy
         )
@@ -395,26 +391,7 @@ class Seq2Seq(keras.Model):
     # -- config --------------------------------------------------------------------------
 
     def get_config(self):
-        config = super().get_config()
-        config.update(
-            {
-                "source_vocab_size": self.source_vocab_size,
-                "target_vocab_size": self.target_vocab_size,
-                "embedding_dim": self.embedding_dim,
-                "units": self.units,
-                "num_layers": self.num_layers,
-                "bidirectional": self.bidirectional,
-                "dropout": self.dropout,
-                "attention": self.attention,
-                "attention_units": self.attention_units,
-                "attention_score": self.attention_score,
-                "attention_window": self.attention_window,
-                "input_feeding": self.input_feeding,
-                "reverse_source": self.reverse_source,
-                "feed_context": self.feed_context,
-            }
-        )
-        return config
+        return {**super().get_config(), **{arg: getattr(self, arg) for arg in ARGUMENTS}}
 
     @classmethod
     def from_config(cls, config):
