@@ -14,11 +14,14 @@ from zoo.models import Seq2Seq
 SOURCE = np.array([[4, 5, 6], [7, 0, 0]])
 
 
-def tiny_model(seed=0, attention="luong"):
+def tiny_model(seed=0, attention="luong", eos_bias=None):
+    """An untrained model; with `eos_bias`, its output layer's `</s>` bias is set to it (and the
+    other biases drawn wide), so that its best answers are several tokens long instead of a
+    lone `</s>`: a search that returned a constant would then fail the tests."""
     import keras
 
     keras.utils.set_random_seed(seed)
-    return Seq2Seq(
+    model = Seq2Seq(
         source_vocab_size=10,
         target_vocab_size=7,
         embedding_dim=4,
@@ -34,6 +37,11 @@ def tiny_model(seed=0, attention="luong"):
         reverse_source=False,
         feed_context=False,
     )
+    if eos_bias is not None:
+        bias = np.random.default_rng(seed).normal(0.0, 2.0, 7).astype("float32")
+        bias[EOS_ID] = eos_bias
+        model.output_projection.bias.assign(bias)
+    return model
 
 
 def sequence_log_prob(model, source_row, tokens):
@@ -57,22 +65,27 @@ def all_hypotheses(max_tokens):
 
 
 @pytest.mark.parametrize("attention", [None, "bahdanau", "luong"])
-def test_wide_beam_finds_the_most_likely_sequence(attention):
-    model = tiny_model(attention=attention)
+def test_wide_beam_finds_the_best_sequence_of_exhaustive_search(attention):
+    # An improbable </s> and the length penalty (alpha 1) make the best answers several tokens
+    # long, so that a search returning a lone </s> fails.
+    alpha = 1.0
+    model = tiny_model(attention=attention, eos_bias=-8.0)
     # ratio 0 and offset 3: at most 3 tokens, the last forced to be </s>.
     result = beam_search(
-        model, SOURCE, beam_size=64, length_penalty=0.0, max_length_ratio=0.0, max_length_offset=3
-    )
+        model, SOURCE, beam_size=64, length_penalty=alpha, max_length_ratio=0.0,
+        max_length_offset=3,
+    )  # fmt: skip
     for row in range(len(SOURCE)):
         scored = {tuple(h): sequence_log_prob(model, SOURCE[row], h) for h in all_hypotheses(3)}
-        best = max(scored, key=scored.get)
+        best = max(scored, key=lambda h: scored[h] / ((5 + len(h)) / 6) ** alpha)
+        assert len(best) == 3  # two words and </s>
         length = int(to_numpy(result.length)[row])
         assert tuple(to_numpy(result.tokens)[row, :length]) == best
         np.testing.assert_allclose(to_numpy(result.log_prob)[row], scored[best], rtol=1e-4)
 
 
 def test_greedy_takes_the_argmax_at_each_step():
-    model = tiny_model(seed=3)
+    model = tiny_model(seed=3, eos_bias=-2.0)
     result = greedy_search(model, SOURCE, max_length_ratio=0.0, max_length_offset=5)
     memory, mask, state = model.encode(SOURCE[:1])
     previous, expected = 2, []
@@ -85,6 +98,7 @@ def test_greedy_takes_the_argmax_at_each_step():
         if previous == EOS_ID:
             break
     length = int(to_numpy(result.length)[0])
+    assert length > 1
     assert list(to_numpy(result.tokens)[0, :length]) == expected
     assert np.all(to_numpy(result.tokens)[0, length:] == 0)
     score = sequence_log_prob(model, SOURCE[0], expected)
@@ -92,10 +106,11 @@ def test_greedy_takes_the_argmax_at_each_step():
 
 
 def test_attention_is_returned_per_output_token():
-    model = tiny_model()
+    model = tiny_model(eos_bias=-4.0)
     result = beam_search(model, SOURCE, beam_size=3, max_length_ratio=1.0, max_length_offset=2)
     attention, length = to_numpy(result.attention), to_numpy(result.length)
     assert attention.shape[0] == 2 and attention.shape[2] == 3
+    assert length.min() > 1  # several tokens, each with its own row of weights
     for row in range(2):
         np.testing.assert_allclose(attention[row, : length[row]].sum(-1), 1.0, rtol=1e-5)
         assert np.all(attention[row, length[row] :] == 0.0)

@@ -1,3 +1,5 @@
+import inspect
+
 import keras
 import numpy as np
 import pytest
@@ -5,46 +7,11 @@ from helpers import to_numpy
 
 import zoo
 from zoo import registry
-
-# Tiny sizes and a batch of inputs per task.
-TINY = {
-    "translation": {
-        "source_vocab_size": 30,
-        "target_vocab_size": 12,
-        "embedding_dim": 8,
-        "units": 8,
-    },
-    "classification": {"vocab_size": 30, "num_classes": 3, "embedding_dim": 8, "units": 8},
-    "forecasting": {"num_features": 4, "num_known": 2, "lookback": 6, "units": 8},
-    "speech": {"vocab_size": 12, "units": 8, "num_mel_bins": 16},
-}
-BATCH = {
-    "translation": {
-        "source": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
-        "target_in": np.array([[2, 4, 5], [2, 6, 0]]),
-    },
-    "classification": np.array([[5, 6, 7, 8], [9, 10, 0, 0]]),
-    "forecasting": (
-        np.random.default_rng(0).normal(size=(2, 6, 4)).astype("float32"),
-        np.random.default_rng(1).normal(size=(2, 5, 2)).astype("float32"),
-    ),
-    "speech": {
-        "audio": np.random.default_rng(2).normal(0, 0.1, size=(2, 4000)).astype("float32"),
-        "audio_length": np.array([4000, 2500], "int32"),
-        "target_in": np.array([[2, 4, 5], [2, 6, 0]]),
-    },
-}
-# Speech: a CTC model's frames (4000 samples -> 26 mel frames -> 13 -> 7) or the speller's 3 steps.
-OUTPUT_SHAPE = {
-    "translation": (2, 3, 12),
-    "classification": (2, 3),
-    "forecasting": (2, 5, 3),
-    "speech": {"lstm_ctc_asr": (2, 7, 12), "lstm_las_asr": (2, 3, 12)},
-}
+from zoo.tasks import TASK_NAMES, task_examples
 
 
 def tiny(name):
-    return zoo.get(name, **TINY[zoo.spec(name).task])
+    return zoo.get(name, **task_examples(zoo.spec(name).task).TINY_MODEL)
 
 
 def test_list_models_is_sorted_and_filters():
@@ -98,7 +65,9 @@ def test_spec_is_frozen():
 
 
 def test_overrides_reach_the_model():
-    model = zoo.get("lstm_luong_nmt", **TINY["translation"], attention_score="dot")
+    model = zoo.get(
+        "lstm_luong_nmt", **task_examples("translation").TINY_MODEL, attention_score="dot"
+    )
     assert model.units == 8 and model.attention_layer.score == "dot"
 
 
@@ -122,15 +91,41 @@ def test_spec_metadata_matches_the_model(name):
 
 @pytest.mark.parametrize("name", zoo.list_models())
 def test_every_model_runs_and_round_trips_keras_file(name, tmp_path):
-    task = zoo.spec(name).task
+    examples = task_examples(zoo.spec(name).task)
     model = tiny(name)
-    logits = model(BATCH[task])
-    expected = OUTPUT_SHAPE[task]
-    assert tuple(logits.shape) == (expected[name] if isinstance(expected, dict) else expected)
+    batch = examples.example_batch()
+    logits = model(batch)
+    assert tuple(logits.shape) == examples.output_shape(model.get_config())
     path = tmp_path / f"{name}.keras"
     model.save(path)
     reloaded = keras.saving.load_model(path)
-    np.testing.assert_allclose(to_numpy(reloaded(BATCH[task])), to_numpy(logits), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(reloaded(batch)), to_numpy(logits), rtol=1e-6)
+
+
+@pytest.mark.parametrize("name", zoo.list_models())
+def test_the_model_class_has_no_defaults_of_its_own(name):
+    # keras-hub's rule for backbones: every architecture argument is stated by whoever builds
+    # the class, so a class built by hand cannot silently differ from the registry's entry.
+    spec = zoo.spec(name)
+    assert spec.task in TASK_NAMES
+    sizes = task_examples(spec.task).TINY_MODEL
+    model = zoo.get(name, **sizes)
+    cls = type(model)
+    arguments = [
+        p
+        for p in inspect.signature(cls.__init__).parameters.values()
+        if p.name != "self" and p.kind is not p.VAR_KEYWORD
+    ]
+    assert [p.name for p in arguments if p.default is not p.empty] == []
+    config = model.get_config()
+    # The entry states every argument; the class built from them is the entry's model.
+    assert {p.name for p in arguments} <= set(spec.defaults) | set(config)
+    for key, value in {**spec.defaults, **sizes}.items():
+        assert config[key] == value, key
+    by_hand = cls(**{p.name: config[p.name] for p in arguments}, name=name)
+    assert by_hand.get_config() == config
+    with pytest.raises(TypeError, match="missing"):
+        cls(**sizes)
 
 
 @pytest.mark.parametrize("name", zoo.list_models())

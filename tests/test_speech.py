@@ -16,6 +16,7 @@ from helpers import softmax, to_numpy
 
 import zoo
 from zoo.data import espeak, speech, transcripts
+from zoo.data.audio import wav_bytes
 from zoo.data.tsv import DataFileError
 from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import speech_metrics
@@ -23,7 +24,7 @@ from zoo.models.audio_features import LogMelFeatures, SpecAugment
 from zoo.models.listener import halve as _halve
 from zoo.tasks.speech.augmentation import band_limit, change_rate, perturb, resample_in_graph
 from zoo.tasks.speech.pipeline import SpeechPipeline
-from zoo.tasks.speech.predictor import SpeechRecognizer, wav_bytes
+from zoo.tasks.speech.predictor import SpeechRecognizer
 from zoo.tasks.speech.task import TASK
 from zoo.training import train
 

@@ -2,13 +2,13 @@ import csv
 import json
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from helpers import run_until_line
 
 from zoo.tasks.translation.pipeline import EmptyInputError
 from zoo.tasks.translation.predictor import Translator
@@ -84,12 +84,45 @@ def test_translator_loads_from_the_run(trained_run):
         translator.translate(["ok", "  "])
 
 
-def test_saved_model_file_is_the_best_checkpoint(trained_run):
-    model = keras.saving.load_model(trained_run / "model.keras")
-    best = keras.saving.load_model(trained_run / "model.keras")
-    best.load_weights(trained_run / "checkpoints" / "best.weights.h5")
-    for a, b in zip(model.weights, best.weights, strict=True):
-        np.testing.assert_array_equal(keras.ops.convert_to_numpy(a), keras.ops.convert_to_numpy(b))
+class ScrambleFromEpoch(keras.callbacks.Callback):
+    """Adds heavy noise to the weights before every epoch from `start` on, so that the later
+    epochs validate worse than an earlier one; records the weights each epoch ended with."""
+
+    def __init__(self, start):
+        super().__init__()
+        self.start = start
+        self.ended_with = []
+        self.rng = np.random.default_rng(0)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        if epoch >= self.start:
+            for weight in self.model.trainable_weights:
+                noise = self.rng.normal(0.0, 1.0, weight.shape).astype("float32")
+                weight.assign(weight + noise)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.ended_with.append([keras.ops.convert_to_numpy(w) for w in self.model.weights])
+
+
+def test_saved_model_file_is_the_best_epoch_not_the_last(dates_tsv, tmp_path):
+    from zoo.tasks import get_task
+
+    scramble = ScrambleFromEpoch(start=2)
+    settings = {**TINY, "patience": 100}
+    run = train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=4, verbose=0,
+                callbacks=[scramble], **settings)  # fmt: skip
+    monitor, mode = get_task("translation").monitor
+    scores = [float(row[monitor]) for row in history(run)]
+    best = scores.index(max(scores) if mode == "max" else min(scores))
+    assert best < len(scores) - 1, scores  # the run this test needs: its best is not its last
+    saved = keras.saving.load_model(run / "model.keras")
+    for kept, ended in zip(saved.weights, scramble.ended_with[best], strict=True):
+        np.testing.assert_array_equal(keras.ops.convert_to_numpy(kept), ended)
+    last = scramble.ended_with[-1]
+    assert any(
+        not np.array_equal(keras.ops.convert_to_numpy(kept), ended)
+        for kept, ended in zip(saved.weights, last, strict=True)
+    )
 
 
 def test_unknown_hyperparameter_is_rejected(dates_tsv, tmp_path):
@@ -120,20 +153,15 @@ def test_killed_run_resumes_with_the_same_command(dates_tsv, tmp_path):
         "--batch-size", "16", "--set", "units=16", "--set", "embedding_dim=8",
         "--set", "beam_size=1", "--set", "token_level=char", "--set", "patience=100",
     ]  # fmt: skip
-    first = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 240
-    runs = tmp_path / "lstm_nmt"
-    while time.monotonic() < deadline and first.poll() is None:
-        csvs = list(runs.glob("*/history.csv"))
-        if csvs and len(history(csvs[0].parent)) >= 2:
-            break
-        time.sleep(0.05)
-    assert first.poll() is None, "the first run ended before it could be killed"
+    # Keras starts epoch 3 (and says so) only once epochs 1 and 2 are saved: killed in it.
+    first = run_until_line(command, "Epoch 3/8")
     first.kill()
     first.wait()
+    runs = tmp_path / "lstm_nmt"
     (run,) = runs.iterdir()
     assert not (run / "metrics.json").exists()
     done_before = len(history(run))
+    assert done_before == 2
 
     subprocess.run(command, check=True, timeout=400, capture_output=True)
     assert [p.name for p in runs.iterdir()] == [run.name]  # resumed, not a new run

@@ -220,7 +220,7 @@ def tune(
     role = "chief" if chief else "worker" if worker else None
     address = chief or worker
     if role != "worker" and not overwrite:
-        repair_search(directory / name)
+        repair_search(directory / name, tuner_id="chief" if role == "chief" else "tuner0")
     with tuning_role(role, address, worker_id):
         try:  # keras-tuner builds the default model here to learn the space
             search = make_tuner(
@@ -278,13 +278,16 @@ def write_best(search: kt.Tuner, name: str, data: str, directory: Path) -> Path:
 SEARCH_FILE = "search.json"
 
 
-def repair_search(project: Path) -> list[str]:
+def repair_search(project: Path, tuner_id: str = "tuner0") -> list[str]:
     """Drops the trials whose `trial.json` a kill cut short, so the search reloads; a damaged
     `oracle.json` (see `save_oracle_atomically`) is named with the command that starts over.
 
     keras-tuner writes `trial.json` in place; a kill while it writes leaves a truncated file
     that fails every later reload. Such a trial was running, not finished: its folder is
-    removed and its id struck from `oracle.json`, and the search runs it again.
+    removed and its id struck from `oracle.json`, and the search runs it again. A kill just
+    after keras-tuner saved a finished trial (before it struck the trial from the ongoing ones,
+    and before it wrote the tuner's file) would have it run that trial again, or start the
+    whole search over: both are mended here too.
 
     Returns:
         The ids of the trials dropped.
@@ -300,6 +303,14 @@ def repair_search(project: Path) -> list[str]:
                 "saving it); the finished trials cannot be reloaded without it. Start the "
                 "search over with --overwrite (or use another --dir)."
             ) from None
+    if state is not None:
+        _forget_ended_trials(oracle_file, state)
+        # keras-tuner reloads a search only if the tuner's own file (`{}`: it keeps no state)
+        # exists, and saves it after the oracle: a kill in between made it start over and
+        # overwrite the finished trials.
+        tuner_file = project / f"{tuner_id}.json"
+        if not tuner_file.exists():
+            write_atomically(tuner_file, "{}")
     damaged = []
     for path in sorted(project.glob("trial_*/trial.json")):
         try:
@@ -328,6 +339,18 @@ def repair_search(project: Path) -> list[str]:
     write_atomically(oracle_file, json.dumps(state))
     print(f"Trial(s) {dropped} were cut short while being saved; they run again.")
     return dropped
+
+
+def _forget_ended_trials(oracle_file: Path, state: dict[str, Any]) -> None:
+    """A trial keras-tuner ended and saved but had not yet struck from its ongoing trials when
+    the search was killed (it saves first) would be run again on reload, overwriting its
+    record: struck here, as keras-tuner would have."""
+    ended = set(state.get("end_order", []))
+    ongoing = state.get("ongoing_trials", {})
+    still = {tuner: trial for tuner, trial in ongoing.items() if trial not in ended}
+    if still != ongoing:
+        state["ongoing_trials"] = still
+        write_atomically(oracle_file, json.dumps(state))
 
 
 def remember_search(

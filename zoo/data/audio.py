@@ -1,10 +1,11 @@
-"""Audio files: reading PCM WAVs and resampling to the zoo's rate.
+"""Audio files: reading and writing PCM WAVs, resampling to the zoo's rate.
 
 Audio is kept as int16 at `SAMPLE_RATE`; other rates are resampled (polyphase, scipy).
 """
 
 from __future__ import annotations
 
+import io
 import math
 import wave
 from pathlib import Path
@@ -53,3 +54,14 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     if len(samples) == 0:
         raise DataFileError(f"{path} holds no audio (0 samples).")
     return np.clip(np.round(samples), -32768, 32767).astype(np.int16), rate
+
+
+def wav_bytes(waveform: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
+    """16-bit PCM mono WAV file contents of int16 samples."""
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as f:
+        f.setnchannels(1)
+        f.setsampwidth(2)
+        f.setframerate(rate)
+        f.writeframes(np.asarray(waveform, np.int16).tobytes())
+    return buffer.getvalue()

@@ -5,8 +5,6 @@
 
 from __future__ import annotations
 
-import io
-import wave
 from collections.abc import Sequence
 from typing import Any
 
@@ -15,9 +13,6 @@ import numpy as np
 import tensorflow as tf
 
 from zoo import decoding
-from zoo.data.speech import (
-    SAMPLE_RATE,
-)
 from zoo.models.speech import BLANK_ID
 from zoo.tasks.speech.pipeline import SpeechPipeline
 
@@ -106,17 +101,6 @@ def pad_waveforms(waveforms: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarr
     for i, w in enumerate(waveforms):
         audio[i, : len(w)] = np.asarray(w, np.float32) / 32768.0
     return audio, lengths
-
-
-def wav_bytes(waveform: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:
-    """16-bit PCM mono WAV file contents of int16 samples."""
-    buffer = io.BytesIO()
-    with wave.open(buffer, "wb") as f:
-        f.setnchannels(1)
-        f.setsampwidth(2)
-        f.setframerate(rate)
-        f.writeframes(np.asarray(waveform, np.int16).tobytes())
-    return buffer.getvalue()
 
 
 class ExportedRecognizer:

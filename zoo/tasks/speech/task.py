@@ -13,6 +13,7 @@ import keras
 import numpy as np
 
 from zoo import plots
+from zoo.data.audio import wav_bytes
 from zoo.data.speech import (
     ASTERISK,
     SPEECH_DATASETS,
@@ -36,7 +37,6 @@ from zoo.tasks.speech.predictor import (
     ExportedRecognizer,
     SpeechRecognizer,
     pad_waveforms,
-    wav_bytes,
 )
 from zoo.tasks.speech.serving import SpeechServing
 from zoo.tasks.speech.settings import SETTINGS
