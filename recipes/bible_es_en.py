@@ -52,9 +52,9 @@ CHANGES: dict = {
 TWIN_CHANGES: dict = {"feed_context": True}
 # From a zero output bias, lstm_bahdanau_nmt learns the target's token frequencies by saturating
 # its tanh layers to one constant vector, and stays there (the loss at 6.10, the unigram level,
-# for 3 epochs; zoo.tasks.translation's `initialize`). Starting the bias at those frequencies
-# it learns at once (token accuracy 0.20 after 290 steps, against 0.064). Luong and the twin
-# learned from zeros, and their published results were trained so.
+# for 3 epochs; `initialize` in zoo/tasks/translation/task.py). Starting the bias at those
+# frequencies it learns at once (token accuracy 0.20 after 290 steps, against 0.064). Luong and
+# the twin learned from zeros, and their published results were trained so.
 BAHDANAU_CHANGES: dict = {"output_bias": "unigram"}
 
 

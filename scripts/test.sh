@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# The test job: set up with the test extras, lint, run the tests and the docstring examples on
-# the TensorFlow backend, then the backend-neutral tests (layers, models, decoding) on JAX, and
-# the layers on PyTorch where torch is installed. Extra arguments go to the main pytest run
-# (e.g. `-m slow` for the long training tests only).
+# The test job: set up with the test extras, lint, build the docs site (warnings are errors),
+# run the tests (the docs' Python examples among them) and the docstring examples on the
+# TensorFlow backend, then the backend-neutral tests (layers, models, decoding) on JAX, and the
+# layers on PyTorch where torch is installed. Extra arguments go to the main pytest run (e.g.
+# `-m slow` for the long training tests only).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 
 ruff check .
 ruff format --check .
+NO_MKDOCS_2_WARNING=1 mkdocs build --strict  # (--quiet would hide the warnings strict counts)
 KERAS_BACKEND=tensorflow python -m pytest "$@"
 KERAS_BACKEND=tensorflow python -m pytest --doctest-modules zoo -q
 KERAS_BACKEND=jax python -m pytest tests/layers tests/models tests/test_decoding.py -q

@@ -93,8 +93,9 @@ def train(
         model: A registered model name, or its `ModelSpec`.
         data: A dataset name or a path to a data file (for translation, also a folder with
             train.tsv, dev.tsv, test.tsv).
-        validation_data, test_data: The user's own held-out files, instead of sets cut from
-            `data` (translation and classification).
+        validation_data: The user's own validation file, instead of a set cut from `data`
+            (translation and classification).
+        test_data: The user's own test file, likewise.
         runs_root: Where run directories are created.
         run_dir: An explicit run directory (created, or resumed if it holds an unfinished run).
         resume: Whether to resume an unfinished run with the same settings.

@@ -1,13 +1,12 @@
 """Speech data: the synthetic `spoken-numbers` set, a user's WAV folder, the Asterisk prompts.
 
-`spoken-numbers` is spoken by espeak-ng from the `espeakng-loader` wheel (library and voice data,
-no system package), driven through `ctypes`: things phone systems ask for (numbers, digit
-strings, dates, days, months, letters, the phonetic alphabet, yes / no), in many voices,
-rates and pitches. Test and validation speakers are voice variants never used in training,
-so the test measures how a model copes with new voices. The set is deterministic by seed and
-cached on disk after the first generation.
+`spoken-numbers` is spoken by espeak-ng (`zoo.data.espeak`): things phone systems ask for
+(`zoo.data.transcripts`: numbers, digit strings, dates, days, months, letters, the phonetic
+alphabet, yes / no), in many voices, rates and pitches. Test and validation speakers are voice
+variants never used in training, so the test measures how a model copes with new voices. The
+set is deterministic by seed and cached on disk after the first generation.
 
-Audio is kept as int16 at `SAMPLE_RATE`; other rates are resampled (polyphase, scipy) and the
+Audio is kept as int16 at `SAMPLE_RATE`; other rates are resampled (`zoo.data.audio`) and the
 reader says so.
 """
 

@@ -143,8 +143,13 @@ class ListenAttendSpell(Listener, keras.Model):
 
     Args:
         vocab_size: Number of character ids (0: padding, then `<unk> <s> </s>`).
-        sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment:
-            The listener, as for `CTCRecognizer`.
+        sample_rate: The listener's, as for `CTCRecognizer`.
+        num_mel_bins: The listener's, as for `CTCRecognizer`.
+        units: The listener's, as for `CTCRecognizer`.
+        num_layers: The listener's, as for `CTCRecognizer`.
+        reductions: The listener's, as for `CTCRecognizer`.
+        dropout: The listener's (and the speller's output), as for `CTCRecognizer`.
+        spec_augment: The listener's, as for `CTCRecognizer`.
         speller_units: LSTM size of the speller.
         embedding_dim: Size of the character embeddings.
         attention_units: Hidden size of the attention score.

@@ -2,8 +2,8 @@
 
 A task is asked, never special-cased: `zoo.training` fits any registered model through its
 task, `zoo.tuning` searches it, `zoo.serving` exports it, the CLI and the recipes print and
-predict with it. A new task subclasses `Task`, fills in what it needs, and ends its module
-with `TASK = MyTask()`; `zoo.tasks.TASK_MODULES` lists the module.
+predict with it. A new task is a folder `zoo/tasks/<task>/` whose `task.py` subclasses `Task`,
+fills in what it needs and ends with `TASK = MyTask()`; `zoo.tasks.TASK_NAMES` lists it.
 """
 
 from __future__ import annotations

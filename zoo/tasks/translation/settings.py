@@ -34,7 +34,7 @@ SETTINGS = TaskSettings(
         "jit_compile": False,
         # The output layer's starting bias: "zeros", or "unigram", the log frequencies of the
         # training targets' tokens, so the first steps need not learn them through the hidden
-        # layers (which a large vocabulary can saturate for good: zoo.tasks.translation).
+        # layers (which a large vocabulary can saturate for good: zoo.tasks.translation.task).
         "output_bias": "zeros",
     },
     choices={"token_level": TOKEN_LEVELS, "output_bias": OUTPUT_BIASES},
