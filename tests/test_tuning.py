@@ -14,19 +14,20 @@ import zoo
 from zoo import registry
 from zoo.search_space import Choice
 from zoo.settings import resolve_settings
-from zoo.tasks import get_task
+from zoo.tasks import get_task, task_examples
 from zoo.training import train
 from zoo.tuning import ZooHyperModel, make_tuner, tune
 
 TINY = {"units": 16, "embedding_dim": 8, "token_level": "char", "batch_size": 32}
 
 
-# Settings a task's test file needs (the forecasting CSV has several value columns).
-DATA_SETTINGS = {"forecasting": {"target": "load"}}
+def data_settings(name, data):
+    """The settings the task's example file needs (the forecasting CSV names its target)."""
+    return dict(task_examples(zoo.spec(name).task).DATA_SETTINGS)
 
 
 def hypermodel(name, data, **fixed):
-    fixed = {**DATA_SETTINGS.get(zoo.spec(name).task, {}), **fixed}
+    fixed = {**data_settings(name, data), **fixed}
     _, training = resolve_settings(name, str(data), fixed)
     task = get_task(zoo.spec(name).task)
     corpus = task.load_data(str(data), training)
@@ -49,7 +50,7 @@ def test_empty_hyperparameters_give_the_default_model(name, task_data):
     assert spec.search_space, f"{name} declares no search space"
     data = task_data[spec.task]
     hm = hypermodel(name, data)
-    fixed = DATA_SETTINGS.get(spec.task, {})
+    fixed = data_settings(name, data)
     _, training_defaults = resolve_settings(name, str(data), fixed)
     for key, value in hm.settings(kt.HyperParameters()).items():
         expected = spec.defaults[key] if key in spec.defaults else training_defaults[key]

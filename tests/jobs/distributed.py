@@ -28,7 +28,7 @@ import keras
 import zoo
 from zoo import distribute
 from zoo.settings import resolve_settings, training_defaults
-from zoo.tasks import get_task
+from zoo.tasks import get_task, task_examples
 from zoo.training import build_compiled, train
 
 
@@ -63,8 +63,8 @@ def fit_on(name: str, data: str, settings: dict, devices: tuple[str, ...]) -> di
     pipeline = task.fit_pipeline(corpus, training)
     two = distribute.configure("mirrored", "cpu:2")
     histories = {}
-    for key, spec in zip(("one", "two"), devices, strict=True):
-        cluster = distribute.configure("mirrored", spec)
+    for key, replicas in zip(("one", "two"), devices, strict=True):
+        cluster = distribute.configure("mirrored", replicas)
         keras.utils.set_random_seed(training["seed"])
         with cluster.scope():
             model = build_compiled(spec, model_args, training, pipeline)
@@ -92,7 +92,8 @@ def main(job: str, name: str, data: str, settings: str, out: str, die_at: str = 
         for model in zoo.list_models():
             task = zoo.spec(model).task
             accepted = set(zoo.spec(model).defaults) | set(training_defaults(model, data_of[task]))
-            small = {k: v for k, v in settings[task].items() if k in accepted}
+            wanted = {**settings, **task_examples(task).TINY_SETTINGS}  # the task's own first
+            small = {k: v for k, v in wanted.items() if k in accepted}
             run = train(model, data_of[task], runs_root=out, verbose=0, epochs=1,
                         distribution="mirrored", devices="cpu:2", **small)  # fmt: skip
             finished[model] = json.loads((run / "metrics.json").read_text())["distribution"]

@@ -15,8 +15,10 @@ import numpy as np
 
 # Model arguments every classification entry takes, at toy sizes (the data's sizes included).
 TINY_MODEL = {"vocab_size": 30, "num_classes": 3, "embedding_dim": 8, "units": 8}
+# Settings `write_example_data`'s file needs (none: its format says it all).
+DATA_SETTINGS: dict[str, Any] = {}
 # Settings for a few quick training steps on `write_example_data`'s file.
-TINY_SETTINGS: dict[str, Any] = {}
+TINY_SETTINGS: dict[str, Any] = dict(DATA_SETTINGS)
 
 
 def example_batch() -> np.ndarray:

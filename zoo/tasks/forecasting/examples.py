@@ -15,9 +15,10 @@ import numpy as np
 
 # Model arguments every forecasting entry takes, at toy sizes (the data's sizes included).
 TINY_MODEL = {"num_features": 4, "num_known": 2, "lookback": 6, "units": 8}
-# Settings for a few quick training steps on `write_example_data`'s file (which has several
-# value columns: the target is named).
-TINY_SETTINGS: dict[str, Any] = {"target": "load", "lookback": 24, "horizon": 12, "stride": 4}
+# Settings `write_example_data`'s file needs: it has several value columns, the target is named.
+DATA_SETTINGS: dict[str, Any] = {"target": "load"}
+# Settings for a few quick training steps on that file; an entry takes the ones it has.
+TINY_SETTINGS: dict[str, Any] = {**DATA_SETTINGS, "lookback": 24, "horizon": 12, "stride": 4}
 
 
 def example_batch() -> tuple[np.ndarray, np.ndarray]:

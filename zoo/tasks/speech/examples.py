@@ -14,9 +14,16 @@ import numpy as np
 
 # Model arguments every speech entry takes, at toy sizes (the data's sizes included).
 TINY_MODEL = {"vocab_size": 12, "units": 8, "num_mel_bins": 16}
+# Settings `write_example_data`'s file needs (none: its format says it all).
+DATA_SETTINGS: dict[str, Any] = {}
 # Settings for a few quick training steps on `write_example_data`'s folder; an entry takes
 # the ones it has.
-TINY_SETTINGS: dict[str, Any] = {"speller_units": 8, "num_layers": 2, "reductions": 2}
+TINY_SETTINGS: dict[str, Any] = {
+    **DATA_SETTINGS,
+    "speller_units": 8,
+    "num_layers": 2,
+    "reductions": 2,
+}
 _SAMPLES = 4000  # a quarter of a second at 16 kHz: 26 log-mel frames
 
 

@@ -13,9 +13,11 @@ import numpy as np
 
 # Model arguments every translation entry takes, at toy sizes (the data's sizes included).
 TINY_MODEL = {"source_vocab_size": 30, "target_vocab_size": 12, "embedding_dim": 8, "units": 8}
+# Settings `write_example_data`'s file needs (none: its format says it all).
+DATA_SETTINGS: dict[str, Any] = {}
 # Settings for a few quick training steps on `write_example_data`'s file; an entry takes the
 # ones it has.
-TINY_SETTINGS: dict[str, Any] = {"token_level": "char"}
+TINY_SETTINGS: dict[str, Any] = {**DATA_SETTINGS, "token_level": "char"}
 
 
 def example_batch() -> dict[str, np.ndarray]:
