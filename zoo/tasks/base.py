@@ -230,9 +230,19 @@ def _why_unloadable(run_dir: Path, model_path: Path) -> str:
 
 
 class TextTask(Task):
-    """What text tasks share: text inputs, batches from the pipeline, Adam with clipping."""
+    """What text tasks share: text inputs, batches from the pipeline, Adam with clipping.
+
+    Attributes:
+        demo_texts: Inputs to show predictions for, by the dataset a model was trained on.
+    """
 
     input_name = "text"
+    demo_texts: Mapping[str, list[str]] = {}
+
+    def demo_inputs(self, data: str | None) -> list[str]:
+        if data is None:  # any model of the task: the first dataset's
+            return next(iter(self.demo_texts.values()), [])
+        return list(self.demo_texts.get(data, []))
 
     def datasets(self, pipeline: Any, corpus: Any, training: dict[str, Any]) -> tuple:
         """Shuffled training batches and validation batches of the pipeline's ids."""

@@ -53,11 +53,6 @@ class ClassificationTask(TextTask):
             return load_classification(data, seed=settings["split_seed"]).test
         return read_labelled_file(data)
 
-    def demo_inputs(self, data: str | None) -> list[str]:
-        if data is None:  # any model of the task: the first dataset's
-            return next(iter(self.demo_texts.values()))
-        return self.demo_texts.get(data, [])
-
     def fit_pipeline(self, corpus: LabelledCorpus, training: dict) -> LabelPipeline:
         return LabelPipeline.fit(
             corpus.train,

@@ -66,11 +66,6 @@ class TranslationTask(TextTask):
         path = Path(data)
         return read_parallel_tsv(path / "test.tsv" if path.is_dir() else path, *columns)
 
-    def demo_inputs(self, data: str | None) -> list[str]:
-        if data is None:  # any model of the task: the first dataset's
-            return next(iter(self.demo_texts.values()))
-        return self.demo_texts.get(data, [])
-
     def fit_pipeline(self, corpus: ParallelCorpus, training: dict) -> TextPipeline:
         return TextPipeline.fit(
             corpus.train,
