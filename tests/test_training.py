@@ -488,3 +488,95 @@ def test_unigram_output_bias_starts_from_the_training_targets(dates_tsv, tmp_pat
     assert json.loads((run / "config.json").read_text())["training"]["output_bias"] == "unigram"
     with pytest.raises(ValueError, match="`output_bias` must be one of"):
         train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, output_bias="uniform")
+
+
+# -- run directories that were tampered with or damaged ------------------------------------
+
+
+@pytest.mark.parametrize(
+    "planted", ["history.csv", "checkpoints/backup/latest.weights.h5", ".lock", "metrics.json"]
+)
+def test_a_link_out_of_the_run_directory_is_refused_not_written_through(
+    dates_tsv, tmp_path, planted
+):
+    outside = tmp_path / "outside.txt"
+    outside.write_text("not the zoo's\n")
+    run = tmp_path / "run"
+    link = run / planted
+    link.parent.mkdir(parents=True)
+    link.symlink_to(outside)
+    with pytest.raises(ValueError, match=r"is a link to .*outside the run directory"):
+        train("lstm_nmt", str(dates_tsv), run_dir=run, epochs=1, verbose=0, **TINY)
+    assert outside.read_text() == "not the zoo's\n"
+    assert sorted(p.name for p in run.iterdir()) == [planted.split("/")[0]]  # nothing written
+
+
+def test_a_link_inside_the_run_directory_is_allowed(tmp_path):
+    from zoo.runs import check_no_links_out
+
+    (tmp_path / "real.txt").write_text("x")
+    (tmp_path / "alias.txt").symlink_to(tmp_path / "real.txt")
+    check_no_links_out(tmp_path)  # no error
+
+
+def test_falling_back_to_the_previous_state_cuts_the_epoch_it_repeats(tmp_path, capsys):
+    from zoo.runs import check_backup, read_history
+
+    backup = tmp_path / "checkpoints" / "backup"
+    backup.mkdir(parents=True)
+    (backup / "training_metadata.json").write_text("")  # emptied by a kill
+    (backup / "training_metadata.json.bkp").write_text('{"epoch": 2, "batch": -1}')
+    (backup / "latest.weights.h5").write_bytes(b"cut")
+    (backup / "latest.weights.h5.bkp").write_bytes(b"whole")
+    history_csv = tmp_path / "history.csv"
+    history_csv.write_text("epoch,loss\n0,3.0\n1,2.0\n2,1.5\n")  # epoch 2 is repeated
+    check_backup(backup, history_csv)
+    assert "resuming from the epoch before it" in capsys.readouterr().out
+    assert [row["epoch"] for row in read_history(history_csv)] == ["0", "1"]
+    assert json.loads((backup / "training_metadata.json").read_text())["epoch"] == 2
+    assert (backup / "latest.weights.h5").read_bytes() == b"whole"
+
+
+def test_a_resumed_run_after_a_fallback_counts_each_epoch_once(dates_tsv, tmp_path):
+    class Stop(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            if epoch == 2:
+                raise RuntimeError("killed")
+
+    settings = {"epochs": 3, "verbose": 0, **TINY, "attention_examples": 0, "patience": 100}
+    with pytest.raises(RuntimeError, match="killed"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, callbacks=[Stop()], **settings)
+    (run,) = (tmp_path / "lstm_nmt").iterdir()
+    (run / "checkpoints" / "backup" / "training_metadata.json").write_text("")
+    assert train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, **settings) == run
+    assert [row["epoch"] for row in history(run)] == ["0", "1", "2"]
+    assert json.loads((run / "metrics.json").read_text())["epochs_trained"] == 3
+
+
+def test_an_unfinished_run_with_an_empty_config_is_named_not_orphaned(dates_tsv, tmp_path):
+    run = tmp_path / "lstm_nmt" / "20260101-000000-000000"
+    run.mkdir(parents=True)
+    (run / "config.json").write_text("")
+    with pytest.raises(ValueError, match=r"config.json is damaged.*--new"):
+        train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, verbose=0, **TINY)
+    assert list((tmp_path / "lstm_nmt").iterdir()) == [run]  # no new run beside it
+
+
+def test_a_history_cut_inside_its_header_is_named(tmp_path):
+    from zoo.runs import read_history
+
+    history_csv = tmp_path / "history.csv"
+    history_csv.write_text("epoch,loss,val_lo")
+    with pytest.raises(ValueError, match=r"history.csv is damaged"):
+        read_history(history_csv)
+
+
+def test_a_cut_pipeline_file_of_a_finished_run_is_named(trained_run, tmp_path):
+    import shutil
+
+    run = tmp_path / "run"
+    shutil.copytree(trained_run, run)
+    text = (run / "text.json").read_text()
+    (run / "text.json").write_text(text[: len(text) // 2])
+    with pytest.raises(ValueError, match=r"text.json is not valid JSON"):
+        Translator.load(run)

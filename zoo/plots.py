@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import warnings
 from collections.abc import Sequence
 from pathlib import Path
@@ -97,8 +96,9 @@ def _save(fig, path: Path) -> None:
 
 def learning_curves(history_csv: str | Path, path: str | Path) -> Path:
     """Plots every `x` / `val_x` pair of a Keras `CSVLogger` file against the epoch."""
-    with open(history_csv, newline="") as f:
-        rows = list(csv.DictReader(f))
+    from zoo.runs import read_history
+
+    rows = read_history(Path(history_csv))  # a damaged file is named
     if not rows:
         raise ValueError(f"{history_csv} has no epochs to plot.")
     metrics = [

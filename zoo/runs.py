@@ -12,6 +12,7 @@ import contextlib
 import csv
 import datetime
 import fcntl
+import io
 import json
 import math
 import os
@@ -37,6 +38,7 @@ def claim_run(
     """
     if run_dir is not None:
         run = Path(run_dir)
+        check_no_links_out(run)
         if (run / "metrics.json").is_file():
             raise FileExistsError(f"{run} already holds a finished run; choose a new directory.")
         if (run / CONFIG).is_file() and _read_config(run) != config:
@@ -48,6 +50,7 @@ def claim_run(
     else:
         candidates = _unfinished_runs(Path(runs_root) / name, config) if resume else []
     for run in candidates:
+        check_no_links_out(run)
         lock = try_lock(run)
         if lock is not None:
             if run_dir is None:
@@ -76,16 +79,37 @@ def claim_run(
         lock.close()  # releases the lock
 
 
-def check_backup(backup: Path) -> None:
-    """Repairs a resume state whose metadata a kill cut short, or drops it and says so."""
+def check_no_links_out(run: Path) -> None:
+    """Refuses a run directory holding a symbolic link that leaves it: the zoo (and Keras'
+    callbacks, which append and overwrite in place) would write through it, outside the run."""
+    if not run.is_dir():
+        return
+    inside = run.resolve()
+    for folder, names, files in os.walk(run):  # links to folders are not followed
+        for name in [*names, *files]:
+            path = Path(folder, name)
+            if not path.is_symlink():
+                continue
+            target = path.resolve()
+            if target != inside and inside not in target.parents:
+                raise ValueError(
+                    f"{path} is a link to {target}, outside the run directory {run}: training "
+                    "would write through it. Remove the link (the zoo writes only inside a "
+                    "run), or train in a new run (--new, or another --run-dir)."
+                )
+
+
+def check_backup(backup: Path, history_csv: Path | None = None) -> None:
+    """Repairs a resume state whose metadata a kill cut short, or drops it and says so; the
+    history is cut to the epochs of the state training resumes from (one unit with it)."""
     metadata = backup / "training_metadata.json"
     if not metadata.exists():
         return
     previous = Path(f"{metadata}.bkp")
     for candidate in (metadata, previous):
         try:
-            json.loads(candidate.read_text())
-        except (OSError, ValueError):
+            epochs = int(json.loads(candidate.read_text())["epoch"])
+        except (OSError, ValueError, KeyError, TypeError):
             continue
         if candidate is previous:
             print(f"{metadata} is damaged; resuming from the epoch before it.")
@@ -93,9 +117,25 @@ def check_backup(backup: Path) -> None:
             weights = backup / "latest.weights.h5"
             if Path(f"{weights}.bkp").exists():
                 os.replace(f"{weights}.bkp", weights)
+        if history_csv is not None:
+            keep_history(history_csv, epochs)
         return
     print(f"The resume state in {backup} is damaged; this run starts over from epoch 1.")
     shutil.rmtree(backup)
+
+
+def keep_history(history_csv: Path, epochs: int) -> None:
+    """Cuts `history.csv` to its rows of the first `epochs` epochs (a state training falls
+    back to must not keep the rows of the epoch it repeats)."""
+    rows = read_history(history_csv)
+    kept = [row for row in rows if int(row["epoch"]) < epochs]
+    if len(kept) == len(rows):
+        return
+    text = io.StringIO()
+    writer = csv.DictWriter(text, fieldnames=list(rows[0]), lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(kept)
+    write_atomically(history_csv, text.getvalue())
 
 
 def try_lock(run: Path):
@@ -111,16 +151,23 @@ def try_lock(run: Path):
 
 
 def _unfinished_runs(model_runs: Path, config: dict) -> list[Path]:
-    """Unfinished, not failed runs of `config`, newest first."""
+    """Unfinished, not failed runs of `config`, newest first. An unfinished run whose
+    `config.json` cannot be read might be this one: named, never silently passed over."""
     if not model_runs.is_dir():
         return []
-    return [
+    unfinished = [
         run
         for run in sorted(model_runs.iterdir(), reverse=True)
-        if not (run / "metrics.json").is_file()
-        and not (run / FAILED).is_file()
-        and _read_config(run) == config
+        if run.is_dir() and not (run / "metrics.json").is_file() and not (run / FAILED).is_file()
     ]
+    for run in unfinished:
+        if (run / CONFIG).exists() and _read_config(run) is None:
+            raise ValueError(
+                f"{run / CONFIG} is damaged, so it cannot be told whether {run} is an unfinished "
+                "run of these settings. Restore the file, or remove the run directory, or start "
+                "a new run beside it with --new."
+            )
+    return [run for run in unfinished if _read_config(run) == config]
 
 
 def _read_config(run: Path) -> dict | None:
@@ -157,10 +204,26 @@ def epochs_trained(run: Path) -> int:
 
 
 def read_history(history_csv: Path) -> list[dict]:
+    """The rows of a run's `history.csv`; a damaged file (cut short: the logger ends every line
+    it writes) is named."""
     if not history_csv.is_file():
         return []
-    with open(history_csv, newline="") as f:
-        return list(csv.DictReader(f))
+    text = history_csv.read_text(encoding="utf-8", errors="replace")
+    if not text:
+        return []
+    reader = csv.DictReader(io.StringIO(text))
+    rows = list(reader)
+    if (
+        not text.endswith("\n")
+        or "epoch" not in (reader.fieldnames or [])
+        or any(None in row or None in row.values() for row in rows)
+    ):
+        raise ValueError(
+            f"{history_csv} is damaged (cut short or overwritten: its lines do not read). "
+            "Remove it and rerun the same command (the curves then start at the resumed "
+            "epoch), or start the run over with --new."
+        )
+    return rows
 
 
 def read_run_config(run: str | Path) -> dict[str, Any]:

@@ -30,7 +30,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.runs import read_run_config
+from zoo.runs import read_json, read_run_config
 from zoo.tasks import get_task
 from zoo.tasks.base import Task
 
@@ -284,4 +284,4 @@ def _portable_lstms(model: keras.Model) -> Iterator[None]:
 def _examples(run: Path) -> list | None:
     if not (run / EXAMPLES_FILE).is_file():
         return None
-    return json.loads((run / EXAMPLES_FILE).read_text())
+    return read_json(run / EXAMPLES_FILE)

@@ -267,7 +267,7 @@ def _fit(
     best_weights = checkpoints / "best.weights.h5"
     history_csv = run / HISTORY
     if restore_from is None:
-        check_backup(backup)
+        check_backup(backup, history_csv)
         if not backup.exists():  # starting from epoch 1: earlier rows belong to no saved state
             history_csv.unlink(missing_ok=True)
             best_weights.unlink(missing_ok=True)

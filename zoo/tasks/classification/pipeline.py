@@ -16,6 +16,7 @@ from zoo.data import (
 )
 from zoo.data.tokenization import TokenIds, Tokenizer
 from zoo.data.vocabulary import Vocabulary
+from zoo.runs import read_json
 
 VOCAB = "vocab.txt"
 LABELS = "labels.txt"
@@ -67,7 +68,7 @@ class LabelPipeline:
     @classmethod
     def load(cls, directory: str | Path) -> LabelPipeline:
         directory = Path(directory)
-        config = json.loads((directory / TEXT_CONFIG).read_text())
+        config = read_json(directory / TEXT_CONFIG)
         return cls(
             Tokenizer(**config["tokenizer"]),
             Vocabulary.load(directory / VOCAB),

@@ -25,6 +25,7 @@ from zoo.data.timeseries import (
     read_series_csv,
 )
 from zoo.data.tsv import DataFileError
+from zoo.runs import read_json
 
 PIPELINE_FILE = "series.json"
 CALENDAR = ("time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos")
@@ -71,7 +72,7 @@ class ForecastPipeline:
 
     @classmethod
     def load(cls, directory: str | Path) -> ForecastPipeline:
-        return cls(**json.loads(Path(directory, PIPELINE_FILE).read_text()))
+        return cls(**read_json(Path(directory, PIPELINE_FILE)))
 
     @property
     def target(self) -> str:

@@ -16,6 +16,7 @@ from zoo.data.subwords import SUBWORD_LEVELS, SubwordCodec
 from zoo.data.tokenization import LEVELS as WORD_LEVELS
 from zoo.data.tokenization import WordCodec
 from zoo.data.vocabulary import BOS_ID, EOS_ID, Vocabulary
+from zoo.runs import read_json
 from zoo.tasks.translation.settings import TOKEN_LEVELS
 
 TEXT_CONFIG = "text.json"
@@ -125,7 +126,7 @@ class TextPipeline:
     @classmethod
     def load(cls, directory: str | Path) -> TextPipeline:
         directory = Path(directory)
-        config = json.loads((directory / TEXT_CONFIG).read_text())
+        config = read_json(directory / TEXT_CONFIG)
         source = load_codec(directory, config["source"], "source")
         joint = config.get("joint", False)
         target = source if joint else load_codec(directory, config["target"], "target")
