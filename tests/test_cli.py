@@ -113,3 +113,34 @@ def test_predict_needs_a_finished_run(capsys, tmp_path):
     (tmp_path / "config.json").write_text(json.dumps({"task": "translation", "training": {}}))
     code, _, err = run_cli(capsys, "predict", str(tmp_path), "hola")
     assert code == 2 and "holds no trained model" in err
+
+
+def test_a_tuning_dir_that_is_a_file_is_named(capsys, tmp_path):
+    a_file = tmp_path / "file"
+    a_file.write_text("x")
+    code, _, err = run_cli(capsys, "tune", "lstm_nmt", "--dir", str(a_file))
+    assert code == 2 and "is a file; the search keeps its state in a folder" in err
+
+
+def test_a_port_out_of_range_is_named():
+    from zoo.distribute.search import parse_address
+
+    with pytest.raises(ValueError, match="between 1 and 65535"):
+        parse_address("127.0.0.1:99999")
+    assert parse_address("localhost:8000") == ("localhost", 8000)
+
+
+def test_an_input_folder_is_named_as_a_folder(tmp_path):
+    from zoo.file_translation import read_lines
+
+    with pytest.raises(IsADirectoryError, match="is a folder"):
+        read_lines(tmp_path)
+
+
+def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path):
+    from zoo.data.speech import read_speech_folder
+    from zoo.data.tsv import DataFileError
+
+    (tmp_path / "transcripts.tsv").write_bytes("a.wav\tone\nb.wav\tcaf\xe9\n".encode("latin-1"))
+    with pytest.raises(DataFileError, match=r"transcripts.tsv, line 2: not UTF-8 text .*0xe9"):
+        read_speech_folder(tmp_path)

@@ -15,6 +15,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from zoo.data.tsv import read_utf8_text
+
 WINDOW = 1024  # lines sorted by length together; also what a kill can cost
 
 
@@ -24,18 +26,13 @@ def progress_file(output: Path) -> Path:
 
 def read_lines(path: Path) -> list[str]:
     """The lines of a UTF-8 text file, with an error naming the line that is not UTF-8."""
+    if path.is_dir():
+        raise IsADirectoryError(
+            f"Input {path} is a folder; give a text file with one sentence a line."
+        )
     if not path.is_file():
         raise FileNotFoundError(f"Input file {path} does not exist.")
-    data = path.read_bytes()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        line = data[: error.start].count(b"\n") + 1
-        raise ValueError(
-            f"{path}, line {line}: not UTF-8 text (byte {error.start}); re-encode the file as "
-            "UTF-8."
-        ) from None
-    return text.splitlines()
+    return read_utf8_text(path).splitlines()
 
 
 def lines_done(output: Path) -> int:

@@ -208,6 +208,11 @@ def tune(
     if cluster.mode is not None:
         print(f"Each trial trains {cluster.describe()}")
     directory = Path(directory or Path("runs") / "tune" / name)
+    if directory.exists() and not directory.is_dir():
+        raise NotADirectoryError(
+            f"--dir {directory} is a file; the search keeps its state in a folder: give a new or "
+            "existing folder."
+        )
     if worker:
         wait_for_chief(*parse_address(worker), timeout=connect_timeout)
     else:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import csv
 import gzip
 import hashlib
+import io
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -25,7 +26,7 @@ import numpy as np
 from zoo.data.audio import SAMPLE_RATE, read_wav, resample  # noqa: F401  (the API's names)
 from zoo.data.espeak import ACCENTS, Synthesizer
 from zoo.data.transcripts import normalize_transcript, random_transcript, vocabulary_words
-from zoo.data.tsv import DataFileError
+from zoo.data.tsv import DataFileError, read_utf8_text
 
 SPOKEN_NUMBERS = "spoken-numbers"
 ASTERISK = "asterisk-prompts"
@@ -151,18 +152,18 @@ def read_speech_folder(directory: str | Path, notes: list[str] | None = None) ->
             "`file.wav<TAB>what is said`."
         )
     utterances, rates = [], set()
-    with open(table, encoding="utf-8", newline="") as f:
-        for line_number, row in enumerate(csv.reader(f, delimiter="\t"), start=1):
-            if not row or (line_number == 1 and row[0].lower() in ("file", "path")):
-                continue
-            if len(row) < 2 or not normalize_transcript(row[1]):
-                raise DataFileError(
-                    f"{table}, line {line_number}: expected `file<TAB>transcript` with a "
-                    f"non-empty transcript, received {row!r}."
-                )
-            audio, rate = read_wav(directory / row[0])
-            rates.add(rate)
-            utterances.append((resample(audio, rate), normalize_transcript(row[1]), row[0]))
+    rows = csv.reader(io.StringIO(read_utf8_text(table), newline=""), delimiter="\t")
+    for line_number, row in enumerate(rows, start=1):
+        if not row or (line_number == 1 and row[0].lower() in ("file", "path")):
+            continue
+        if len(row) < 2 or not normalize_transcript(row[1]):
+            raise DataFileError(
+                f"{table}, line {line_number}: expected `file<TAB>transcript` with a "
+                f"non-empty transcript, received {row!r}."
+            )
+        audio, rate = read_wav(directory / row[0])
+        rates.add(rate)
+        utterances.append((resample(audio, rate), normalize_transcript(row[1]), row[0]))
     if not utterances:
         raise DataFileError(f"{table} lists no recordings.")
     other = sorted(r for r in rates if r != SAMPLE_RATE)

@@ -250,7 +250,7 @@ def _number(path: Path, line: int, column: str, cell: str) -> float:
     if not math.isfinite(value):
         raise DataFileError(
             f"{path}, line {line}: column {column!r} is {cell!r}; fill or interpolate missing "
-            "values before training (the models need every value)."
+            "values first (the models need every value, in training and in a forecast's input)."
         )
     return value
 

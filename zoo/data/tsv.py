@@ -17,6 +17,19 @@ def check_data_file(path: Path) -> None:
         raise DataFileError(f"Data file {path} does not exist.")
 
 
+def read_utf8_text(path: Path) -> str:
+    """The text of a user's file; one that is not UTF-8 is named with the line to fix."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = raw[: error.start].count(b"\n") + 1
+        raise DataFileError(
+            f"{path}, line {line}: not UTF-8 text (byte 0x{raw[error.start]:02x} at offset "
+            f"{error.start}); re-encode the file as UTF-8 (e.g. `iconv -f latin1 -t utf-8`)."
+        ) from None
+
+
 def read_parallel_tsv(
     path: str | Path, source_column: int = 1, target_column: int = 2
 ) -> list[tuple[str, str]]:
@@ -32,12 +45,7 @@ def read_parallel_tsv(
             raise ValueError(f"`{name}` must be a column number >= 1, received {column!r}.")
     if source_column == target_column:
         raise ValueError(f"source_column and target_column are both {source_column}.")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as error:
-        raise DataFileError(
-            f"{path} is not UTF-8 text (byte {error.start}); re-encode it as UTF-8."
-        ) from None
+    text = read_utf8_text(path)
     default_columns = (source_column, target_column) == (1, 2)
     needed = max(source_column, target_column)
     pairs = []

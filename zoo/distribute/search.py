@@ -35,6 +35,8 @@ def parse_address(address: str) -> tuple[str, int]:
     host, sep, port = address.rpartition(":")
     if not sep or not host or not port.isdigit():
         raise ValueError(f"Expected HOST:PORT, received {address!r}.")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError(f"The port of {address!r} must be between 1 and 65535.")
     return host, int(port)
 
 
