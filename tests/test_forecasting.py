@@ -315,6 +315,32 @@ def test_the_export_answers_in_a_fresh_tensorflow_process_like_the_library(
     assert np.asarray(out["quantiles"]).shape == (3, 12, 3)
 
 
+@pytest.mark.parametrize(
+    "bad, message",
+    [(float("nan"), "`history` holds NaN or infinite values"), (1e30, "standard deviations")],
+)
+def test_the_export_refuses_what_the_library_refuses(trained_run, load_csv, tmp_path, bad, message):
+    from zoo.serving import export
+
+    predictor = TASK.load_predictor(trained_run)
+    series, _ = read_series_csv(load_csv, target="load")
+    raw = raw_windows(series, [30, 500], 24, 12)
+    raw["history"][1, 5, 0] = bad
+    with pytest.raises(ValueError, match=message):
+        predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
+    path = export(trained_run, root=tmp_path)
+    request = {key: raw[key].tolist() for key in ("history", "future", "forecast_start")}
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH, str(path), str(tmp_path / "request.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode != 0 and "InvalidArgumentError" in result.stderr
+    assert message in result.stderr  # a clear refusal, not NaN forecasts
+
+
 def test_pipeline_round_trip(trained_run):
     pipeline = ForecastPipeline.load(trained_run)
     assert pipeline.columns == ["load", "workday", "temperature"]

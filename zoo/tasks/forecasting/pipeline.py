@@ -110,8 +110,11 @@ class ForecastPipeline:
         steps_ahead = tf.shape(future, out_type=tf.int64)[1]
         past_times = start + self.step * tf.range(-self.lookback, 0, dtype=tf.int64)[None]
         future_times = start + self.step * tf.range(steps_ahead, dtype=tf.int64)[None]
-        history = tf.concat([(history - mean) / std, calendar(past_times)], axis=-1)
-        future = tf.concat([(future - mean[1:]) / std[1:], calendar(future_times)], axis=-1)
+        # Checked in the graph, so that the export refuses what the library refuses.
+        history = check_scale((history - mean) / std, "history")
+        future = check_scale((future - mean[1:]) / std[1:], "future")
+        history = tf.concat([history, calendar(past_times)], axis=-1)
+        future = tf.concat([future, calendar(future_times)], axis=-1)
         return history, future
 
     def widen(self, quantiles, levels: Sequence[float]):
@@ -160,6 +163,28 @@ def raw_windows(
         "forecast_start": series.times[origins],
         "actual": series.values[ahead][:, :, 0],
     }
+
+
+# Scaled values further than this from the training data's mean (in its standard deviations)
+# are a unit mix-up or a broken sensor, not a series: the model's forecast would overflow.
+MAX_SCALED = 1e6
+
+
+def check_scale(scaled, name: str):
+    """`scaled` inputs, or an `InvalidArgumentError` naming `name` when they hold NaN,
+    infinities or values far outside the training data's scale."""
+    scaled = tf.debugging.assert_all_finite(
+        scaled,
+        f"`{name}` holds NaN or infinite values (or values beyond float32); fill them first.",
+    )
+    limit = tf.debugging.assert_less_equal(
+        tf.reduce_max(tf.abs(scaled)),
+        tf.constant(MAX_SCALED, scaled.dtype),
+        message=f"`{name}` holds values over {MAX_SCALED:g} standard deviations from the "
+        "training data's mean: check the units, or remove the spike.",
+    )
+    with tf.control_dependencies([limit]):
+        return tf.identity(scaled)
 
 
 def calendar(times):

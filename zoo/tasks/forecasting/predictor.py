@@ -4,6 +4,9 @@ units in and out), and an exported SavedModel answering the same way (`ExportedF
 
 from __future__ import annotations
 
+import contextlib
+import re
+from collections.abc import Iterator
 from typing import Any
 
 import keras
@@ -49,14 +52,15 @@ class ForecastPredictor:
         history, future, forecast_start = _check_windows(
             self.layout, history, future, forecast_start
         )
-        parts = [
-            self._run(
-                tf.constant(history[i : i + batch_size]),
-                tf.constant(future[i : i + batch_size]),
-                tf.constant(forecast_start[i : i + batch_size]),
-            )
-            for i in range(0, len(history), batch_size)
-        ]
+        with refused_inputs_as_value_errors():
+            parts = [
+                self._run(
+                    tf.constant(history[i : i + batch_size]),
+                    tf.constant(future[i : i + batch_size]),
+                    tf.constant(forecast_start[i : i + batch_size]),
+                )
+                for i in range(0, len(history), batch_size)
+            ]
         return {key: np.concatenate([p[key].numpy() for p in parts]) for key in parts[0]}
 
 
@@ -74,12 +78,25 @@ class ExportedForecaster:
             self.layout, history, future, forecast_start
         )
         signature = self.loaded.signatures["attention"]
-        out = signature(
-            history=tf.constant(history),
-            future=tf.constant(future),
-            forecast_start=tf.constant(forecast_start),
-        )
+        with refused_inputs_as_value_errors():
+            out = signature(
+                history=tf.constant(history),
+                future=tf.constant(future),
+                forecast_start=tf.constant(forecast_start),
+            )
         return {key: value.numpy() for key, value in out.items()}
+
+
+@contextlib.contextmanager
+def refused_inputs_as_value_errors() -> Iterator[None]:
+    """The graph's input checks (`pipeline.check_scale`) as the `ValueError` the library raises
+    for bad input, with the check's own message."""
+    try:
+        yield
+    except tf.errors.InvalidArgumentError as error:
+        # TensorFlow wraps the check's message in its own lines ("Graph execution error" ...).
+        found = re.search(r"`(history|future)` holds [^\n]*", error.message)
+        raise ValueError(found.group(0) if found else error.message.strip()) from None
 
 
 def _check_windows(layout: dict, history, future, forecast_start) -> tuple:
