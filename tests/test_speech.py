@@ -375,6 +375,11 @@ def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir
         run = train(name, str(speech_dir), runs_root=tmp_path, epochs=1, verbose=0, **TINY)
     export_dir = zoo.export(run, root=tmp_path / "models")
     files = [str(speech_dir / f"u{i:02d}.wav") for i in (0, 3, 5)]  # u03 is 8 kHz
+    # Clips shorter than the spectrogram's mirror padding (256 samples) crashed both before.
+    for samples in (1, 200):
+        clip = tmp_path / f"clip{samples}.wav"
+        clip.write_bytes(wav_bytes(np.full(samples, 300, np.int16)))
+        files.append(str(clip))
     out = subprocess.run(
         [sys.executable, "-c", EXPORT_CHECK, str(export_dir), json.dumps(files)],
         capture_output=True, text=True, timeout=600,
@@ -385,7 +390,8 @@ def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir
     expected = [r["transcript"] for r in TASK.predict(predictor, files)]
     # u03 is resampled differently (scipy's polyphase filter in the library, linear
     # interpolation in the graph); the 16 kHz files go through the same graph.
-    assert [exported[0], exported[2]] == [expected[0], expected[2]]
+    assert [exported[0], exported[2], *exported[3:]] == [expected[0], expected[2], *expected[3:]]
+    assert all(isinstance(t, str) for t in exported)
     assert (export_dir / "assets.extra" / "tf_serving_warmup_requests").is_file()
 
 

@@ -49,8 +49,12 @@ class LogMelFeatures(keras.layers.Layer):
         self.frame_step_ms = frame_step_ms
         self.step = sample_rate * frame_step_ms // 1000
         length = sample_rate * frame_length_ms // 1000
+        fft_length = 1 << (length - 1).bit_length()  # next power of two
+        # Centred frames mirror fft_length // 2 samples at each end, which needs more than
+        # that many: shorter batches are zero-padded (the mask keeps to the real frames).
+        self.min_samples = fft_length // 2 + 1
         self.spectrogram = keras.layers.MelSpectrogram(
-            fft_length=1 << (length - 1).bit_length(),  # next power of two
+            fft_length=fft_length,
             sequence_stride=self.step,
             sequence_length=length,
             sampling_rate=sample_rate,
@@ -65,6 +69,12 @@ class LogMelFeatures(keras.layers.Layer):
 
     def call(self, audio, audio_length):
         audio = ops.cast(audio, "float32")
+        width = ops.shape(audio)[1]
+        if isinstance(width, int):  # known while tracing (JAX, PyTorch, fixed shapes)
+            missing = max(self.min_samples - width, 0)
+        else:  # a TensorFlow graph over batches of any length
+            missing = ops.maximum(self.min_samples - width, 0)
+        audio = ops.pad(audio, [[0, 0], [0, missing]])
         mel = ops.transpose(self.spectrogram(audio), (0, 2, 1))  # [B, T, mels]
         log_mel = ops.log(mel + 1e-6)
         mask = ops.arange(ops.shape(log_mel)[1])[None, :] < self.frames(audio_length)[:, None]
@@ -76,7 +86,8 @@ class LogMelFeatures(keras.layers.Layer):
         return ops.cast(normalized, self.compute_dtype), mask
 
     def compute_output_spec(self, audio, audio_length):
-        frames = None if audio.shape[1] is None else audio.shape[1] // self.step + 1
+        width = audio.shape[1]
+        frames = None if width is None else max(width, self.min_samples) // self.step + 1
         return (
             keras.KerasTensor((audio.shape[0], frames, self.num_mel_bins), self.compute_dtype),
             keras.KerasTensor((audio.shape[0], frames), "bool"),
