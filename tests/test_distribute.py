@@ -3,6 +3,7 @@
 import csv
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -242,14 +243,12 @@ def test_multi_worker_training_resumes_after_a_worker_dies(load_csv, tmp_path):
     run = tmp_path / "run"
 
     chief, worker = start_workers(load_csv, settings, run, die_at="2:3")
-    try:
-        worker_output = worker.communicate(timeout=300)[0]
-    finally:
-        if worker.poll() is None:
-            worker.kill()
-        chief.kill()  # blocked in a collective with the dead worker: a failure takes both down
-        chief.communicate()
+    worker_output, chief_output = finish([worker, chief])
     assert worker.returncode == -9, worker_output[-3000:]
+    # The chief's collective fails with the dead worker; it says who and what to do.
+    assert chief.returncode != 0
+    assert re.search(r"Lost worker 1 \(127\.0\.0\.1:\d+\)", chief_output), chief_output[-3000:]
+    assert "Rerun the same command on every worker: training resumes in" in chief_output
     assert epochs_begun(worker_output) == [0, 1]  # it died in the second epoch
     with open(run / "history.csv", newline="") as f:
         assert [row["epoch"] for row in csv.DictReader(f)] == ["0"]  # the chief's first epoch

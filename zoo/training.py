@@ -295,14 +295,15 @@ def _fit(
         *callbacks,
         divergence,  # last: it sees the logs every other callback saw
     ]
-    model.fit(
-        train_data,
-        validation_data=validation_data,
-        epochs=training["epochs"],
-        shuffle=False,  # the dataset shuffles itself
-        callbacks=fit_callbacks,
-        verbose=progress_verbosity(verbose),
-    )
+    with cluster.lost_workers_named(restore_from or run):
+        model.fit(
+            train_data,
+            validation_data=validation_data,
+            epochs=training["epochs"],
+            shuffle=False,  # the dataset shuffles itself
+            callbacks=fit_callbacks,
+            verbose=progress_verbosity(verbose),
+        )
     if divergence.diverged_at is not None:
         epoch, batch = divergence.diverged_at
         reason = (

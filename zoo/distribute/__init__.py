@@ -19,12 +19,17 @@ import dataclasses
 import json
 import os
 import re
+from collections.abc import Iterator
 from typing import Any
 
 import keras
 
 MODES = ("mirrored", "multi-worker")
 _ADDRESS = re.compile(r"^[^\s:]+:\d{1,5}$")
+
+
+class WorkerLostError(RuntimeError):
+    """A worker of a multi-worker cluster died or became unreachable mid-training."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -38,6 +43,7 @@ class Distribution:
             non-chief workers of a multi-worker cluster).
         worker: This process's index among the workers (0 unless multi-worker).
         engine: The `tf.distribute.Strategy` or `keras.distribution.Distribution` behind it.
+        addresses: Every worker's `host:port`, by index (multi-worker only).
     """
 
     mode: str | None = None
@@ -45,6 +51,32 @@ class Distribution:
     is_chief: bool = True
     worker: int = 0
     engine: Any = None
+    addresses: tuple[str, ...] = ()
+
+    @contextlib.contextmanager
+    def lost_workers_named(self, run: Any) -> Iterator[None]:
+        """Turns the collective-operation errors a dead or unreachable worker causes (e.g.
+        `UnavailableError: Collective ops is aborted by: Socket closed`) into one message that
+        says which worker and that rerunning every worker's command resumes `run`."""
+        if self.mode != "multi-worker":
+            yield
+            return
+        import tensorflow as tf
+
+        lost = (tf.errors.UnavailableError, tf.errors.AbortedError, tf.errors.CancelledError,
+                tf.errors.DeadlineExceededError)  # fmt: skip
+        try:
+            yield
+        except lost as error:
+            others = [(i, a) for i, a in enumerate(self.addresses) if i != self.worker]
+            named = [(i, a) for i, a in others if a in str(error.message)] or others
+            who = " or ".join(f"worker {i} ({address})" for i, address in named)
+            reason = (str(error.message).strip().splitlines() or [""])[0][:200]
+            raise WorkerLostError(
+                f"Lost {who}: it stopped answering during training ({reason}). Rerun the same "
+                f"command on every worker: training resumes in {run} from its last finished "
+                "epoch."
+            ) from None
 
     def scope(self) -> contextlib.AbstractContextManager:
         """Where models are built and trained: their variables go to every replica."""
@@ -345,6 +377,7 @@ def _multi_worker(config: dict) -> Distribution:
         is_chief=is_chief(config),
         worker=worker,
         engine=strategy,
+        addresses=tuple(workers),
     )
 
 
@@ -355,4 +388,11 @@ def _too_many(asked: int, found: int) -> str:
     )
 
 
-__all__ = ["MODES", "Distribution", "configure", "parse_devices", "parse_tf_config"]
+__all__ = [
+    "MODES",
+    "Distribution",
+    "WorkerLostError",
+    "configure",
+    "parse_devices",
+    "parse_tf_config",
+]
