@@ -345,3 +345,29 @@ def test_pipeline_round_trip(trained_run):
     pipeline = ForecastPipeline.load(trained_run)
     assert pipeline.columns == ["load", "workday", "temperature"]
     assert pipeline.lookback == 24 and pipeline.horizon == 12 and pipeline.step == 3600
+
+
+def test_a_spike_far_outside_the_series_scale_is_named(load_csv, tmp_path, capsys):
+    from zoo.data.timeseries import spikes
+
+    series, _ = read_series_csv(load_csv, target="load")
+    assert spikes(series) == []  # a daily cycle, weekends and temperature: its own variation
+    lines = load_csv.read_text().splitlines()
+    fields = lines[101].split(",")  # the row of 2024-01-05 04:00
+    fields[1] = "1e38"
+    lines[101] = ",".join(fields)
+    spiked = tmp_path / "spiked.csv"
+    spiked.write_text("\n".join(lines) + "\n")
+    series, _ = read_series_csv(spiked, target="load")
+    (warning,) = spikes(series)
+    assert "column 'load' at 2024-01-05 04:00:00 is 1e+38" in warning
+    TASK.load_data(str(spiked), {**TASK.settings, "target": "load", "stride": 4})
+    assert f"Warning: {spiked}: column 'load' at 2024-01-05 04:00:00" in capsys.readouterr().err
+
+
+def test_mase_says_what_it_was_scaled_by(trained_run):
+    metrics = json.loads((trained_run / "metrics.json").read_text())
+    scale = metrics["mase_scale"]["value"]
+    assert scale > 0 and "seasonal naive" in metrics["mase_scale"]["is"]
+    assert metrics["mase"] == pytest.approx(metrics["mae"] / scale, rel=1e-6)
+    assert f"MASE divides by {scale:.6g}" in TASK.format_metrics(metrics)

@@ -315,3 +315,34 @@ def check_length(series: Series, lookback: int, horizon: int, parts: int = 1) ->
             f"{parts} x horizon {horizon} = {needed} rows; give a longer series or smaller "
             "`--set lookback=...` / `--set horizon=...`."
         )
+
+
+# Robust z-scores (distance from the median in scaled median absolute deviations) beyond this
+# are no series' own variation but a unit mix-up or a broken sensor: worth a word before they
+# distort the scaling and every metric.
+SPIKE_Z = 50.0
+
+
+def spikes(series: Series, threshold: float = SPIKE_Z) -> list[str]:
+    """One line per column holding values whose robust z-score exceeds `threshold`, naming the
+    column and the first such row by its time (and how many there are)."""
+    found = []
+    for column, values in zip(series.columns, series.values.T, strict=True):
+        known = values[np.isfinite(values)]
+        if not len(known):
+            continue
+        median = float(np.median(known))
+        spread = 1.4826 * float(np.median(np.abs(known - median))) or float(np.std(known))
+        if spread == 0:
+            continue
+        z = np.abs(values - median) / spread
+        far = np.flatnonzero(np.nan_to_num(z) > threshold)
+        if len(far):
+            first = int(far[0])
+            found.append(
+                f"column {column!r} at {to_iso(series.times[first])} is "
+                f"{values[first]:.6g}, {z[first]:.3g} robust standard deviations from its median "
+                f"{median:.6g} ({len(far)} such value(s)); a unit mix-up or a broken sensor? It "
+                "distorts the scaling and every metric: fix or remove it."
+            )
+    return found

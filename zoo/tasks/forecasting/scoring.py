@@ -64,6 +64,9 @@ def forecast_windows(predictor, windows: Windows) -> dict[str, Any]:
     metrics["baselines"] = {
         name: forecast_metrics(actual, values, scale) for name, values in naive.items()
     }
+    # MASE's denominator, so that a reader can tell what it was scaled by.
+    metrics["mase_scale"] = {"value": float(scale), "is": "the seasonal naive forecast's MAE "
+                             "on the training part"}  # fmt: skip
     metrics["target"] = layout["columns"][0]
     metrics["step_hours"] = layout["step"] / 3600
     return {"metrics": metrics, "origins": origins, "raw": raw, "out": out, "naive": naive}

@@ -5,6 +5,7 @@ by (beside seasonal naive baselines), plots and serving; the hooks `zoo.training
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +19,7 @@ from zoo.data.timeseries import (
     Windows,
     load_elecdemand,
     read_series_csv,
+    spikes,
     split_series,
     to_iso,
 )
@@ -91,6 +93,8 @@ class ForecastingTask(Task):
                 "the path of a .csv file with a timestamp column, the target and covariates."
             )
         series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+        for warning in spikes(series):
+            print(f"Warning: {data}: {warning}", file=sys.stderr)
         return split_series(series, lookback, horizon, settings["stride"])
 
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> Windows:
@@ -178,6 +182,11 @@ class ForecastingTask(Task):
             lines.append(
                 f"  {name:24s} {m['mae']:8.4f} {m['rmse']:8.4f} {m['smape']:8.2f} "
                 f"{m['mase']:6.3f} {pinball} {cover}"
+            )
+        if "mase_scale" in metrics:
+            lines.append(
+                f"  MASE divides by {metrics['mase_scale']['value']:.6g}: "
+                f"{metrics['mase_scale']['is']}"
             )
         return "\n".join(lines)
 
