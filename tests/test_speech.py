@@ -12,11 +12,11 @@ import keras
 import numpy as np
 import pytest
 import tensorflow as tf
-from helpers import softmax, to_numpy
+from helpers import softmax, to_numpy, wav_file
 
 import zoo
 from zoo.data import espeak, speech, transcripts
-from zoo.data.audio import wav_bytes
+from zoo.data.audio import read_wav, wav_bytes
 from zoo.data.tsv import DataFileError
 from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import speech_metrics
@@ -99,11 +99,11 @@ def test_speech_folder_is_read_and_resampled(speech_dir):
     assert name == "u03.wav" and audio.dtype == np.int16 and len(audio) > 4000
 
 
-def _float_wav(path):
-    """A 32-bit float WAV (format 3), which the stdlib reader rejects."""
-    data = np.zeros(100, "float32").tobytes()
+def _mu_law_wav(path):
+    """An 8-bit mu-law WAV (format 7): a WAV, but no PCM the zoo reads."""
+    data = bytes(100)
     header = b"RIFF" + struct.pack("<I", 36 + len(data)) + b"WAVEfmt "
-    header += struct.pack("<IHHIIHH", 16, 3, 1, 16000, 64000, 4, 32)
+    header += struct.pack("<IHHIIHH", 16, 7, 1, 8000, 8000, 1, 8)
     path.write_bytes(header + b"data" + struct.pack("<I", len(data)) + data)
 
 
@@ -113,8 +113,10 @@ def test_bad_speech_data_is_named(tmp_path):
     (tmp_path / "transcripts.tsv").write_text("a.wav\tseven\n")
     with pytest.raises(DataFileError, match="a.wav: no such WAV file"):
         speech.read_speech_folder(tmp_path)
-    _float_wav(tmp_path / "a.wav")
-    with pytest.raises(DataFileError, match="a.wav is not a PCM WAV file.*ffmpeg"):
+    _mu_law_wav(tmp_path / "a.wav")
+    with pytest.raises(
+        DataFileError, match="a.wav is not a WAV file the zoo reads.*format 7.*ffmpeg"
+    ):
         speech.read_speech_folder(tmp_path)
     (tmp_path / "a.wav").write_bytes(wav_bytes(np.zeros(0, np.int16)))
     with pytest.raises(DataFileError, match="holds no audio"):
@@ -380,6 +382,15 @@ def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir
         clip = tmp_path / f"clip{samples}.wav"
         clip.write_bytes(wav_bytes(np.full(samples, 300, np.int16)))
         files.append(str(clip))
+    # Widths TensorFlow's own decoder refuses: 8-bit, and 24-bit as sox writes it.
+    speech, rate = read_wav(speech_dir / "u05.wav")
+    for name, layout in (
+        ("u05_8bit", {"bits": 8}),
+        ("u05_24bit", {"bits": 24, "extensible": True}),
+    ):
+        converted = tmp_path / f"{name}.wav"
+        converted.write_bytes(wav_file(speech / 32768.0, rate, **layout))
+        files.append(str(converted))
     out = subprocess.run(
         [sys.executable, "-c", EXPORT_CHECK, str(export_dir), json.dumps(files)],
         capture_output=True, text=True, timeout=600,
@@ -391,6 +402,7 @@ def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir
     # u03 is resampled differently (scipy's polyphase filter in the library, linear
     # interpolation in the graph); the 16 kHz files go through the same graph.
     assert [exported[0], exported[2], *exported[3:]] == [expected[0], expected[2], *expected[3:]]
+    assert len(exported) == 7
     assert all(isinstance(t, str) for t in exported)
     assert (export_dir / "assets.extra" / "tf_serving_warmup_requests").is_file()
 

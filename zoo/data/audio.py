@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.tsv import DataFileError
+from zoo.data.wav import WavError, parse_wav
 
 SAMPLE_RATE = 16_000
 
@@ -29,31 +30,23 @@ def resample(audio: np.ndarray, rate: int, target: int = SAMPLE_RATE) -> np.ndar
 
 
 def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
-    """(int16 mono samples, sample rate) of a PCM WAV file; errors name the file and the fix."""
+    """(int16 mono samples, sample rate) of a WAV file (`zoo.data.wav` reads 8 to 32-bit PCM,
+    32-bit float, plain or extensible); errors name the file and the fix."""
     path = Path(path)
     try:
-        with wave.open(str(path), "rb") as f:
-            width, channels, rate = f.getsampwidth(), f.getnchannels(), f.getframerate()
-            frames = f.readframes(f.getnframes())
+        samples, rate = parse_wav(path.read_bytes())
     except FileNotFoundError:
         raise DataFileError(f"{path}: no such WAV file.") from None
-    except (wave.Error, EOFError) as error:
+    except IsADirectoryError:
+        raise DataFileError(f"{path} is a folder, not a WAV file.") from None
+    except WavError as error:
         raise DataFileError(
-            f"{path} is not a PCM WAV file ({error}); convert it, e.g. "
+            f"{path} is not a WAV file the zoo reads ({error}); convert it, e.g. "
             f"`ffmpeg -i {path.name} -acodec pcm_s16le out.wav`."
         ) from None
-    if width not in (1, 2, 4):
-        raise DataFileError(f"{path}: {8 * width}-bit samples are not supported; use 16-bit PCM.")
-    dtype = {1: np.uint8, 2: np.int16, 4: np.int32}[width]
-    samples = np.frombuffer(frames, dtype=dtype).astype(np.float64)
-    if width == 1:
-        samples = (samples - 128) * 256
-    elif width == 4:
-        samples = samples / 65536
-    samples = samples[: len(samples) // channels * channels].reshape(-1, channels).mean(axis=1)
     if len(samples) == 0:
         raise DataFileError(f"{path} holds no audio (0 samples).")
-    return np.clip(np.round(samples), -32768, 32767).astype(np.int16), rate
+    return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16), rate
 
 
 def wav_bytes(waveform: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:

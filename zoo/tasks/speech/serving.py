@@ -7,6 +7,7 @@ from __future__ import annotations
 import keras
 import tensorflow as tf
 
+from zoo.data.wav import decode_wav_in_graph
 from zoo.tasks.speech.augmentation import resample_in_graph
 from zoo.tasks.speech.predictor import SpeechRecognizer
 
@@ -43,8 +44,7 @@ class SpeechServing:
         rate = self.recognizer.pipeline.sample_rate
 
         def decode(contents):
-            audio, file_rate = tf.audio.decode_wav(contents)
-            mono = tf.reduce_mean(audio, axis=1)
+            mono, file_rate = decode_wav_in_graph(contents)  # any width the library reads
             return resample_in_graph(mono, file_rate, rate)
 
         waveforms = tf.map_fn(
