@@ -290,6 +290,18 @@ print(json.dumps({k: v.numpy().tolist() for k, v in out.items()}))
 """
 
 
+def query_in_a_fresh_process(export_dir, raw, tmp_path):
+    """The export's `serving_default` on `raw` windows, in a process importing only TF."""
+    request = {key: raw[key].tolist() for key in ("history", "future", "forecast_start")}
+    (tmp_path / "request.json").write_text(json.dumps(request))
+    return subprocess.run(
+        [sys.executable, "-c", FRESH, str(export_dir), str(tmp_path / "request.json")],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
 def test_the_export_answers_in_a_fresh_tensorflow_process_like_the_library(
     trained_run, load_csv, tmp_path
 ):
@@ -300,15 +312,8 @@ def test_the_export_answers_in_a_fresh_tensorflow_process_like_the_library(
     series, _ = read_series_csv(load_csv, target="load")
     raw = raw_windows(series, [30, 500, 1000], 24, 12)
     expected = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
-    request = {key: raw[key].tolist() for key in ("history", "future", "forecast_start")}
-    (tmp_path / "request.json").write_text(json.dumps(request))
-    result = subprocess.run(
-        [sys.executable, "-c", FRESH, str(path), str(tmp_path / "request.json")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=True,
-    )
+    result = query_in_a_fresh_process(path, raw, tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
     out = json.loads(result.stdout.strip().splitlines()[-1])
     np.testing.assert_allclose(out["forecast"], expected["forecast"], rtol=1e-5, atol=1e-5)
     np.testing.assert_allclose(out["quantiles"], expected["quantiles"], rtol=1e-5, atol=1e-5)
@@ -329,14 +334,7 @@ def test_the_export_refuses_what_the_library_refuses(trained_run, load_csv, tmp_
     with pytest.raises(ValueError, match=message):
         predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
     path = export(trained_run, root=tmp_path)
-    request = {key: raw[key].tolist() for key in ("history", "future", "forecast_start")}
-    (tmp_path / "request.json").write_text(json.dumps(request))
-    result = subprocess.run(
-        [sys.executable, "-c", FRESH, str(path), str(tmp_path / "request.json")],
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    result = query_in_a_fresh_process(path, raw, tmp_path)
     assert result.returncode != 0 and "InvalidArgumentError" in result.stderr
     assert message in result.stderr  # a clear refusal, not NaN forecasts
 

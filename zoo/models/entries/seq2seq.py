@@ -1,9 +1,6 @@
 """Translation entries: `lstm_nmt` and its attention models (Bahdanau, Luong).
 
-Plain Python: the registry reads these without Keras (`zoo list`, `zoo describe`); each
-builder imports its Keras class when called. The defaults here are the one source of truth:
-`zoo.get(NAME)`, calling the builder, `zoo train NAME` and the tuner's default point all build
-the same model, and the class itself has no defaults of its own for them.
+Plain Python, as every entries module is (see `zoo.models.entries`).
 """
 
 from __future__ import annotations
