@@ -144,3 +144,13 @@ def test_a_file_that_is_not_utf8_is_named_with_its_line(tmp_path):
     (tmp_path / "transcripts.tsv").write_bytes("a.wav\tone\nb.wav\tcaf\xe9\n".encode("latin-1"))
     with pytest.raises(DataFileError, match=r"transcripts.tsv, line 2: not UTF-8 text .*0xe9"):
         read_speech_folder(tmp_path)
+
+
+def test_describe_marks_what_the_data_decides_and_errors_list_only_settable_names(capsys):
+    code, out, _ = run_cli(capsys, "describe", "lstm_luong_nmt")
+    model = json.loads(out)["model"]
+    assert model["source_vocab_size"] == model["target_vocab_size"] == "from the data"
+    assert model["units"] == zoo.spec("lstm_luong_nmt").defaults["units"]
+    code, _, err = run_cli(capsys, "train", "lstm_luong_nmt", "--set", "unitz=3")
+    assert code == 2 and "'unitz'" in err and "'units'" in err
+    assert "source_vocab_size" not in err.split("Model arguments:")[1].split(";")[0]

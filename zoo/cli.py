@@ -221,8 +221,12 @@ def model_table(names: Sequence[str]) -> str:
 def cmd_describe(args: argparse.Namespace) -> None:
     import zoo
     from zoo.settings import training_defaults
+    from zoo.tasks import task_settings
 
     spec = zoo.spec(args.name)
+    # Sizes the data decides are shown as such, not as the entry's placeholders.
+    from_data = task_settings(spec.task).sized_by_data
+    model = {k: "from the data" if k in from_data else v for k, v in spec.defaults.items()}
     print(
         json.dumps(
             {
@@ -234,7 +238,7 @@ def cmd_describe(args: argparse.Namespace) -> None:
                 "default_data": spec.default_data,
                 "recipe": spec.recipe,
                 "description": spec.description,
-                "model": dict(spec.defaults),
+                "model": model,
                 "training": training_defaults(spec),
                 "search_space": {k: str(v) for k, v in spec.search_space.items()},
             },

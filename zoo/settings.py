@@ -61,7 +61,8 @@ def resolve_settings(
     if unknown:
         raise ValueError(
             f"Unknown hyperparameter(s) {unknown} for {spec.name!r}. Model arguments: "
-            f"{sorted(spec.defaults)}; training settings: {sorted(defaults)}."
+            f"{sorted(set(spec.defaults) - set(task.sized_by_data))}; training settings: "
+            f"{sorted(defaults)}."
         )
     fixed = sorted(set(settings) & set(task.sized_by_data))
     if fixed:
