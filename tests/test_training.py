@@ -580,3 +580,12 @@ def test_a_cut_pipeline_file_of_a_finished_run_is_named(trained_run, tmp_path):
     (run / "text.json").write_text(text[: len(text) // 2])
     with pytest.raises(ValueError, match=r"text.json is not valid JSON"):
         Translator.load(run)
+
+
+def test_a_run_records_its_data_file_by_absolute_path(dates_tsv, tmp_path, monkeypatch):
+    monkeypatch.chdir(dates_tsv.parent)
+    run = train("lstm_nmt", dates_tsv.name, runs_root=tmp_path, epochs=1, verbose=0,
+                **{**TINY, "attention_examples": 0})  # fmt: skip
+    config = json.loads((run / "config.json").read_text())
+    assert config["data"] == str(dates_tsv.resolve())
+    assert json.loads((run / "metrics.json").read_text())["data"] == config["data"]

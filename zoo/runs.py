@@ -79,6 +79,13 @@ def claim_run(
         lock.close()  # releases the lock
 
 
+def data_reference(data: str | Path) -> str:
+    """What a run records of its data: a file or folder as its absolute, resolved path (so the
+    run can be evaluated and resumed from anywhere), a dataset name as it is."""
+    path = Path(data)
+    return str(path.resolve()) if path.exists() else str(data)
+
+
 def check_no_links_out(run: Path) -> None:
     """Refuses a run directory holding a symbolic link that leaves it: the zoo (and Keras'
     callbacks, which append and overwrite in place) would write through it, outside the run."""

@@ -40,6 +40,7 @@ from zoo.runs import (
     best_so_far,
     check_backup,
     claim_run,
+    data_reference,
     epochs_trained,
     save_atomically,
     write_atomically,
@@ -132,8 +133,8 @@ def train(
     config = {
         "model": name,
         "task": spec.task,
-        "data": str(data),
-        **{k: str(v) for k, v in held_out.items()},
+        "data": data_reference(data),
+        **{k: data_reference(v) for k, v in held_out.items()},
         "model_args": model_args,
         "training": training,
         "zoo_version": _version(),
@@ -162,7 +163,9 @@ def train(
             model = keras.saving.load_model(model_file, compile=False)
 
         metrics = task.evaluate(run, model, pipeline, corpus, training)
-        metrics.update({"model": name, "data": str(data), "epochs_trained": epochs_trained(run)})
+        metrics.update(
+            {"model": name, "data": config["data"], "epochs_trained": epochs_trained(run)}
+        )
         # Speed and numerics differ by backend; a resumed run names the one that finished it.
         metrics["keras_backend"] = keras.backend.backend()
         if cluster.mode is not None:
