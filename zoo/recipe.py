@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
@@ -30,6 +31,7 @@ def run_recipe(
     import zoo
     from zoo.evaluation import format_metrics
     from zoo.settings import load_hparams, resolve_settings
+    from zoo.startup import start_tensorflow_quietly
     from zoo.tasks import get_task, task_settings
 
     spec = zoo.spec(name)  # resolved once, handed on
@@ -44,6 +46,9 @@ def run_recipe(
     parser.add_argument("--runs-root", default="runs")
     parser.add_argument("--new", action="store_true", help="do not resume an unfinished run")
     args = parser.parse_args(argv)
+    # As quiet as the CLI: TensorFlow's GPU probing on a machine without one is dropped.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    start_tensorflow_quietly()
 
     settings = {**(changes or {}), **(load_hparams(args.hparams) if args.hparams else {})}
     for key in ("epochs", "seed", "split_seed"):
