@@ -589,3 +589,29 @@ def test_a_run_records_its_data_file_by_absolute_path(dates_tsv, tmp_path, monke
     config = json.loads((run / "config.json").read_text())
     assert config["data"] == str(dates_tsv.resolve())
     assert json.loads((run / "metrics.json").read_text())["data"] == config["data"]
+
+
+def test_progress_lines_reach_a_log_on_a_scripted_clock():
+    import io
+
+    from zoo.progress import ProgressLines, duration
+
+    ticks = iter(range(0, 10_000, 31))  # every reading of the clock is 31 s after the last
+    out = io.StringIO()
+    progress = ProgressLines(interval=30, estimate_after=3, clock=lambda: next(ticks), stream=out)
+    model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    x, y = np.zeros((40, 2), "float32"), np.zeros((40, 1), "float32")
+    model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[progress])
+    lines = out.getvalue().splitlines()
+    estimates = [line for line in lines if "estimate:" in line]
+    assert len(estimates) == 1 and "10 steps an epoch" in estimates[0]
+    steps = [line for line in lines if "steps/s" in line and "estimate" not in line]
+    assert len(steps) == 20  # one per step: each is 31 s after the last line
+    assert steps[4].startswith("  epoch 1/2: step 5/10,") and "epoch ETA" in steps[4]
+    assert duration(75) == "1 min 15 s" and duration(4000) == "1 h 06 min"
+
+
+def test_a_run_whose_output_is_not_a_terminal_gets_progress_lines(dates_tsv, tmp_path, capsys):
+    train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, **TINY)  # verbose="auto"
+    assert "estimate: " in capsys.readouterr().out  # after the first steps, in the log

@@ -34,6 +34,7 @@ import keras
 
 from zoo import distribute, plots
 from zoo.catalog import ModelSpec, as_spec
+from zoo.progress import ProgressLines
 from zoo.runs import (
     FAILED,
     HISTORY,
@@ -295,6 +296,8 @@ def _fit(
         # Before the logger: the scheduler adds the epoch's learning rate to the logs.
         *learning_rate_callbacks(training, training["epochs"]),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
+        # In a file or a pipe, where Keras prints a line per epoch only.
+        *([ProgressLines()] if verbose == "auto" and not sys.stdout.isatty() else []),
         *callbacks,
         divergence,  # last: it sees the logs every other callback saw
     ]
