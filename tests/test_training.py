@@ -615,3 +615,17 @@ def test_progress_lines_reach_a_log_on_a_scripted_clock():
 def test_a_run_whose_output_is_not_a_terminal_gets_progress_lines(dates_tsv, tmp_path, capsys):
     train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=1, **TINY)  # verbose="auto"
     assert "estimate: " in capsys.readouterr().out  # after the first steps, in the log
+
+
+def test_tensorboard_logs_hold_loss_learning_rate_and_attention_maps(trained_run):
+    from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
+
+    def tags(folder, kind):
+        events = EventAccumulator(str(trained_run / "tensorboard" / folder))
+        events.Reload()
+        return set(events.Tags()[kind])
+
+    assert {"epoch_loss", "epoch_learning_rate"} <= tags("train", "tensors")
+    assert "epoch_loss" in tags("validation", "tensors")
+    pngs = {png.stem for png in (trained_run / "attention").glob("*.png")}
+    assert pngs and pngs == tags("attention", "tensors")  # tf.summary.image: tensor events

@@ -7,6 +7,7 @@
                           or series.json, a forecaster's (columns, windows, scaling)
     checkpoints/          Keras BackupAndRestore state (resume) and the best weights
     history.csv           one row per epoch (Keras CSVLogger)
+    tensorboard/          TensorBoard logs: loss, metrics, learning rate, attention maps
     learning_curves.png
     model.keras           the trained model (best epoch by the task's monitored metric)
     metrics.json          test-set metrics and the Keras backend; its presence marks the run
@@ -57,6 +58,7 @@ from zoo.tasks import get_task
 from zoo.tasks.base import Task
 
 EXAMPLES_KEPT = 5  # validation inputs kept in the run for export's warmup requests
+TENSORBOARD = "tensorboard"  # the run's TensorBoard logs
 
 
 def build_compiled(
@@ -164,6 +166,7 @@ def train(
             model = keras.saving.load_model(model_file, compile=False)
 
         metrics = task.evaluate(run, model, pipeline, corpus, training)
+        images_to_tensorboard(sorted((run / "attention").glob("*.png")), run / TENSORBOARD)
         metrics.update(
             {"model": name, "data": config["data"], "epochs_trained": epochs_trained(run)}
         )
@@ -178,6 +181,20 @@ def train(
     if trained_here:
         cluster.barrier()  # the other workers, waiting since training, end with the run
     return run
+
+
+def images_to_tensorboard(pngs: Sequence[Path], log_dir: Path) -> None:
+    """The run's attention maps as TensorBoard images (`attention/<name>`)."""
+    if not pngs:
+        return
+    import tensorflow as tf
+
+    writer = tf.summary.create_file_writer(str(log_dir / "attention"))
+    with writer.as_default():
+        for png in pngs:
+            image = tf.io.decode_png(png.read_bytes(), channels=4)[None]
+            tf.summary.image(png.stem, image, step=0)
+    writer.close()
 
 
 class TrainingDivergedError(RuntimeError):
@@ -296,6 +313,8 @@ def _fit(
         # Before the logger: the scheduler adds the epoch's learning rate to the logs.
         *learning_rate_callbacks(training, training["epochs"]),
         keras.callbacks.CSVLogger(str(history_csv), append=True),
+        # `tensorboard --logdir runs/`: loss, metrics and learning rate by epoch.
+        keras.callbacks.TensorBoard(str(run / TENSORBOARD), write_graph=False),
         # In a file or a pipe, where Keras prints a line per epoch only.
         *([ProgressLines()] if verbose == "auto" and not sys.stdout.isatty() else []),
         *callbacks,
