@@ -18,8 +18,6 @@ from __future__ import annotations
 
 import argparse
 import csv
-import functools
-import importlib.util
 import json
 import subprocess
 import sys
@@ -80,15 +78,11 @@ def read_predictions(run: Path) -> tuple[list[str], list[str], list[str]]:
     return tuple([row[column] for row in rows] for column in columns)
 
 
-@functools.cache  # executing the recipe once is enough for every run's label
 def recipe_epochs() -> int:
-    """The epoch budget of `recipes/bible_es_en.py` (a script, not a package module)."""
-    spec = importlib.util.spec_from_file_location(
-        "bible_es_en", ROOT / "recipes" / "bible_es_en.py"
-    )
-    recipe = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(recipe)
-    return recipe.CHANGES["epochs"]
+    """The epoch budget of `recipes/bible_es_en.py`: its preset's (`zoo.presets`)."""
+    from zoo.presets import get_preset
+
+    return get_preset("bible-es-en").settings["epochs"]
 
 
 def system_label(name: str, run: Path) -> str:

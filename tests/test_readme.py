@@ -1,7 +1,7 @@
 from pathlib import Path
 
 import zoo
-from zoo.cli import model_table
+from zoo.catalog import markdown_table
 
 README = Path(__file__).parents[1] / "README.md"
 
@@ -11,4 +11,4 @@ def test_model_table_matches_the_registry():
     start = text.index("<!-- model-table")
     start = text.index("\n", start) + 1
     table = text[start : text.index("<!-- /model-table -->")].strip()
-    assert table == model_table(zoo.list_models()), "regenerate with `zoo list --markdown`"
+    assert table == markdown_table(zoo.list_models()), "regenerate with `zoo list --markdown`"

@@ -1,5 +1,6 @@
 """The recipes learn: each attention model reaches its target on its default data."""
 
+import importlib.util
 import json
 import os
 import subprocess
@@ -100,3 +101,50 @@ def test_a_recipe_is_as_quiet_as_the_cli(tmp_path):
     assert "test: exact match" in result.stdout
     if not has_nvidia_driver():
         assert "cudart_stub" not in result.stderr and "cuInit" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "name", ["lstm_luong_nmt", "lstm_bahdanau_nmt", "lstm_nmt", "lstm_luong_fast_nmt"]
+)
+def test_zoo_train_with_the_preset_trains_with_exactly_the_recipes_settings(name, monkeypatch):
+    import zoo.training
+    from zoo.cli import main
+    from zoo.settings import resolve_settings
+
+    spec = importlib.util.spec_from_file_location("bible", ROOT / "recipes" / "bible_es_en.py")
+    recipe = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(recipe)
+    called = {}
+
+    def fake_train(model, data, **kwargs):
+        called.update(model=model, data=data, kwargs=kwargs)
+        raise KeyboardInterrupt  # stop before anything trains or prints
+
+    monkeypatch.setattr(zoo.training, "train", fake_train)
+    assert main(["train", name, "--preset", "bible-es-en"]) == 130
+    settings = {k: v for k, v in called["kwargs"].items() if k not in RUN_OPTIONS}
+    assert called["data"] == "bible-es-en"
+    assert resolve_settings(name, "bible-es-en", settings) == resolve_settings(
+        name, "bible-es-en", recipe.model_changes(name)
+    )
+    main(["train", name, "--preset", "bible-es-en", "--data", "mine.tsv", "--set", "units=64"])
+    assert called["data"] == "mine.tsv" and called["kwargs"]["units"] == 64  # --set wins
+
+
+RUN_OPTIONS = {
+    "validation_data", "test_data", "runs_root", "run_dir", "resume", "distribution", "devices"
+}  # fmt: skip
+
+
+def test_describe_prints_a_presets_settings_and_refuses_another_tasks(capsys):
+    from zoo.cli import main
+
+    assert main(["describe", "lstm_nmt", "--preset", "bible-es-en"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["preset"] == "bible-es-en"
+    assert described["model"]["feed_context"] is True and described["model"]["units"] == 256
+    assert described["training"]["token_level"] == "unigram"
+    assert main(["describe", "lstm_forecaster", "--preset", "bible-es-en"]) == 2
+    assert "is for translation models" in capsys.readouterr().err
+    assert main(["describe", "lstm_nmt", "--preset", "bible"]) == 2
+    assert "Did you mean 'bible-es-en'" in capsys.readouterr().err

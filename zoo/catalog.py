@@ -7,6 +7,8 @@ the built-in families' entries (plain Python: no Keras starts until a model is b
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from zoo import models  # noqa: F401  (registers the built-in entries)
 from zoo.registry import ModelSpec, get, list_models, register, spec
 
@@ -18,4 +20,20 @@ def as_spec(model: ModelSpec | str) -> ModelSpec:
     return model if isinstance(model, ModelSpec) else spec(model)
 
 
-__all__ = ["ModelSpec", "as_spec", "get", "list_models", "register", "spec"]
+def markdown_table(names: Sequence[str]) -> str:
+    """The registry as a Markdown table (the README's model table is this output)."""
+    rows = [
+        "| model | task | attention | baseline twin | paper | default data | recipe |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name in names:
+        s = spec(name)
+        twin = f"`{s.twin}`" if s.twin else "-"
+        rows.append(
+            f"| `{name}` | {s.task} | {s.attention} | {twin} | {s.paper} | `{s.default_data}` "
+            f"| [{s.recipe}]({s.recipe}) |"
+        )
+    return "\n".join(rows)
+
+
+__all__ = ["ModelSpec", "as_spec", "get", "list_models", "markdown_table", "register", "spec"]

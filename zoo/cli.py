@@ -52,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = commands.add_parser("describe", help="show a model's spec and defaults")
     p.add_argument("name")
+    add_preset_option(p)
     p.set_defaults(handler=cmd_describe)
 
     p = commands.add_parser("train", help="train a model; rerun the same command to resume")
@@ -62,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, help="initialization seed (the data split: split_seed)")
     p.add_argument("--hparams", help="JSON file of hyperparameters (e.g. best_hparams.json)")
+    add_preset_option(p)
     p.add_argument("--runs-root", default="runs", help="where run directories go (default: runs)")
     p.add_argument("--run-dir", help="use (or resume) exactly this run directory")
     p.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")
@@ -171,6 +173,14 @@ def add_held_out_options(parser: argparse.ArgumentParser, test: bool = True) -> 
         )
 
 
+def add_preset_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--preset",
+        help="a study's named training settings, e.g. bible-es-en (zoo/presets.py); --hparams "
+        "and --set override them, and --data defaults to the study's dataset",
+    )
+
+
 def add_set_option(parser: argparse.ArgumentParser, help: str) -> None:
     parser.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help=help)
 
@@ -193,40 +203,29 @@ def cmd_list(args: argparse.Namespace) -> None:
     import zoo
 
     if args.markdown:
-        print(model_table(zoo.list_models(args.pattern, task=args.task)))
+        from zoo.catalog import markdown_table
+
+        print(markdown_table(zoo.list_models(args.pattern, task=args.task)))
         return
     for name in zoo.list_models(args.pattern, task=args.task):
         spec = zoo.spec(name)
         print(f"{name:28s} {spec.task:15s} {spec.attention:10s} {spec.description}")
 
 
-def model_table(names: Sequence[str]) -> str:
-    """The registry as a Markdown table (the README's model table is this output)."""
-    import zoo
-
-    rows = [
-        "| model | task | attention | baseline twin | paper | default data | recipe |",
-        "|---|---|---|---|---|---|---|",
-    ]
-    for name in names:
-        s = zoo.spec(name)
-        twin = f"`{s.twin}`" if s.twin else "-"
-        rows.append(
-            f"| `{name}` | {s.task} | {s.attention} | {twin} | {s.paper} | `{s.default_data}` "
-            f"| [{s.recipe}]({s.recipe}) |"
-        )
-    return "\n".join(rows)
-
-
 def cmd_describe(args: argparse.Namespace) -> None:
     import zoo
-    from zoo.settings import training_defaults
+    from zoo.settings import resolve_settings
     from zoo.tasks import task_settings
 
     spec = zoo.spec(args.name)
+    from zoo.presets import for_command
+
+    preset, preset_data = for_command(args.name, args.preset)
+    model_args, training = resolve_settings(spec, preset_data or spec.default_data, preset)
     # Sizes the data decides are shown as such, not as the entry's placeholders.
     from_data = task_settings(spec.task).sized_by_data
     model = {k: "from the data" if k in from_data else v for k, v in spec.defaults.items()}
+    model.update(model_args)
     print(
         json.dumps(
             {
@@ -239,7 +238,8 @@ def cmd_describe(args: argparse.Namespace) -> None:
                 "recipe": spec.recipe,
                 "description": spec.description,
                 "model": model,
-                "training": training_defaults(spec),
+                **({"preset": args.preset} if args.preset else {}),
+                "training": training,
                 "search_space": {k: str(v) for k, v in spec.search_space.items()},
             },
             indent=2,
@@ -249,9 +249,12 @@ def cmd_describe(args: argparse.Namespace) -> None:
 
 def cmd_train(args: argparse.Namespace) -> None:
     from zoo.distribute import is_chief, parse_tf_config
+    from zoo.presets import for_command
     from zoo.training import load_hparams, train
 
-    settings = {**(load_hparams(args.hparams) if args.hparams else {}), **parse_set(args.set)}
+    preset, preset_data = for_command(args.name, args.preset)
+    given = {**(load_hparams(args.hparams) if args.hparams else {}), **parse_set(args.set)}
+    settings = {**preset, **given}
     if args.epochs is not None:
         settings["epochs"] = args.epochs
     if args.batch_size is not None:
@@ -260,7 +263,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         settings["seed"] = args.seed
     run = train(
         args.name,
-        args.data,
+        args.data or preset_data,
         validation_data=args.validation_data,
         test_data=args.test_data,
         runs_root=args.runs_root,
