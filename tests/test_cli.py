@@ -154,3 +154,19 @@ def test_describe_marks_what_the_data_decides_and_errors_list_only_settable_name
     code, _, err = run_cli(capsys, "train", "lstm_luong_nmt", "--set", "unitz=3")
     assert code == 2 and "'unitz'" in err and "'units'" in err
     assert "source_vocab_size" not in err.split("Model arguments:")[1].split(";")[0]
+
+
+def test_a_search_refuses_a_time_budget_and_train_reads_one(capsys, monkeypatch):
+    code, _, err = run_cli(capsys, "tune", "lstm_nmt", "--set", "time_budget=5")
+    assert code == 2 and "A search has no time budget" in err
+    import zoo.training
+
+    seen = {}
+
+    def fake_train(*args, **kwargs):
+        seen.update(kwargs)
+        raise KeyboardInterrupt  # stop before anything trains
+
+    monkeypatch.setattr(zoo.training, "train", fake_train)
+    assert run_cli(capsys, "train", "lstm_nmt", "--time-budget", "10m")[0] == 130
+    assert seen["time_budget"] == 600

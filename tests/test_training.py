@@ -629,3 +629,36 @@ def test_tensorboard_logs_hold_loss_learning_rate_and_attention_maps(trained_run
     assert "epoch_loss" in tags("validation", "tensors")
     pngs = {png.stem for png in (trained_run / "attention").glob("*.png")}
     assert pngs and pngs == tags("attention", "tensors")  # tf.summary.image: tensor events
+
+
+def test_durations_read_as_people_write_them():
+    from zoo.schedules import parse_duration
+
+    assert [parse_duration(t) for t in ("90s", "30m", "1.5h", "45", "2 min")] == [
+        90,
+        1800,
+        5400,
+        45,
+        120,
+    ]
+    with pytest.raises(ValueError, match="time budget"):
+        parse_duration("soon")
+
+
+def test_a_time_budget_finishes_the_run_properly(dates_tsv, tmp_path, monkeypatch, capsys):
+    import itertools
+
+    import zoo.schedules
+
+    seconds = itertools.count()  # a scripted clock: each reading is one second after the last
+    monkeypatch.setattr(zoo.schedules, "clock", lambda: next(seconds))
+    settings = {**TINY, "patience": 100, "lr_schedule": "cosine", "attention_examples": 0}
+    run = train("lstm_nmt", str(dates_tsv), runs_root=tmp_path, epochs=50, verbose=0,
+                time_budget=30, **settings)  # fmt: skip
+    out = capsys.readouterr().out
+    # 23 steps an epoch (~26 clock readings): the second epoch spends the budget.
+    assert "Time budget of 30 s spent (epoch 1 on, step" in out
+    assert "so about 1 epoch(s) fit; the learning rate's cosine decay now ends there" in out
+    metrics = json.loads((run / "metrics.json").read_text())
+    assert metrics["epochs_trained"] == 2 and (run / "model.keras").is_file()
+    assert json.loads((run / "config.json").read_text())["training"]["time_budget"] == 30.0

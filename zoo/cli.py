@@ -11,14 +11,8 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # before TensorFlow loads: quiet start-up
 
-EXPECTED_ERRORS = (
-    ValueError,
-    FileNotFoundError,
-    FileExistsError,
-    NotImplementedError,
-    OSError,
-    RuntimeError,
-)
+# Errors that name the problem and the fix: printed as one line, no traceback.
+EXPECTED_ERRORS = (ValueError, OSError, NotImplementedError, RuntimeError)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -60,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", help="dataset name or path to a data file (default: the model's)")
     add_held_out_options(p)
     p.add_argument("--epochs", type=int, help="maximum number of epochs")
+    p.add_argument("--time-budget", metavar="DURATION", help="finish the run after e.g. 30m")
     p.add_argument("--batch-size", type=int)
     p.add_argument("--seed", type=int, help="initialization seed (the data split: split_seed)")
     p.add_argument("--hparams", help="JSON file of hyperparameters (e.g. best_hparams.json)")
@@ -259,6 +254,10 @@ def cmd_train(args: argparse.Namespace) -> None:
         settings["epochs"] = args.epochs
     if args.batch_size is not None:
         settings["batch_size"] = args.batch_size
+    if args.time_budget is not None:
+        from zoo.schedules import parse_duration
+
+        settings["time_budget"] = parse_duration(args.time_budget)
     if args.seed is not None:
         settings["seed"] = args.seed
     run = train(

@@ -30,6 +30,8 @@ COMMON_SETTINGS: dict[str, Any] = {
     "precision": "float32",
     # "cosine": the learning rate falls from `learning_rate` towards 0 over `epochs`.
     "lr_schedule": "constant",
+    # Seconds of training after which the run finishes (0: no budget; `--time-budget 30m`).
+    "time_budget": 0.0,
 }
 CHOICES = {
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"),

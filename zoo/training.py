@@ -47,6 +47,7 @@ from zoo.runs import (
     save_atomically,
     write_atomically,
 )
+from zoo.schedules import learning_rate_callbacks
 from zoo.settings import (  # noqa: F401  (COMMON_SETTINGS, check_setting: the API's names)
     COMMON_SETTINGS,
     check_setting,
@@ -343,23 +344,6 @@ def _fit(
         )
     if best_weights.is_file():
         model.load_weights(best_weights)
-
-
-def cosine_learning_rate(base: float, epoch: int, epochs: int) -> float:
-    """Cosine decay by epoch (Loshchilov & Hutter 2017, without restarts): `base` in the first
-    epoch, falling towards 0 after the last of `epochs`."""
-    return base * 0.5 * (1.0 + math.cos(math.pi * min(epoch, epochs) / epochs))
-
-
-def learning_rate_callbacks(training: dict, epochs: int) -> list[keras.callbacks.Callback]:
-    """The `lr_schedule` setting as Keras callbacks (none for a constant rate). The rate
-    follows the epoch index, which a resumed run restores, so resuming keeps the schedule."""
-    if training["lr_schedule"] == "constant":
-        return []
-    base = training["learning_rate"]
-    return [
-        keras.callbacks.LearningRateScheduler(lambda e, _: cosine_learning_rate(base, e, epochs))
-    ]
 
 
 def progress_verbosity(verbose: int | str) -> int | str:

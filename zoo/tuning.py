@@ -25,10 +25,10 @@ from zoo import distribute, search_space
 from zoo.catalog import ModelSpec, as_spec
 from zoo.distribute.search import parse_address, tuning_role, wait_for_chief
 from zoo.runs import write_atomically
+from zoo.schedules import learning_rate_callbacks
 from zoo.tasks import get_task
 from zoo.training import (
     build_compiled,
-    learning_rate_callbacks,
     progress_verbosity,
     resolve_settings,
 )
@@ -197,6 +197,11 @@ def tune(
     spec = as_spec(model)  # resolved once, handed on
     name = spec.name
     data = data or spec.default_data
+    if fixed.get("time_budget"):
+        raise ValueError(
+            "A search has no time budget (it would cut each trial short): bound it with "
+            "--max-trials and --epochs-per-trial."
+        )
     _, training = resolve_settings(spec, data, fixed)  # unknown keys raise before any work
     if distribution not in (None, "mirrored"):
         raise ValueError(
