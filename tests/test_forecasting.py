@@ -369,3 +369,13 @@ def test_mase_says_what_it_was_scaled_by(trained_run):
     assert scale > 0 and "seasonal naive" in metrics["mase_scale"]["is"]
     assert metrics["mase"] == pytest.approx(metrics["mae"] / scale, rel=1e-6)
     assert f"MASE divides by {scale:.6g}" in TASK.format_metrics(metrics)
+
+
+def test_a_nan_in_a_forecasts_input_is_not_called_a_training_problem(load_csv, tmp_path):
+    lines = load_csv.read_text().splitlines()
+    lines[-2] = lines[-2].replace(lines[-2].split(",")[1], "nan", 1)
+    recent = tmp_path / "recent.csv"
+    recent.write_text("\n".join(lines) + "\n")
+    with pytest.raises(DataFileError, match=r"is 'nan'; fill or interpolate") as error:
+        read_series_csv(recent, target="load", allow_future=True)
+    assert "before training" not in str(error.value)
