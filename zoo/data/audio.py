@@ -1,4 +1,4 @@
-"""Audio files: reading and writing PCM WAVs, resampling to the zoo's rate.
+"""Audio files: reading WAV, FLAC, Ogg and MP3, writing WAV, resampling to the zoo's rate.
 
 Audio is kept as int16 at `SAMPLE_RATE`; other rates are resampled (polyphase, scipy).
 """
@@ -47,6 +47,32 @@ def read_wav(path: str | Path) -> tuple[np.ndarray, int]:
     if len(samples) == 0:
         raise DataFileError(f"{path} holds no audio (0 samples).")
     return np.clip(np.round(samples * 32768.0), -32768, 32767).astype(np.int16), rate
+
+
+def read_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """`(int16 mono samples, rate)` of a WAV, FLAC, Ogg or MP3 file, errors naming the file."""
+    path = Path(path)
+    if path.suffix.lower() == ".wav":
+        return read_wav(path)
+    if not path.is_file():
+        raise DataFileError(f"{path}: no such audio file.")
+    try:
+        import soundfile
+    except ImportError:  # a dependency of lstm-zoo: only a broken install lacks it
+        raise DataFileError(
+            f"{path}: reading {path.suffix} files needs soundfile (pip install soundfile)."
+        ) from None
+    try:
+        samples, rate = soundfile.read(str(path), dtype="int16", always_2d=True)
+    except (RuntimeError, soundfile.LibsndfileError) as error:
+        raise DataFileError(
+            f"{path} cannot be read as audio ({error}); convert it, e.g. "
+            f"`ffmpeg -i {path.name} -acodec pcm_s16le out.wav`."
+        ) from None
+    if not len(samples):
+        raise DataFileError(f"{path} holds no audio (0 samples).")
+    mono = np.round(samples.astype(np.float64).mean(axis=1))
+    return mono.astype(np.int16), rate
 
 
 def wav_bytes(waveform: np.ndarray, rate: int = SAMPLE_RATE) -> bytes:

@@ -23,7 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
-from zoo.data.audio import SAMPLE_RATE, read_wav, resample  # noqa: F401  (the API's names)
+from zoo.data.audio import (  # noqa: F401  (read_wav: the API's name)
+    SAMPLE_RATE,
+    read_audio,
+    read_wav,
+    resample,
+)
 from zoo.data.espeak import ACCENTS, Synthesizer
 from zoo.data.transcripts import normalize_transcript, random_transcript, vocabulary_words
 from zoo.data.tsv import DataFileError, read_utf8_text
@@ -161,7 +166,7 @@ def read_speech_folder(directory: str | Path, notes: list[str] | None = None) ->
                 f"{table}, line {line_number}: expected `file<TAB>transcript` with a "
                 f"non-empty transcript, received {row!r}."
             )
-        audio, rate = read_wav(directory / row[0])
+        audio, rate = read_audio(directory / row[0])
         rates.add(rate)
         utterances.append((resample(audio, rate), normalize_transcript(row[1]), row[0]))
     if not utterances:

@@ -13,7 +13,7 @@ import keras
 import numpy as np
 
 from zoo import plots
-from zoo.data.audio import wav_bytes
+from zoo.data.audio import read_audio, wav_bytes
 from zoo.data.speech import (
     ASTERISK,
     SPEECH_DATASETS,
@@ -22,11 +22,10 @@ from zoo.data.speech import (
     SpokenNumbersSizes,
     load_asterisk_prompts,
     load_spoken_numbers,
-    read_speech_folder,
-    read_wav,
     resample,
     split_utterances,
 )
+from zoo.data.speech_corpora import read_speech_data
 from zoo.data.tsv import DataFileError
 from zoo.metrics import speech_metrics
 from zoo.models.speech import BLANK_ID
@@ -74,11 +73,12 @@ class SpeechTask(Task):
             return load_spoken_numbers(sizes, seed=settings["split_seed"])
         if not Path(data).exists():
             raise DataFileError(
-                f"Unknown speech dataset {data!r}. Use one of {list(SPEECH_DATASETS)} or a "
-                "folder of WAV files with a transcripts.tsv."
+                f"Unknown speech dataset {data!r}. Use one of {list(SPEECH_DATASETS)}, a folder "
+                "of recordings (with a transcripts.tsv, or in LibriSpeech, Common Voice or Kaldi "
+                "layout) or a CSV / TSV manifest of audio paths and texts."
             )
         notes: list[str] = []
-        utterances = read_speech_folder(data, notes)
+        utterances = read_speech_data(data, notes)
         # Sets the user gives replace the ones cut from `data`, whose utterances train instead;
         # a set not given is cut from `data` and kept out of training.
         cut = split_utterances(utterances, settings["split_seed"], data)
@@ -86,8 +86,8 @@ class SpeechTask(Task):
         corpus = SpeechCorpus(
             data,
             train,
-            read_speech_folder(validation, notes) if validation else cut.validation,
-            read_speech_folder(test, notes) if test else cut.test,
+            read_speech_data(validation, notes) if validation else cut.validation,
+            read_speech_data(test, notes) if test else cut.test,
         )
         for note in notes:
             print(f"note: {note}")
@@ -99,7 +99,7 @@ class SpeechTask(Task):
         if data == ASTERISK:
             return load_asterisk_prompts()
         notes: list[str] = []
-        utterances = read_speech_folder(data, notes)
+        utterances = read_speech_data(data, notes)
         for note in notes:
             print(f"note: {note}")
         return utterances
@@ -193,13 +193,13 @@ class SpeechTask(Task):
         for item in inputs:
             if not isinstance(item, (str, Path)):
                 raise ValueError(f"Give the path of a WAV file, received {item!r}.")
-            read_wav(item)  # names the file and what is wrong with it
+            read_audio(item)  # names the file and what is wrong with it
 
     def predict(self, recognizer, inputs: list) -> list[dict]:
         if isinstance(recognizer, ExportedRecognizer):
             out = recognizer.transcribe_wav([Path(p).read_bytes() for p in inputs])
         else:
-            waveforms = [resample(*read_wav(p)) for p in inputs]
+            waveforms = [resample(*read_audio(p)) for p in inputs]
             out = recognizer.transcribe(waveforms, with_alignment=False)
         return [
             {"file": str(path), "transcript": text, "log_prob": float(log_prob)}
@@ -216,7 +216,7 @@ class SpeechTask(Task):
         the utterance's log-mel spectrogram. `item` is a WAV path or an utterance tuple."""
         if not isinstance(recognizer, SpeechRecognizer):  # an export records no alignment
             return None
-        waveform = resample(*read_wav(item)) if isinstance(item, (str, Path)) else item[0]
+        waveform = resample(*read_audio(item)) if isinstance(item, (str, Path)) else item[0]
         out = recognizer.transcribe([waveform])
         audio, lengths = pad_waveforms([waveform])
         features, _ = recognizer.model.features(audio, lengths)
