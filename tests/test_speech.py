@@ -24,7 +24,7 @@ from zoo.models.audio_features import LogMelFeatures, SpecAugment
 from zoo.models.listener import halve as _halve
 from zoo.tasks.speech.augmentation import band_limit, change_rate, perturb, resample_in_graph
 from zoo.tasks.speech.pipeline import SpeechPipeline
-from zoo.tasks.speech.predictor import SpeechRecognizer
+from zoo.tasks.speech.predictor import SpeechRecognizer, pad_waveforms
 from zoo.tasks.speech.task import TASK
 from zoo.training import train
 
@@ -510,6 +510,12 @@ def test_log_mel_features_match_a_numpy_reference():
 CHARS = Vocabulary(["<pad>", "<unk>", "<s>", "</s>", "a", "b", " "])
 
 
+def voiced(samples):
+    """A loud tone of `samples`, at least 0.1 s (what the no-speech check lets through), for
+    scripted models whose frames the tests count: they read at most the frames they script."""
+    return (8000 * np.sin(np.arange(max(samples, 1600)) / 5.0)).astype(np.int16)
+
+
 class ScriptedCTC:
     """Per-frame logits fixed in advance; 160 samples per frame."""
 
@@ -537,14 +543,14 @@ def test_ctc_greedy_and_beam_decoding_on_scripted_posteriors():
     logits = _frames((0.1, 0.8, 0.1), (0.1, 0.8, 0.1), (0.8, 0.1, 0.1), (0.1, 0.8, 0.1),
                      (0.1, 0.1, 0.8))  # fmt: skip
     greedy = SpeechRecognizer(ScriptedCTC(logits), pipeline, beam_size=1)
-    out = greedy.transcribe([np.zeros(5 * 160, np.int16)], with_alignment=False)
+    out = greedy.transcribe([voiced(5 * 160)], with_alignment=False)
     assert out["transcript"] == ["aab"]
     best_path = np.log([0.8, 0.8, 0.8, 0.8, 0.8]).sum()
     assert out["log_prob"][0] == pytest.approx(best_path, abs=1e-3)
     # Two frames where the best path (blank blank, 0.36) loses to the label "a", whose three
     # paths (a a, a blank, blank a) sum to 0.16 + 0.24 + 0.24 = 0.64: beam search finds "a".
     logits = _frames((0.6, 0.4, 1e-6), (0.6, 0.4, 1e-6))
-    audio = [np.zeros(2 * 160, np.int16)]
+    audio = [voiced(2 * 160)]
     assert SpeechRecognizer(ScriptedCTC(logits), pipeline, beam_size=1).transcribe(audio)[
         "transcript"
     ] == [""]
@@ -578,9 +584,9 @@ class ScriptedSpeller:
 
 def test_speller_decoding_goes_through_the_zoos_beam_search():
     recognizer = SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), beam_size=3)
-    out = recognizer.transcribe([np.zeros(8 * 160, np.int16)] * 2)
+    out = recognizer.transcribe([voiced(10 * 160)] * 2)  # 10 frames of 160 samples
     assert out["transcript"] == ["ab a", "ab a"]
-    assert out["alignment"].shape[:2] == (2, 26)  # at most 2 x 8 frames + 10 characters
+    assert out["alignment"].shape[:2] == (2, 30)  # at most 2 x 10 frames + 10 characters
     np.testing.assert_allclose(out["log_prob"], 5 * np.log(1 / (1 + 6 * np.exp(-20))), atol=1e-4)
 
 
@@ -593,3 +599,33 @@ def test_a_given_test_folder_leaves_validation_out_of_training(speech_dir):
     assert len(corpus.train) == 22
     both = TASK.load_data(str(speech_dir), settings, str(speech_dir), str(speech_dir))
     assert len(both.train) == 24  # nothing cut from the training folder
+
+
+def test_a_clip_without_speech_gets_an_empty_answer_not_a_guess():
+    from zoo.tasks.speech.predictor import has_speech
+
+    rng = np.random.default_rng(0)
+    loud = (8000 * np.sin(np.arange(8000) / 5.0)).astype(np.int16)  # half a second
+    clips = {
+        "silence": np.zeros(8000, np.int16),
+        "dither": np.round(rng.normal(0, 3, 8000)).astype(np.int16),  # about -80 dBFS
+        "50 ms of speech-loud sound": loud[:800],
+        "a loud half second": loud,
+    }
+    audio, lengths = pad_waveforms(list(clips.values()))
+    assert list(has_speech(tf.constant(audio), tf.constant(lengths), 16000).numpy()) == [
+        False,
+        False,
+        False,
+        True,
+    ]
+    recognizer = SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), beam_size=3)
+    out = recognizer.transcribe(list(clips.values()), with_alignment=False)
+    assert out["transcript"] == ["", "", "", "ab a"]  # the scripted speller's answer, if any
+    assert list(out["speech"]) == [False, False, False, True]
+
+
+def test_minutes_of_audio_are_refused_with_the_limit():
+    recognizer = SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), beam_size=3)
+    with pytest.raises(ValueError, match=r"Audio of 31.0 s is over the 30 s a recognizer takes"):
+        recognizer.transcribe([np.zeros(31 * 16000, np.int16)])

@@ -16,12 +16,21 @@ from zoo import decoding
 from zoo.models.speech import BLANK_ID
 from zoo.tasks.speech.pipeline import SpeechPipeline
 
+# Knowing when there is nothing to transcribe: a clip whose loudest 25 ms frame is below
+# NO_SPEECH_DBFS (silence, hum, dither), or that is shorter than MIN_SPEECH_SECONDS (no word
+# is), is answered with an empty transcript and `speech` false, instead of a confident guess.
+NO_SPEECH_DBFS = -50.0
+MIN_SPEECH_SECONDS = 0.1
+# The models learn from utterances of a few seconds; minutes of audio get a clear refusal.
+MAX_SECONDS = 30.0
+
 
 class SpeechRecognizer:
     """A trained recognizer with its characters: waveforms in, transcripts out.
 
     CTC models decode with `keras.ops.ctc_decode` (greedy for `beam_size=1`, else beam
-    search); the speller with `zoo.decoding.beam_search`.
+    search); the speller with `zoo.decoding.beam_search`. Clips without speech get an empty
+    transcript (`speech` false), clips over `MAX_SECONDS` are refused.
     """
 
     task_name = "speech"  # what `zoo.export` exports it as
@@ -47,6 +56,22 @@ class SpeechRecognizer:
 
     def run(self, audio, audio_length, with_alignment: bool = True):
         """The graph every prediction goes through (also the export's)."""
+        out = self._decode(audio, audio_length, with_alignment)
+        speech = has_speech(audio, audio_length, self.pipeline.sample_rate)
+        out["transcript"] = tf.where(speech, out["transcript"], "")
+        out["speech"] = speech
+        return out
+
+    def _decode(self, audio, audio_length, with_alignment: bool):
+        rate = self.pipeline.sample_rate
+        longest = tf.cast(tf.reduce_max(tf.concat([audio_length, [0]], 0)), tf.float32) / rate
+        check = tf.debugging.Assert(
+            longest <= MAX_SECONDS,
+            ["Audio over", MAX_SECONDS, "s (the longest is", longest, "s): split it into "
+             "utterances (e.g. `sox in.wav out.wav trim 0 10 : newfile : restart`)."],
+        )  # fmt: skip
+        with tf.control_dependencies([check]):
+            audio = tf.identity(audio)
         inputs = {"audio": audio, "audio_length": audio_length}
         if self.attends:
             result = decoding.beam_search(
@@ -77,6 +102,13 @@ class SpeechRecognizer:
     def transcribe(self, waveforms: Sequence[np.ndarray], with_alignment: bool = True) -> dict:
         """Transcripts of int16 waveforms at the model's rate."""
         audio, lengths = pad_waveforms(waveforms)
+        longest = lengths.max(initial=0) / self.pipeline.sample_rate
+        if longest > MAX_SECONDS:
+            raise ValueError(
+                f"Audio of {longest:.1f} s is over the {MAX_SECONDS:.0f} s a recognizer takes: "
+                "split it into utterances (e.g. `sox in.wav out.wav trim 0 10 : newfile : "
+                "restart`)."
+            )
         run = self._run if with_alignment else self._run_short
         out = run(tf.constant(audio), tf.constant(lengths))
         result = {key: value.numpy() for key, value in out.items()}
@@ -92,6 +124,22 @@ class SpeechRecognizer:
             for i, text in zip(chunk, texts["transcript"], strict=True):
                 out[i] = text
         return out
+
+
+def has_speech(audio, audio_length, rate: int):
+    """`bool[batch]`: whether each clip is long enough for a word and has a frame (25 ms, every
+    10 ms) louder than `NO_SPEECH_DBFS`; `audio` is `float32[batch, samples]` in [-1, 1]."""
+    frame, step = rate * 25 // 1000, rate * 10 // 1000
+    width = tf.shape(audio)[1]
+    padded = tf.pad(audio, [[0, 0], [0, tf.maximum(frame - width, 0)]])
+    frames = tf.signal.frame(padded, frame, step)  # [batch, frames, samples]
+    starts = tf.range(tf.shape(frames)[1]) * step
+    inside = starts[None, :] + frame <= tf.maximum(audio_length, frame)[:, None]
+    power = tf.reduce_mean(tf.square(frames), axis=-1)
+    loudest = tf.reduce_max(tf.where(inside, power, 0.0), axis=1)
+    decibels = 10.0 * tf.math.log(loudest + 1e-20) / tf.math.log(10.0)
+    long_enough = tf.cast(audio_length, tf.float32) >= MIN_SPEECH_SECONDS * rate
+    return tf.logical_and(long_enough, decibels > NO_SPEECH_DBFS)
 
 
 def pad_waveforms(waveforms: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
@@ -124,4 +172,6 @@ class ExportedRecognizer:
         return {
             "transcript": [t.decode("utf-8") for t in result["transcript"].numpy()],
             "log_prob": result["log_prob"].numpy(),
+            # Exports made before the no-speech check answer every clip.
+            "speech": result["speech"].numpy() if "speech" in result else [True] * len(contents),
         }

@@ -15,8 +15,9 @@ from zoo.tasks.speech.predictor import SpeechRecognizer
 class SpeechServing:
     """The serving functions of a `SpeechRecognizer`.
 
-    serving_default: {"wav": string[batch]} (16-bit PCM WAV files, any rate, mono or not)
-                     -> {"transcript": string[batch], "log_prob": float32[batch]}
+    serving_default: {"wav": string[batch]} (PCM WAV files of 8 to 32 bits or float, any
+                     rate, mono or not) -> {"transcript": string[batch], "log_prob":
+                     float32[batch], "speech": bool[batch] (false: no speech, empty transcript)}
     waveform:        {"audio": float32[batch, samples] in [-1, 1] at the model's rate,
                       "audio_length": int32[batch]} -> the same outputs
     """
@@ -57,4 +58,4 @@ class SpeechServing:
 
     def serve_waveform(self, audio, audio_length):
         out = self.recognizer.run(audio, audio_length, with_alignment=False)
-        return {"transcript": out["transcript"], "log_prob": out["log_prob"]}
+        return {key: out[key] for key in ("transcript", "log_prob", "speech")}

@@ -202,13 +202,20 @@ class SpeechTask(Task):
             waveforms = [resample(*read_audio(p)) for p in inputs]
             out = recognizer.transcribe(waveforms, with_alignment=False)
         return [
-            {"file": str(path), "transcript": text, "log_prob": float(log_prob)}
-            for path, text, log_prob in zip(
-                inputs, out["transcript"], out["log_prob"], strict=False
+            {
+                "file": str(path),
+                "transcript": text,
+                "log_prob": float(log_prob),
+                "speech": bool(speech),
+            }  # fmt: skip
+            for path, text, log_prob, speech in zip(
+                inputs, out["transcript"], out["log_prob"], out["speech"], strict=False
             )
         ]
 
     def format_row(self, row: dict) -> str:
+        if not row.get("speech", True):
+            return f"{row['file']}\t\t(no speech)"
         return f"{row['file']}\t{row['transcript']}\t(log-prob {row['log_prob']:.2f})"
 
     def plot_attention(self, recognizer, item: Any, path: Path) -> Path | None:
