@@ -596,16 +596,21 @@ def test_progress_lines_reach_a_log_on_a_scripted_clock():
 
     from zoo.progress import ProgressLines, duration
 
-    ticks = iter(range(0, 10_000, 31))  # every reading of the clock is 31 s after the last
+    # Every reading of the clock is 31 s after the last, but the first step took 1,000 s more
+    # (compiling): the estimate must not count it.
+    readings = iter([0, 1031, *range(1062, 100_000, 31)])
     out = io.StringIO()
-    progress = ProgressLines(interval=30, estimate_after=3, clock=lambda: next(ticks), stream=out)
+    progress = ProgressLines(
+        interval=30, estimate_after=4, clock=lambda: next(readings), stream=out
+    )
     model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(1)])
     model.compile(optimizer="sgd", loss="mse")
     x, y = np.zeros((40, 2), "float32"), np.zeros((40, 1), "float32")
     model.fit(x, y, batch_size=4, epochs=2, verbose=0, callbacks=[progress])
     lines = out.getvalue().splitlines()
     estimates = [line for line in lines if "estimate:" in line]
-    assert len(estimates) == 1 and "10 steps an epoch" in estimates[0]
+    assert len(estimates) == 1 and "10 steps an epoch at 0.03 steps/s" in estimates[0]
+    assert "about 5 min 10 s an epoch and 10 min 20 s for the 2 epoch(s) left" in estimates[0]
     steps = [line for line in lines if "steps/s" in line and "estimate" not in line]
     assert len(steps) == 20  # one per step: each is 31 s after the last line
     assert steps[4].startswith("  epoch 1/2: step 5/10,") and "epoch ETA" in steps[4]

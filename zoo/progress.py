@@ -31,7 +31,8 @@ class ProgressLines(keras.callbacks.Callback):
 
     Args:
         interval: Seconds between progress lines.
-        estimate_after: Steps of the first epoch after which the time estimate is printed.
+        estimate_after: Steps of the first epoch after which the time estimate is printed,
+            from the rate of its second half (the first steps include compiling).
         clock: Seconds from a monotonic clock (a scripted one in tests).
         stream: Where the lines go.
     """
@@ -65,13 +66,18 @@ class ProgressLines(keras.callbacks.Callback):
         steps = self.params.get("steps")
         elapsed = max(now - self.epoch_start, 1e-9)
         rate = done / elapsed
+        # The first steps compile the model: the estimate times the ones after them.
+        if done == max(1, self.estimate_after // 2):
+            self.warm = (now, done)
         if not self.estimated and done >= self.estimate_after and steps:
             self.estimated = True
+            since, warm_done = getattr(self, "warm", (self.epoch_start, 0))
+            steady = (done - warm_done) / max(now - since, 1e-9)
             epochs = self.params.get("epochs", 1) - self.epoch
             self._print(
-                f"  estimate: {steps} steps an epoch at {rate:.2f} steps/s, about "
-                f"{duration(steps / rate)} an epoch and {duration(epochs * steps / rate)} for "
-                f"the {epochs} epoch(s) left (early stopping may end it sooner)"
+                f"  estimate: {steps} steps an epoch at {steady:.2f} steps/s, about "
+                f"{duration(steps / steady)} an epoch and {duration(epochs * steps / steady)} "
+                f"for the {epochs} epoch(s) left (early stopping may end it sooner)"
             )
         if now - self.last < self.interval:
             return
