@@ -18,10 +18,12 @@ ROOT = Path(__file__).parents[1]
 # forecaster must beat "same time yesterday" (0.313 GW) by 25%; its 80% interval covers
 # 70.2-73.7% of December over seeds 0-2 (81-85% of December 1-21, 38-57% of the holiday week
 # after it), so 0.65 guards against regressions without failing on seed noise.
+# `lstm_luong_fast_nmt` is `lstm_luong_nmt` trained through the fused loop; that the fused path
+# computes the same loss and gradients is proven in tests/models/test_seq2seq.py, so its recipe
+# (163 s of CI) is not run again here.
 TARGETS = {
     "lstm_attention_forecaster": ("mae", 0.235),
     "lstm_luong_nmt": ("exact_match", 0.99),
-    "lstm_luong_fast_nmt": ("exact_match", 0.99),
     "lstm_bahdanau_nmt": ("exact_match", 0.99),
     "lstm_attention_classifier": ("accuracy", 0.75),
     "lstm_selfattn_classifier": ("accuracy", 0.75),
