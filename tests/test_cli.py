@@ -156,10 +156,9 @@ def test_describe_marks_what_the_data_decides_and_errors_list_only_settable_name
     assert "source_vocab_size" not in err.split("Model arguments:")[1].split(";")[0]
 
 
-def test_a_search_refuses_a_time_budget_and_train_reads_one(capsys, monkeypatch):
-    code, _, err = run_cli(capsys, "tune", "lstm_nmt", "--set", "time_budget=5")
-    assert code == 2 and "A search has no time budget" in err
+def test_train_and_tune_read_a_time_budget(capsys, monkeypatch):
     import zoo.training
+    import zoo.tuning
 
     seen = {}
 
@@ -170,3 +169,8 @@ def test_a_search_refuses_a_time_budget_and_train_reads_one(capsys, monkeypatch)
     monkeypatch.setattr(zoo.training, "train", fake_train)
     assert run_cli(capsys, "train", "lstm_nmt", "--time-budget", "10m")[0] == 130
     assert seen["time_budget"] == 600
+    monkeypatch.setattr(zoo.tuning, "tune", fake_train)
+    assert run_cli(capsys, "tune", "lstm_nmt", "--time-budget", "2h")[0] == 130
+    assert seen["time_budget"] == 7200
+    code, _, err = run_cli(capsys, "tune", "lstm_nmt", "--time-budget", "soon")
+    assert code == 2 and "Cannot read the time budget 'soon'" in err

@@ -11,6 +11,7 @@ import pytest
 from helpers import run_until_line
 
 import zoo
+import zoo.schedules
 from zoo import registry
 from zoo.search_space import Choice
 from zoo.settings import resolve_settings
@@ -18,6 +19,7 @@ from zoo.tasks import get_task, task_examples
 from zoo.training import train
 from zoo.tuning import ZooHyperModel, make_tuner, tune
 
+Budget = zoo.schedules.TimeBudget
 TINY = {"units": 16, "embedding_dim": 8, "token_level": "char", "batch_size": 32}
 
 
@@ -106,6 +108,35 @@ def test_tune_writes_best_hparams_that_train_accepts(dates_tsv, tmp_path):
     config = json.loads((run / "config.json").read_text())
     assert config["model_args"]["attention_score"] == values["attention_score"]
     assert config["training"]["learning_rate"] == values["learning_rate"]
+
+
+def test_a_search_with_a_time_budget_shares_it_and_starts_no_trial_after_it(
+    dates_tsv, tmp_path, monkeypatch, capsys
+):
+    import itertools
+
+    import zoo.schedules
+
+    seconds = itertools.count()  # a scripted clock: each reading is one second after the last
+    monkeypatch.setattr(zoo.schedules, "clock", lambda: next(seconds))
+    shares = []
+    monkeypatch.setattr(
+        zoo.schedules, "TimeBudget", lambda s, schedule: shares.append(s) or Budget(s, schedule)
+    )
+    best = tune("lstm_nmt", str(dates_tsv), max_trials=10, epochs_per_trial=3,
+                directory=tmp_path, verbose=0, time_budget=60, **TINY)  # fmt: skip
+    out = capsys.readouterr().out
+    records = trial_records(tmp_path, "lstm_nmt")
+    # A trial of 3 whole epochs takes ~80 readings: without the budget 10 would run.
+    assert 2 <= len(records) < 10 and all(r["status"] == "COMPLETED" for r in records)
+    assert f"Time budget of 60 s spent: no new trial ({len(records)} scored)." in out
+    # The first trial may train 60 s over 10 trials; each later one its share of what is left.
+    assert len(shares) == len(records) and 5.5 < shares[0] <= 6
+    assert all(later < earlier * 1.2 for earlier, later in itertools.pairwise(shares))
+    assert json.loads(best.read_text())["hyperparameters"]["units"] == 16
+    assert "time_budget" not in json.loads((tmp_path / "search.json").read_text())["fixed"]
+    with pytest.raises(ValueError, match="time budget must be a number of seconds > 0"):
+        tune("lstm_nmt", str(dates_tsv), directory=tmp_path, time_budget="1h", **TINY)
 
 
 def test_a_trial_file_cut_short_by_a_kill_is_run_again(dates_tsv, tmp_path, capsys):
@@ -275,7 +306,7 @@ def test_tuning_luong_on_dates_then_training_it(tmp_path):
 
 
 def test_a_search_refuses_to_continue_with_other_settings(tmp_path):
-    from zoo.tuning import remember_search
+    from zoo.search_state import remember_search
 
     remember_search(tmp_path, "lstm_nmt", "dates", {"units": 16}, overwrite=False)
     remember_search(tmp_path, "lstm_nmt", "dates", {"units": 16}, overwrite=False)  # same: fine

@@ -73,17 +73,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--tuner", default="random", choices=["random", "bayesian", "hyperband"])
     p.add_argument("--max-trials", type=int, default=10)
     p.add_argument("--epochs-per-trial", type=int, default=3)
+    p.add_argument("--time-budget", metavar="DURATION", help="start no trial after e.g. 2h")
     p.add_argument("--dir", help="search state and best_hparams.json (default: runs/tune/NAME)")
     p.add_argument("--overwrite", action="store_true", help="start over instead of continuing")
     p.add_argument("--chief", metavar="HOST:PORT", help="serve the search to workers")
     p.add_argument("--worker", metavar="HOST:PORT", help="run trials for the chief at HOST:PORT")
     p.add_argument("--worker-id", help="a name unique among the workers")
-    p.add_argument(
-        "--connect-timeout",
-        type=float,
-        default=120.0,
-        help="seconds a worker waits for its chief (default: 120)",
-    )
+    waits = "seconds a worker waits for its chief (default: 120)"
+    p.add_argument("--connect-timeout", type=float, default=120.0, help=waits)
     add_distribution_options(p, modes=("mirrored",))
     add_set_option(p, "fix one setting instead of searching it, e.g. --set units=64")
     p.set_defaults(handler=cmd_tune)
@@ -278,6 +275,7 @@ def cmd_train(args: argparse.Namespace) -> None:
 
 
 def cmd_tune(args: argparse.Namespace) -> None:
+    from zoo.schedules import parse_duration
     from zoo.tuning import tune
 
     best = tune(
@@ -296,6 +294,7 @@ def cmd_tune(args: argparse.Namespace) -> None:
         distribution=args.distribute,
         devices=args.devices,
         **parse_set(args.set),
+        **({"time_budget": parse_duration(args.time_budget)} if args.time_budget else {}),
     )
     if best is not None:
         print(f"train with it: zoo train {args.name} --hparams {best}")

@@ -14,18 +14,18 @@ the networking is in `zoo.distribute.search`.
 from __future__ import annotations
 
 import json
-import shutil
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import keras
 import keras_tuner as kt
 
-from zoo import distribute, search_space
+from zoo import distribute, schedules, search_space
 from zoo.catalog import ModelSpec, as_spec
 from zoo.distribute.search import parse_address, tuning_role, wait_for_chief
-from zoo.runs import write_atomically
 from zoo.schedules import learning_rate_callbacks
+from zoo.search_state import remember_search, repair_search, save_oracle_atomically
 from zoo.tasks import get_task
 from zoo.training import (
     build_compiled,
@@ -65,6 +65,9 @@ class ZooHyperModel(kt.HyperModel):
         self.corpus = corpus
         self.pipeline = pipeline
         self.fixed = dict(fixed or {})
+        # Seconds a trial starting now may train (set by `tune` for a search with a time
+        # budget; `None`: each trial trains its epochs).
+        self.trial_budget: Callable[[], float] | None = None
         model_args, training = resolve_settings(self.spec, corpus.name, {})
         # The default point of the search: the entry's own defaults, as `zoo train` uses them.
         self.defaults = {**self.spec.defaults, **model_args, **training}
@@ -95,6 +98,8 @@ class ZooHyperModel(kt.HyperModel):
         train_data, validation_data = map(self.cluster.prepare, datasets)
         kwargs["verbose"] = progress_verbosity(kwargs.get("verbose", "auto"))
         epochs = kwargs.get("epochs", training["epochs"])  # a trial's budget, not the run's
+        if self.trial_budget is not None:
+            training["time_budget"] = self.trial_budget()
         kwargs["callbacks"] = [
             *kwargs.get("callbacks", []),
             *learning_rate_callbacks(training, epochs),
@@ -137,17 +142,6 @@ def make_tuner(
     return search
 
 
-def save_oracle_atomically(oracle: kt.Oracle) -> None:
-    """Makes `oracle` write `oracle.json` to a temporary file and rename it into place.
-
-    keras-tuner writes the file in place: a kill while it writes leaves it empty or cut
-    short, and the search can never be reloaded. A rename is atomic: a reader sees either
-    the last state or the new one.
-    """
-    path = Path(oracle._get_oracle_fname())
-    oracle.save = lambda: write_atomically(path, json.dumps(oracle.get_state()))
-
-
 def tune(
     model: ModelSpec | str,
     data: str | None = None,
@@ -187,7 +181,9 @@ def tune(
         distribution: `"mirrored"` to train each trial data-parallel over this machine's
             devices (a tuning worker too); see `zoo.distribute`.
         devices: For `"mirrored"`: a number of GPUs, or `"cpu:N"` for N CPU replicas.
-        **fixed: Settings not to search, e.g. `units=64`.
+        **fixed: Settings not to search, e.g. `units=64`; and `time_budget` (seconds): the
+            search starts no trial after it, and each trial trains for its share of the time
+            left (see `keep_time_budget`).
     """
     if chief and worker:
         raise ValueError("Pass either `chief` or `worker`, not both.")
@@ -197,10 +193,13 @@ def tune(
     spec = as_spec(model)  # resolved once, handed on
     name = spec.name
     data = data or spec.default_data
-    if fixed.get("time_budget"):
+    # The search's budget, not a setting of its trials: a search continued with another
+    # budget is the same search.
+    budget = fixed.pop("time_budget", None) or 0.0
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)) or budget < 0:
         raise ValueError(
-            "A search has no time budget (it would cut each trial short): bound it with "
-            "--max-trials and --epochs-per-trial."
+            f"The time budget must be a number of seconds > 0 (`zoo tune --time-budget 30m`), "
+            f"received {budget!r}."
         )
     _, training = resolve_settings(spec, data, fixed)  # unknown keys raise before any work
     if distribution not in (None, "mirrored"):
@@ -240,6 +239,8 @@ def tune(
             raise ValueError(
                 f"The search space of {name!r} cannot build a model: {error}"
             ) from None
+        if budget:
+            keep_time_budget(search, hypermodel, budget)
         try:
             search.search(epochs=epochs_per_trial, verbose=verbose)
         except RuntimeError as error:
@@ -251,6 +252,40 @@ def tune(
         if role == "worker":
             return None
         return write_best(search, name, str(data), directory)
+
+
+def keep_time_budget(search: kt.Tuner, hypermodel: ZooHyperModel, seconds: float) -> None:
+    """Ends `search` within `seconds` (counted from now): no trial starts after them, and each
+    trial trains for its share of the time left (the time left over the trials left, as far as
+    this process's oracle knows them), its learning-rate schedule fitted to that share.
+
+    A trial cut short is scored like any other, on its best validation epoch. On a worker of a
+    distributed search (whose oracle is the chief's) a trial's share is all the time left on
+    the worker's own budget; the chief's budget decides when no trial starts.
+    """
+    deadline = schedules.clock() + seconds
+    oracle = search.oracle
+    local = isinstance(oracle, kt.Oracle)
+
+    def trial_budget() -> float:
+        left = max(deadline - schedules.clock(), 1e-3)  # a trial begun late stops at once
+        if local and oracle.max_trials:  # Hyperband sets none: its trials share the rest
+            left /= max(1, oracle.max_trials - len(oracle.trials) + 1)  # this one is counted
+        return left
+
+    hypermodel.trial_budget = trial_budget
+    if not local:
+        return
+    populate_space = oracle.populate_space
+
+    def populate_within_budget(trial_id: str) -> dict[str, Any]:
+        if schedules.clock() >= deadline:
+            ended = sum(trial.score is not None for trial in oracle.trials.values())
+            print(f"Time budget of {seconds:.0f} s spent: no new trial ({ended} scored).")
+            return {"status": "STOPPED", "values": None}  # keras-tuner's own "search over"
+        return populate_space(trial_id)
+
+    oracle.populate_space = populate_within_budget
 
 
 def write_best(search: kt.Tuner, name: str, data: str, directory: Path) -> Path:
@@ -283,104 +318,3 @@ def write_best(search: kt.Tuner, name: str, data: str, directory: Path) -> Path:
     )
     print(f"best hyperparameters: {path}")
     return path
-
-
-SEARCH_FILE = "search.json"
-
-
-def repair_search(project: Path, tuner_id: str = "tuner0") -> list[str]:
-    """Drops the trials whose `trial.json` a kill cut short, so the search reloads; a damaged
-    `oracle.json` (see `save_oracle_atomically`) is named with the command that starts over.
-
-    keras-tuner writes `trial.json` in place; a kill while it writes leaves a truncated file
-    that fails every later reload. Such a trial was running, not finished: its folder is
-    removed and its id struck from `oracle.json`, and the search runs it again. A kill just
-    after keras-tuner saved a finished trial (before it struck the trial from the ongoing ones,
-    and before it wrote the tuner's file) would have it run that trial again, or start the
-    whole search over: both are mended here too.
-
-    Returns:
-        The ids of the trials dropped.
-    """
-    oracle_file = project / "oracle.json"
-    state = None
-    if oracle_file.is_file():
-        try:
-            state = json.loads(oracle_file.read_text())
-        except (OSError, ValueError):  # saved in place, by a search from before the fix
-            raise ValueError(
-                f"The search state {oracle_file} is empty or cut short (a search killed while "
-                "saving it); the finished trials cannot be reloaded without it. Start the "
-                "search over with --overwrite (or use another --dir)."
-            ) from None
-    if state is not None:
-        _forget_ended_trials(oracle_file, state)
-        # keras-tuner reloads a search only if the tuner's own file (`{}`: it keeps no state)
-        # exists, and saves it after the oracle: a kill in between made it start over and
-        # overwrite the finished trials.
-        tuner_file = project / f"{tuner_id}.json"
-        if not tuner_file.exists():
-            write_atomically(tuner_file, "{}")
-    damaged = []
-    for path in sorted(project.glob("trial_*/trial.json")):
-        try:
-            json.loads(path.read_text())
-        except (OSError, ValueError):
-            damaged.append(path.parent)
-    if not damaged:
-        return []
-    if state is None:
-        raise ValueError(
-            f"The search state {oracle_file} is missing; start the search over with --overwrite."
-        )
-    dropped = []
-    for folder in damaged:
-        trial_id = folder.name.removeprefix("trial_")
-        state["ongoing_trials"] = {
-            tuner: trial for tuner, trial in state["ongoing_trials"].items() if trial != trial_id
-        }
-        for key in ("start_order", "end_order", "retry_queue"):
-            state[key] = [trial for trial in state.get(key, []) if trial != trial_id]
-        state.get("run_times", {}).pop(trial_id, None)
-        values_hash = state.get("id_to_hash", {}).pop(trial_id, None)
-        state["tried_so_far"] = [h for h in state["tried_so_far"] if h != values_hash]
-        shutil.rmtree(folder)
-        dropped.append(trial_id)
-    write_atomically(oracle_file, json.dumps(state))
-    print(f"Trial(s) {dropped} were cut short while being saved; they run again.")
-    return dropped
-
-
-def _forget_ended_trials(oracle_file: Path, state: dict[str, Any]) -> None:
-    """A trial keras-tuner ended and saved but had not yet struck from its ongoing trials when
-    the search was killed (it saves first) would be run again on reload, overwriting its
-    record: struck here, as keras-tuner would have."""
-    ended = set(state.get("end_order", []))
-    ongoing = state.get("ongoing_trials", {})
-    still = {tuner: trial for tuner, trial in ongoing.items() if trial not in ended}
-    if still != ongoing:
-        state["ongoing_trials"] = still
-        write_atomically(oracle_file, json.dumps(state))
-
-
-def remember_search(
-    directory: Path, name: str, data: str, fixed: dict[str, Any], overwrite: bool
-) -> None:
-    """Records what a search directory searches; continuing it with other settings raises."""
-    path = directory / SEARCH_FILE
-    wanted = {"model": name, "data": data, "fixed": fixed}
-    if path.is_file() and not overwrite:
-        try:
-            started = json.loads(path.read_text())
-        except json.JSONDecodeError:
-            started = None
-        if started != wanted:
-            raise ValueError(
-                f"The search in {directory} was started with {json.dumps(started)}, not "
-                f"{json.dumps(wanted)}; continuing it would mix trials of different settings. "
-                "Rerun with the same --data and --set, or pass --overwrite to start it over "
-                "(or --dir for a new search)."
-            )
-        return
-    directory.mkdir(parents=True, exist_ok=True)
-    write_atomically(path, json.dumps(wanted, indent=2))
