@@ -54,9 +54,11 @@ def one_fast_rest_slow(names):
     return [names[0], *(pytest.param(name, marks=pytest.mark.slow) for name in names[1:])]
 
 
-def tiny_translator(name, level="char", model_args=None, **search):
-    pairs = generate_dates(60, seed=3)
-    text = TextPipeline.fit(pairs, level=level, max_source_length=50, max_vocab_size=400)
+def tiny_translator(name, level="char", model_args=None, pairs=None, placeholders=None, **search):
+    pairs = pairs or generate_dates(60, seed=3)
+    text = TextPipeline.fit(
+        pairs, level=level, max_source_length=50, max_vocab_size=400, placeholders=placeholders
+    )
     model = zoo.get(
         name,
         source_vocab_size=len(text.source_vocab),
@@ -117,6 +119,28 @@ def test_a_twin_that_sees_the_source_its_own_way_exports_like_the_library(way, t
     assert served["translation"] == translator.translate_all(texts)
     expected = translator._decode(translator.text.encode_source(texts))["log_prob"].numpy()
     np.testing.assert_allclose(served["log_prob"], expected, rtol=1e-5)
+
+
+def test_the_export_copies_every_placeholder_like_the_library(tmp_path):
+    # An untrained model writes anything; each directive of each source still comes out.
+    messages = [("Copied %1$s of %2$s files", "%2$s fichiers : %1$s copiés"),
+                ("Delete {count} from <b>{folder}</b>?", "Supprimer {count} de <b>{folder}</b> ?"),
+                ("%lu bytes, %5.2f%% done", "%lu octets, %5.2f%% faits")]  # fmt: skip
+    pairs = [*messages * 5, *generate_dates(30, seed=3)]
+    translator = tiny_translator(
+        "lstm_luong_nmt", pairs=pairs, placeholders=["printf", "brace", "xml"], beam_size=2
+    )
+    path = export(translator, root=tmp_path)
+    texts = [source for source, _ in messages] + ["%s: %s", "3 de marzo de 2015"]
+    served = run_fresh(path, texts)
+    assert served["translation"] == translator.translate_all(texts)
+    directives = [["%1$s", "%2$s"], ["{count}", "<b>", "{folder}", "</b>"],
+                  ["%lu", "%5.2f", "%%"], ["%s", "%s"], []]  # fmt: skip
+    for translation, expected in zip(served["translation"], directives, strict=True):
+        for directive in set(expected):
+            assert translation.count(directive) >= expected.count(directive), translation
+    assert served["tokens"][:6] == list("Copied")
+    assert served["tokens"][7] == "%1$s"  # the attention signature shows the placeholder
 
 
 # BPE runs the same graph ops as unigram (only training differs): kept out of the default run.

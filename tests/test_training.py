@@ -225,13 +225,17 @@ def test_one_decode_trace_serves_every_shape(trained_run):
         ("learning_rate", "fast", "`learning_rate` must be a number"),
         ("beam_size", 1.5, "`beam_size` must be an integer >= 1"),
         ("lowercase", "yes", "`lowercase` must be true or false"),
+        ("placeholders", "printf", "`placeholders` must be a list of non-empty strings"),
+        ("placeholders", ["(x"], r"'\(x' is not a valid RE2 regular expression \(missing \)"),
+        ("keep_whitespace", True, "the word level cannot keep whitespace"),
     ],
 )
 def test_impossible_settings_are_refused_before_training(setting, value, message, tmp_path):
     from zoo.training import resolve_settings
 
     with pytest.raises(ValueError, match=message):
-        train("lstm_nmt", "dates", runs_root=tmp_path, **{setting: value})
+        settings = {"token_level": "word"} if setting == "keep_whitespace" else {}
+        train("lstm_nmt", "dates", runs_root=tmp_path, **{setting: value, **settings})
     assert not (tmp_path / "lstm_nmt").exists()  # nothing was written
     _, training = resolve_settings("lstm_nmt", "dates", {"learning_rate": 1})
     assert training["learning_rate"] == 1.0 and isinstance(training["learning_rate"], float)

@@ -121,6 +121,10 @@ def check_setting(
         return value
     if isinstance(default, str) and not isinstance(value, str):
         raise fail("a string")
+    if isinstance(default, (list, tuple)):
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise fail("a list of non-empty strings")
+        return list(value)
     if choices is not None and value not in choices:
         raise fail(f"one of {list(choices)}")
     return value

@@ -15,6 +15,7 @@ from pathlib import Path
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from zoo.data.placeholders import MASKS
 from zoo.data.tokenization import normalize, until_end
 from zoo.data.vocabulary import BOS, EOS, PAD, UNK, Vocabulary
 
@@ -24,11 +25,18 @@ TRAINING_SENTENCES = 1_000_000
 
 
 def train_sentencepiece(
-    texts: list[str], level: str = "unigram", vocab_size: int = 8000, seed: int = 0
+    texts: list[str],
+    level: str = "unigram",
+    vocab_size: int = 8000,
+    seed: int = 0,
+    keep_whitespace: bool = False,
 ) -> bytes:
     """A serialized SentencePiece model of at most `vocab_size` pieces, specials included.
 
-    `vocab_size` is a ceiling: a small text gets the vocabulary it can fill.
+    `vocab_size` is a ceiling: a small text gets the vocabulary it can fill. Placeholder masks
+    (zoo.data.placeholders) in the text are pieces of their own, never merged with their
+    neighbours. With `keep_whitespace`, the model keeps runs of spaces instead of collapsing
+    them.
     """
     if level not in SUBWORD_LEVELS:
         raise ValueError(f"`level` must be one of {SUBWORD_LEVELS}, received level={level!r}.")
@@ -40,7 +48,9 @@ def train_sentencepiece(
     model = io.BytesIO()
     spm.set_random_generator_seed(seed)  # sampling of input sentences
     try:
-        _train(spm, texts, model, level, vocab_size)
+        joined = "".join(texts)
+        masks = [mask for mask in MASKS if mask in joined]
+        _train(spm, texts, model, level, vocab_size, masks, keep_whitespace)
     except RuntimeError as error:
         if "required_chars" not in str(error):
             raise
@@ -53,7 +63,18 @@ def train_sentencepiece(
     return model.getvalue()
 
 
-def _train(spm, texts: list[str], model: io.BytesIO, level: str, vocab_size: int) -> None:
+def _train(
+    spm,
+    texts: list[str],
+    model: io.BytesIO,
+    level: str,
+    vocab_size: int,
+    masks: list[str],
+    keep_whitespace: bool,
+) -> None:
+    options = {"user_defined_symbols": masks} if masks else {}
+    if keep_whitespace:
+        options["remove_extra_whitespaces"] = False
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(texts),
         model_writer=model,
@@ -67,6 +88,7 @@ def _train(spm, texts: list[str], model: io.BytesIO, level: str, vocab_size: int
         shuffle_input_sentence=True,
         num_threads=1,  # the same model on every machine
         minloglevel=2,
+        **options,
     )  # fmt: skip
 
 
@@ -77,12 +99,20 @@ class SubwordCodec:
         model: A serialized SentencePiece model whose specials are the zoo's.
         level: `"unigram"` or `"bpe"` (what it was trained as; recorded, not re-checked).
         lowercase: Whether text is case-folded before tokenization.
+        keep_whitespace: Whether runs of whitespace are kept (the model was trained so).
     """
 
-    def __init__(self, model: bytes, level: str = "unigram", lowercase: bool = False):
+    def __init__(
+        self,
+        model: bytes,
+        level: str = "unigram",
+        lowercase: bool = False,
+        keep_whitespace: bool = False,
+    ):
         self.model = model
         self.level = level
         self.lowercase = lowercase
+        self.keep_whitespace = keep_whitespace
         # A name of its own: a SavedModel recreates each model resource from a graph node, and
         # nodes of the same name share one resource (the target would tokenize as the source).
         name = f"sentencepiece_{hashlib.sha1(model).hexdigest()[:12]}"
@@ -99,10 +129,13 @@ class SubwordCodec:
         lowercase: bool = False,
         max_vocab_size: int = 8000,
         seed: int = 0,
+        keep_whitespace: bool = False,
     ) -> SubwordCodec:
         """Trains a SentencePiece model on `texts`, normalized as the graph will see them."""
-        normalized = [t.decode("utf-8") for t in normalize(tf.constant(texts), lowercase).numpy()]
-        return cls(train_sentencepiece(normalized, level, max_vocab_size, seed), level, lowercase)
+        normalized = normalize(tf.constant(texts), lowercase, keep_whitespace).numpy()
+        normalized = [t.decode("utf-8") for t in normalized]
+        model = train_sentencepiece(normalized, level, max_vocab_size, seed, keep_whitespace)
+        return cls(model, level, lowercase, keep_whitespace)
 
     @property
     def resources(self) -> list:
@@ -110,7 +143,8 @@ class SubwordCodec:
         return [self.tokenizer]
 
     def get_config(self) -> dict:
-        return {"level": self.level, "lowercase": self.lowercase}
+        config = {"level": self.level, "lowercase": self.lowercase}
+        return {**config, "keep_whitespace": True} if self.keep_whitespace else config
 
     def save(self, directory: Path, prefix: str) -> dict:
         """Writes `<prefix>.spm` (and `<prefix>_vocab.txt`, to read); returns `load`'s config."""
@@ -121,7 +155,8 @@ class SubwordCodec:
     @classmethod
     def load(cls, directory: Path, config: dict) -> SubwordCodec:
         model = (directory / config["model"]).read_bytes()
-        return cls(model, config["level"], config["lowercase"])
+        keep = config.get("keep_whitespace", False)
+        return cls(model, config["level"], config["lowercase"], keep)
 
     def pieces(self, texts) -> tf.RaggedTensor:
         """`string[batch]` -> ragged `string[batch, (pieces)]` (`▁` marks a word start)."""
@@ -129,8 +164,8 @@ class SubwordCodec:
 
     def encode(self, texts) -> tf.RaggedTensor:
         """`string[batch]` -> ragged `int32[batch, (pieces)]`."""
-        texts = normalize(tf.convert_to_tensor(texts, tf.string), self.lowercase)
-        return self.tokenizer.tokenize(texts)
+        texts = tf.convert_to_tensor(texts, tf.string)
+        return self.tokenizer.tokenize(normalize(texts, self.lowercase, self.keep_whitespace))
 
     def id_to_piece(self, ids: tf.Tensor) -> tf.Tensor:
         return self.tokenizer.id_to_string(tf.cast(ids, tf.int32))

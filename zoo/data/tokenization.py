@@ -13,15 +13,21 @@ from pathlib import Path
 import tensorflow as tf
 import tensorflow_text as tf_text
 
+from zoo.data.placeholders import MASKS
 from zoo.data.vocabulary import EOS_ID, PAD_ID, UNK_ID, Vocabulary
 
 LEVELS = ("char", "word")
 
 
-def normalize(texts: tf.Tensor, lowercase: bool = False) -> tf.Tensor:
-    """Invalid UTF-8 becomes U+FFFD, then NFKC (and optional case folding), spaces collapsed."""
+def normalize(
+    texts: tf.Tensor, lowercase: bool = False, keep_whitespace: bool = False
+) -> tf.Tensor:
+    """Invalid UTF-8 becomes U+FFFD, then NFKC (and optional case folding); unless
+    `keep_whitespace`, runs of whitespace become one space and both ends are stripped."""
     texts = tf.strings.unicode_transcode(texts, "UTF-8", "UTF-8", errors="replace")
     texts = tf_text.case_fold_utf8(texts) if lowercase else tf_text.normalize_utf8(texts, "NFKC")
+    if keep_whitespace:
+        return texts
     texts = tf.strings.regex_replace(texts, r"\s+", " ")
     return tf.strings.strip(texts)
 
@@ -33,13 +39,21 @@ class Tokenizer:
         level: `"char"` (every Unicode character, spaces included) or `"word"` (words and
             punctuation marks, split by tensorflow-text's `UnicodeScriptTokenizer`).
         lowercase: Whether to case-fold (which also applies NFKC).
+        keep_whitespace: Keep runs of whitespace and spaces at the ends (characters only: the
+            word level rejoins words with one space).
     """
 
-    def __init__(self, level: str = "char", lowercase: bool = False):
+    def __init__(self, level: str = "char", lowercase: bool = False, keep_whitespace=False):
         if level not in LEVELS:
             raise ValueError(f"`level` must be one of {LEVELS}, received level={level!r}.")
+        if keep_whitespace and level == "word":
+            raise ValueError(
+                "Words are rejoined with one space, so the word level cannot keep whitespace: "
+                "use token_level char, unigram or bpe with keep_whitespace, or turn it off."
+            )
         self.level = level
         self.lowercase = lowercase
+        self.keep_whitespace = keep_whitespace
         self._words = tf_text.UnicodeScriptTokenizer()
 
     @property
@@ -47,14 +61,21 @@ class Tokenizer:
         return "" if self.level == "char" else " "
 
     def get_config(self) -> dict:
-        return {"level": self.level, "lowercase": self.lowercase}
+        config = {"level": self.level, "lowercase": self.lowercase}
+        return {**config, "keep_whitespace": True} if self.keep_whitespace else config
 
     def split(self, texts: tf.Tensor) -> tf.RaggedTensor:
         """`string[batch]` -> ragged `string[batch, (tokens)]`."""
-        texts = normalize(tf.convert_to_tensor(texts, tf.string), self.lowercase)
+        texts = tf.convert_to_tensor(texts, tf.string)
+        texts = normalize(texts, self.lowercase, self.keep_whitespace)
         if self.level == "char":
             return tf.strings.unicode_split(texts, "UTF-8")
-        return self._words.tokenize(texts)
+        words = self._words.tokenize(texts)
+        # Placeholder masks (zoo.data.placeholders) side by side are one "word" of one script
+        # to the tokenizer: each is a token of its own.
+        masks = f"[{MASKS[0]}-{MASKS[-1]}]"
+        split = tf_text.regex_split(words.flat_values, masks, keep_delim_regex_pattern=masks)
+        return words.with_flat_values(split).merge_dims(1, 2)
 
 
 class TokenIds:
@@ -112,9 +133,10 @@ class WordCodec:
         lowercase: bool = False,
         max_vocab_size: int | None = None,
         min_count: int = 1,
+        keep_whitespace: bool = False,
     ) -> WordCodec:
         """The most frequent tokens of `texts` (at most `max_vocab_size`, specials included)."""
-        tokenizer = Tokenizer(level, lowercase)
+        tokenizer = Tokenizer(level, lowercase, keep_whitespace)
         rows = tokenizer.split(texts).to_list()
         tokens = [[token.decode("utf-8") for token in row] for row in rows]
         vocabulary = Vocabulary.build(tokens, max_size=max_vocab_size, min_count=min_count)
@@ -139,7 +161,9 @@ class WordCodec:
 
     @classmethod
     def load(cls, directory: Path, config: dict) -> WordCodec:
-        tokenizer = Tokenizer(config["level"], config["lowercase"])
+        tokenizer = Tokenizer(
+            config["level"], config["lowercase"], config.get("keep_whitespace", False)
+        )
         return cls(tokenizer, Vocabulary.load(directory / config["vocabulary"]))
 
     def pieces(self, texts) -> tf.RaggedTensor:

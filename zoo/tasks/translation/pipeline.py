@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.placeholders import Placeholders
 from zoo.data.subwords import SUBWORD_LEVELS, SubwordCodec
 from zoo.data.tokenization import LEVELS as WORD_LEVELS
 from zoo.data.tokenization import WordCodec
@@ -32,7 +33,13 @@ class EmptyInputError(ValueError):
 
 
 def fit_codec(
-    texts: list[str], level: str, lowercase: bool, max_vocab_size: int, min_count: int, seed: int
+    texts: list[str],
+    level: str,
+    lowercase: bool,
+    max_vocab_size: int,
+    min_count: int,
+    seed: int,
+    keep_whitespace: bool = False,
 ) -> Codec:
     """A word/char vocabulary or a SentencePiece model of `texts`."""
     if level in SUBWORD_LEVELS:
@@ -41,10 +48,10 @@ def fit_codec(
                 f"`min_count` applies to word and char vocabularies; a {level} (SentencePiece) "
                 "vocabulary is sized by `max_vocab_size` alone. Leave min_count at 1."
             )
-        return SubwordCodec.fit(texts, level, lowercase, max_vocab_size, seed)
+        return SubwordCodec.fit(texts, level, lowercase, max_vocab_size, seed, keep_whitespace)
     if level not in WORD_LEVELS:
         raise ValueError(f"`token_level` must be one of {TOKEN_LEVELS}, received {level!r}.")
-    return WordCodec.fit(texts, level, lowercase, max_vocab_size, min_count)
+    return WordCodec.fit(texts, level, lowercase, max_vocab_size, min_count, keep_whitespace)
 
 
 def load_codec(directory: Path, config: dict, side: str) -> Codec:
@@ -55,12 +62,14 @@ def load_codec(directory: Path, config: dict, side: str) -> Codec:
 
 @dataclass
 class TextPipeline:
-    """How both sides' text becomes ids (a `WordCodec` or `SubwordCodec` each), and how long a
-    source may be. With a joint vocabulary, `source` and `target` are the same codec."""
+    """How both sides' text becomes ids (a `WordCodec` or `SubwordCodec` each), how long a
+    source may be, and which placeholders are copied exactly (`zoo.data.placeholders`; `None`:
+    none). With a joint vocabulary, `source` and `target` are the same codec."""
 
     source: Codec
     target: Codec
     max_source_length: int = 200
+    placeholders: Placeholders | None = None
 
     @property
     def joint(self) -> bool:
@@ -86,6 +95,8 @@ class TextPipeline:
         max_target_vocab_size: int | None = None,
         joint_vocabulary: bool = False,
         seed: int = 0,
+        placeholders: list[str] | None = None,
+        keep_whitespace: bool = False,
     ) -> TextPipeline:
         """Fits both sides on training pairs.
 
@@ -95,9 +106,18 @@ class TextPipeline:
             max_target_vocab_size: The target side's, if it differs.
             joint_vocabulary: One vocabulary fitted on both sides, used by both.
             seed: SentencePiece's sampling seed.
+            placeholders: Placeholder patterns to copy exactly (names of
+                `zoo.data.placeholders.PATTERNS` or RE2 expressions); `None` or `[]`: none.
+            keep_whitespace: Keep runs of whitespace (char and subword levels).
         """
+        masker = Placeholders(placeholders) if placeholders else None
+        if masker is not None:
+            pairs = masker.mask_pairs(pairs)
         sources, targets = [s for s, _ in pairs], [t for _, t in pairs]
-        fit = lambda texts, size: fit_codec(texts, level, lowercase, size, min_count, seed)  # noqa: E731
+
+        def fit(texts: list[str], size: int) -> Codec:
+            return fit_codec(texts, level, lowercase, size, min_count, seed, keep_whitespace)
+
         if joint_vocabulary:
             if max_target_vocab_size not in (None, max_vocab_size):
                 raise ValueError(
@@ -105,11 +125,12 @@ class TextPipeline:
                     "`max_target_vocab_size`."
                 )
             codec = fit(sources + targets, max_vocab_size)
-            return cls(codec, codec, max_source_length)
+            return cls(codec, codec, max_source_length, masker)
         return cls(
             fit(sources, max_vocab_size),
             fit(targets, max_target_vocab_size or max_vocab_size),
             max_source_length,
+            masker,
         )
 
     def save(self, directory: str | Path) -> None:
@@ -120,6 +141,7 @@ class TextPipeline:
             "target": source if self.joint else self.target.save(directory, "target"),
             "joint": self.joint,
             "max_source_length": self.max_source_length,
+            "placeholders": self.placeholders.get_config() if self.placeholders else [],
         }
         (directory / TEXT_CONFIG).write_text(json.dumps(config, indent=2))
 
@@ -130,22 +152,48 @@ class TextPipeline:
         source = load_codec(directory, config["source"], "source")
         joint = config.get("joint", False)
         target = source if joint else load_codec(directory, config["target"], "target")
-        return cls(source, target, config["max_source_length"])
+        patterns = config.get("placeholders")  # runs from before placeholders: none
+        masker = Placeholders(patterns) if patterns else None
+        return cls(source, target, config["max_source_length"], masker)
 
     @property
     def resources(self) -> list:
         """The lookup tables / tokenizer models an export tracks."""
         return self.source.resources + ([] if self.joint else self.target.resources)
 
+    def masked(self, texts) -> tf.Tensor:
+        """Source texts with their placeholders masked (as they are if there are none)."""
+        if self.placeholders is None:
+            return texts
+        return self.placeholders.mask(texts)[0]
+
+    def mask_pairs(self, pairs: list[tuple[str, str]]) -> list[tuple[str, str]]:
+        """Training pairs with their placeholders masked (`zoo.data.placeholders`)."""
+        return pairs if self.placeholders is None else self.placeholders.mask_pairs(pairs)
+
+    def restore(self, translations, sources) -> tf.Tensor:
+        """Each translation with the masks of its source's placeholders replaced by them."""
+        if self.placeholders is None:
+            return translations
+        found = self.placeholders.mask(sources)[1]
+        return self.placeholders.restore(translations, found)
+
+    def restore_tokens(self, tokens: tf.RaggedTensor, sources) -> tf.RaggedTensor:
+        """Tokens (of sources or translations) with their masks replaced, to show."""
+        if self.placeholders is None:
+            return tokens
+        found = self.placeholders.mask(sources)[1]
+        return self.placeholders.restore_tokens(tokens, found)
+
     def source_tokens(self, texts) -> tf.RaggedTensor:
-        return self.source.pieces(texts)[:, : self.max_source_length]
+        return self.source.pieces(self.masked(texts))[:, : self.max_source_length]
 
     def encode_source(self, texts) -> tf.Tensor:
         """`string[batch]` -> `int32[batch, Ts]`, 0-padded."""
         return self.source_ids(texts).to_tensor()
 
     def source_ids(self, texts) -> tf.RaggedTensor:
-        return self.source.encode(texts)[:, : self.max_source_length]
+        return self.source.encode(self.masked(texts))[:, : self.max_source_length]
 
     def encode_target(self, texts) -> tuple[tf.Tensor, tf.Tensor]:
         """`string[batch]` -> decoder inputs (`<s>` + ids) and outputs (ids + `</s>`)."""
@@ -164,6 +212,7 @@ class TextPipeline:
 
     def lengths(self, pairs: list[tuple[str, str]], batch: int = 4096) -> np.ndarray:
         """`int[len(pairs), 2]`: each pair's source and target length in tokens (no `</s>`)."""
+        pairs = self.mask_pairs(pairs)
         out = []
         for start in range(0, len(pairs), batch):
             chunk = pairs[start : start + batch]
@@ -214,6 +263,7 @@ class TextPipeline:
             inputs = {"source": pad(self.encode_source(source)), "target_in": target_in}
             return inputs, target_out, tf.cast(target_out != 0, tf.float32)
 
+        pairs = self.mask_pairs(pairs)
         columns = ([s for s, _ in pairs], [t for _, t in pairs])
         if bucket_by_length:
             lengths = self.lengths(pairs) + [0, 1]  # the target with its </s>

@@ -121,18 +121,19 @@ class Translator:
                 raise EmptyInputError(
                     f"Text {i} is empty: give a sentence to translate, received {text!r}."
                 )
-        source_tokens = [
-            [t.decode("utf-8") for t in row] for row in self.text.source_tokens(texts).to_list()
-        ]
+        shown = self.text.restore_tokens(self.text.source_tokens(texts), texts)
+        source_tokens = [[t.decode("utf-8") for t in row] for row in shown.to_list()]
         out = self._decode(self.text.encode_source(texts))
-        translations = [t.decode("utf-8") for t in out["translation"].numpy()]
+        translated = self.text.restore(out["translation"], texts)
+        translations = [t.decode("utf-8") for t in translated.numpy()]
         attention = out["attention"].numpy()
         lengths = out["length"].numpy()
         tokens = out["tokens"].numpy()
-        target_tokens = [
-            [self.text.target_vocab.tokens[i] for i in row[:n]]
-            for row, n in zip(tokens, lengths, strict=True)
-        ]
+        vocabulary = self.text.target_vocab.tokens
+        rows = [[vocabulary[i] for i in row[:n]] for row, n in zip(tokens, lengths, strict=True)]
+        pieces = tf.ragged.constant(rows, dtype=tf.string, ragged_rank=1)
+        shown = self.text.restore_tokens(pieces, texts)
+        target_tokens = [[t.decode("utf-8") for t in row] for row in shown.to_list()]
         return {
             "translation": translations,
             "log_prob": out["log_prob"].numpy(),
@@ -147,9 +148,9 @@ class Translator:
         """Translations only, in batches."""
         out: list[str] = []
         for start in range(0, len(texts), batch_size):
-            ids = self.text.encode_source(texts[start : start + batch_size])
-            batch = self._decode_text(ids)["translation"].numpy()
-            out += [t.decode("utf-8") for t in batch]
+            chunk = texts[start : start + batch_size]
+            batch = self._decode_text(self.text.encode_source(chunk))["translation"]
+            out += [t.decode("utf-8") for t in self.text.restore(batch, chunk).numpy()]
         return out
 
 

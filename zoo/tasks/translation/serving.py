@@ -50,17 +50,22 @@ class TranslationServing:
 
     def serve(self, text):
         _, out = self._run(text, with_attention=False)  # no weights recorded: faster
-        return {"translation": out["translation"], "log_prob": out["log_prob"]}
+        translation = self.translator.text.restore(out["translation"], text)
+        return {"translation": translation, "log_prob": out["log_prob"]}
 
     def attention(self, text):
+        pipeline = self.translator.text
         source_tokens, out = self._run(text, with_attention=True)
         target_ids = out["tokens"]
-        steps = tf.sequence_mask(out["length"], tf.shape(target_ids)[1])
-        target_tokens = tf.where(steps, self.translator.text.target_pieces(target_ids), "")
+        target_tokens = tf.RaggedTensor.from_tensor(
+            pipeline.target_pieces(target_ids), lengths=out["length"]
+        )
+        source_tokens = pipeline.restore_tokens(source_tokens, text)
+        target_tokens = pipeline.restore_tokens(target_tokens, text)
         sources = tf.shape(source_tokens.to_tensor())[1]
         return {
-            "translation": out["translation"],
+            "translation": pipeline.restore(out["translation"], text),
             "source_tokens": source_tokens.to_tensor(default_value=""),
-            "target_tokens": target_tokens,
+            "target_tokens": target_tokens.to_tensor(default_value="", shape=tf.shape(target_ids)),
             "weights": out["attention"][:, :, :sources],
         }

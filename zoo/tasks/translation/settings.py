@@ -18,6 +18,12 @@ SETTINGS = TaskSettings(
         # char, word, or SentencePiece subwords (unigram, bpe) trained on the training text
         "token_level": "word",
         "lowercase": False,
+        # Runs of spaces, and spaces at either end, kept as they are (char and subword levels;
+        # off: collapsed to one space and stripped).
+        "keep_whitespace": False,
+        # Placeholders copied exactly (zoo.data.placeholders): names of built-in patterns
+        # (printf %s / %1$s, brace {name}, xml <b>) or RE2 regular expressions; [] for none.
+        "placeholders": ["printf", "brace", "xml"],
         "max_vocab_size": 16_000,  # per side, specials included
         "max_target_vocab_size": 0,  # 0: the same as max_vocab_size
         "joint_vocabulary": False,  # one vocabulary for both sides

@@ -13,6 +13,7 @@ import numpy as np
 
 from zoo import plots
 from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, read_parallel_tsv
+from zoo.data.placeholders import resolve_patterns
 from zoo.tasks.base import TextTask
 from zoo.tasks.translation.pipeline import TextPipeline, length_filter
 from zoo.tasks.translation.predictor import ExportedTranslator, Translator
@@ -51,6 +52,13 @@ class TranslationTask(TextTask):
                 "bible-es-en holds out fixed books (zoo.data.bible.TEST_BOOKS), so `split_seed` "
                 "does not apply to it; leave it at 0."
             )
+        # Settings the pipeline would refuse, refused before a run directory is made.
+        resolve_patterns(settings["placeholders"])
+        if settings["keep_whitespace"] and settings["token_level"] == "word":
+            raise ValueError(
+                "Words are rejoined with one space, so the word level cannot keep whitespace: "
+                "use token_level char, unigram or bpe with keep_whitespace, or turn it off."
+            )
         return load_translation(
             data,
             seed=settings["split_seed"],
@@ -77,6 +85,8 @@ class TranslationTask(TextTask):
             max_target_vocab_size=training["max_target_vocab_size"] or None,
             joint_vocabulary=training["joint_vocabulary"],
             seed=training["seed"],
+            placeholders=training["placeholders"],
+            keep_whitespace=training["keep_whitespace"],
         )
 
     def load_pipeline(self, run: Path) -> TextPipeline:
@@ -131,7 +141,7 @@ class TranslationTask(TextTask):
         """
         if training["output_bias"] == "zeros":
             return
-        counts = text.target_counts([target for _, target in corpus.train]) + 1
+        counts = text.target_counts([target for _, target in text.mask_pairs(corpus.train)]) + 1
         model.output_projection.bias.assign(np.log(counts / counts.sum()).astype("float32"))
 
     def filtered(self, text: TextPipeline, corpus: ParallelCorpus, training: dict) -> tuple:
