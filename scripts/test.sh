@@ -12,7 +12,7 @@ ruff format --check .
 NO_MKDOCS_2_WARNING=1 mkdocs build --strict  # (--quiet would hide the warnings strict counts)
 KERAS_BACKEND=tensorflow python -m pytest "$@"
 KERAS_BACKEND=tensorflow python -m pytest --doctest-modules zoo -q
-KERAS_BACKEND=jax python -m pytest tests/layers tests/models tests/test_decoding.py -q
+KERAS_BACKEND=jax python -m pytest tests/layers tests/models tests/test_decoding.py tests/test_search_options.py -q
 if python -c "import torch" 2>/dev/null; then
   KERAS_BACKEND=torch python -m pytest tests/layers -q
 else

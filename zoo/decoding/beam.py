@@ -1,4 +1,5 @@
-"""Greedy and beam-search decoding, in-graph, for any model with `encode` / `decode_step`.
+"""Greedy and beam search, in-graph, for any model that speaks the decoder protocol
+(`zoo.decoding`).
 
 The search is one `keras.ops.while_loop`, so under `tf.function` (and in the exported
 SavedModel) no Python runs per step, and it runs unchanged on the JAX and PyTorch backends.
@@ -7,20 +8,15 @@ Beam search follows fairseq / tensor2tensor: at each step the `beam_size` live h
 chosen from the `2 * beam_size` best extensions that do not end; extensions that end (`</s>`)
 go to a separate pool of finished hypotheses, compared by length-normalized score, so a
 finished hypothesis never takes a live one's slot. A hypothesis that reaches the length limit
-must end, and pays the real log-probability of its `</s>`. The search stops when no live
-hypothesis can still beat the best finished one. Each step records only the chosen tokens and
-their parents; the best hypothesis is traced back once at the end.
-
-The model protocol (what `zoo.models.Seq2Seq` and `zoo.models.ListenAttendSpell` provide):
-    `encode(source) -> (memory, memory_mask [B, Ts], state: list of [B, ...])`, where
-        `memory` is any structure (tensor, dict...) of `[B, Ts, ...]` tensors
-    `decode_step(tokens [B], state, memory, memory_mask) -> (logits [B, V], state, weights [B, Ts])`
+must end, and pays the real log-probability of its `</s>`. The pool keeps the `n_best` best;
+the search stops when no live hypothesis can still beat the n-th of them. Each step records
+only the chosen tokens and their parents; the hypotheses are traced back once at the end.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,32 +24,44 @@ import keras
 import numpy as np
 from keras import ops
 
-from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
+from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID
+from zoo.decoding.constraints import (
+    NEG_INF,
+    NEVER_EMITTED,
+    blocked_at,
+    check_options,
+    never_emitted,
+    repeated_ngrams,
+)
 
-NEG_INF = -1e9  # the log-probability of what may not be chosen
-# Never an output: padding and <s> are not words, and <unk> says nothing to a reader (the
-# search takes the best real token instead; log-probabilities stay the model's own).
-NEVER_EMITTED = (PAD_ID, BOS_ID, UNK_ID)
+__all__ = ["NEVER_EMITTED", "Decoded", "beam_search", "compiled_search", "greedy_search"]
 DEAD = NEG_INF / 2  # scores below this belong to no real hypothesis
 NO_SCORE = -1e30  # the score of "no finished hypothesis yet"
+# Coverage below this counts as this (log 0 would make every penalty -inf).
+MIN_COVERAGE = 1e-6
 
 
 @dataclass
 class Decoded:
-    """Result of a search, one best hypothesis per source sentence.
+    """Result of a search: per source sentence, the best hypothesis (`[batch, ...]`), or with
+    `n_best=K` the K best, best first (`[batch, K, ...]`).
 
     Attributes:
-        tokens: `int32[batch, max_length]`, ending with `</s>` then `<pad>` zeros.
-        log_prob: `float32[batch]`, the hypothesis' summed token log-probabilities.
-        attention: `float32[batch, max_length, Ts]`, the weights each output token used
+        tokens: `int32[..., max_length]`, ending with `</s>` then `<pad>` zeros.
+        log_prob: `float32[...]`, the hypothesis' summed token log-probabilities.
+        attention: `float32[..., max_length, Ts]`, the weights each output token used
             (`None` unless asked for).
-        length: `int32[batch]`, output tokens including `</s>`.
+        length: `int32[...]`, output tokens including `</s>`.
+        score: `float32[...]`, what the search ranked by: `log_prob` over the length penalty,
+            plus the coverage penalty. A slot of an n-best list that no hypothesis filled
+            has a score below -1e29 and the single token `</s>`.
     """
 
     tokens: Any
     log_prob: Any
     attention: Any
     length: Any
+    score: Any = None
 
 
 def max_output_length(source_length, ratio: float, offset: int):
@@ -76,8 +84,15 @@ def beam_search(
     max_length_ratio: float = 1.5,
     max_length_offset: int = 10,
     return_attention: bool = True,
+    *,
+    n_best: int = 1,
+    coverage_penalty: float = 0.0,
+    min_length: int = 0,
+    blocked_tokens: Sequence[int] = (),
+    no_repeat_ngram_size: int = 0,
 ) -> Decoded:
-    """Beam search ranking finished hypotheses by `log_prob / ((5 + length) / 6) ** alpha`.
+    """Beam search ranking finished hypotheses by `log_prob / ((5 + length) / 6) ** alpha`
+    (plus the coverage penalty, if asked).
 
     Args:
         model: An encoder-decoder following the protocol of this module.
@@ -89,15 +104,33 @@ def beam_search(
         max_length_ratio: Output length limit relative to the source length...
         max_length_offset: ...plus this many tokens (`</s>` included).
         return_attention: Whether to record the attention weights of every output token.
+        n_best: How many finished hypotheses to return per sentence, best first (at most
+            `beam_size`); above 1 every field of the result gains a `[batch, n_best]` start.
+        coverage_penalty: Wu et al. (2016)'s beta: a finished hypothesis' score gains
+            `beta * sum_i log(min(sum_j a_ij, 1))` over the real source tokens `i` (`a_ij`:
+            the attention output step `j` paid to token `i`; at least `MIN_COVERAGE` is
+            counted), so hypotheses that leave source words unattended rank lower. 0: off.
+        min_length: Output tokens before `</s>` may come (the length limit still ends a
+            hypothesis).
+        blocked_tokens: Token ids never to emit (`</s>` cannot be blocked).
+        no_repeat_ngram_size: N: no n-gram of N tokens appears twice in a hypothesis. 0: off.
     """
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ValueError(f"`beam_size` must be an integer >= 1, received beam_size={beam_size}.")
+    if isinstance(n_best, bool) or not isinstance(n_best, int) or not 1 <= n_best <= beam_size:
+        raise ValueError(
+            f"`n_best` must be an integer in [1, beam_size={beam_size}] (the search keeps "
+            f"beam_size hypotheses), received n_best={n_best!r}."
+        )
+    if not coverage_penalty >= 0:
+        raise ValueError(f"`coverage_penalty` must be >= 0, received {coverage_penalty!r}.")
+    vocab_size = model.target_vocab_size
+    blocked_tokens = check_options(vocab_size, min_length, blocked_tokens, no_repeat_ngram_size)
     if not isinstance(source_ids, dict):  # token ids; a recognizer's audio comes as a dict
         source_ids = ops.convert_to_tensor(source_ids, "int32")
     memory, memory_mask, state = model.encode(source_ids)
     batch = ops.shape(memory_mask)[0]
-    vocab_size = model.target_vocab_size
-    k = beam_size
+    k, n = beam_size, n_best
     candidates = 1 if k == 1 else 2 * k  # greedy: only the arg-max extension
     rows = batch * k
     source_steps = ops.shape(memory_mask)[1]
@@ -113,18 +146,15 @@ def beam_search(
     steps = max_output_length(source_steps, max_length_ratio, max_length_offset)
     limit_penalty = ops.reshape(length_penalty_of(limit, length_penalty), [batch, k])[:, 0]
 
-    vocab = ops.arange(vocab_size)
-    never = ops.any(ops.stack([ops.equal(vocab, i) for i in NEVER_EMITTED]), axis=0)[None, :]
-    not_eos_token = ops.not_equal(vocab, EOS_ID)[None, :]
+    never = never_emitted(vocab_size, blocked_tokens)
     # GNMT's penalty of a hypothesis that ends at step t (length t + 1), looked up per step.
     step_penalty = length_penalty_of(ops.arange(1, steps + 1), length_penalty)
     first_row = ops.arange(batch) * k  # row of each sentence's first hypothesis
-    # Start of each sentence's candidates in a flattened [batch * candidates]: picking one
-    # per sentence is then one gather (Keras' take_along_axis costs a dozen ops on TF).
-    candidate_offset = (ops.arange(batch) * candidates)[:, None]
 
-    def pick(values, index):  # values [batch, candidates], index [batch, n] -> [batch, n]
-        return ops.take(ops.reshape(values, [-1]), index + candidate_offset)
+    def pick(values, index):  # values [batch, m], index [batch, j] -> [batch, j]
+        # One gather on the flattened values (Keras' take_along_axis costs a dozen ops on TF).
+        offset = (ops.arange(batch) * ops.shape(values)[1])[:, None]
+        return ops.take(ops.reshape(values, [-1]), index + offset)
 
     # Only the first copy of each sentence is live at the start.
     first = ops.cast(ops.equal(ops.arange(k), 0), "float32")
@@ -133,48 +163,65 @@ def beam_search(
     token_history = ops.zeros([steps, rows], "int32")
     parent_history = ops.zeros([steps, rows], "int32")
     weight_history = ops.zeros([steps if return_attention else 0, rows, source_steps], "float32")
-    best_score = ops.full([batch], NO_SCORE, "float32")  # length-normalized
-    best_log_prob = ops.zeros([batch], "float32")
-    best_step = ops.zeros([batch], "int32")  # where the best finished hypothesis put </s>
-    best_row = ops.zeros([batch], "int32")  # the live row it extended
+    # Per live row, what the options need: its tokens (n-gram blocking), the attention it
+    # has paid to each source token (coverage).
+    sequences = ops.zeros([rows, steps if no_repeat_ngram_size else 0], "int32")
+    coverage = ops.zeros([rows, source_steps if coverage_penalty else 0], "float32")
+    source_real = ops.cast(memory_mask, "float32")
+    # The finished pool, per sentence the n best so far (score length-normalized).
+    pool = (
+        ops.full([batch, n], NO_SCORE, "float32"),  # score
+        ops.full([batch, n], NEG_INF, "float32"),  # log-probability
+        ops.zeros([batch, n], "int32"),  # the step at which it put </s>
+        ops.zeros([batch, n], "int32"),  # the live row it extended
+    )
 
-    def done(t, scores, best_score):
-        """Per sentence: no live hypothesis can still beat the best finished one."""
+    def done(scores, nth_best):
+        """Per sentence: no live hypothesis can still beat the n-th best finished one."""
         live_best = ops.max(ops.reshape(scores, [batch, k]), axis=1)
-        # A live score can only fall and its penalty can grow at most to the limit's.
+        # A live score can only fall, its length penalty grow at most to the limit's, and
+        # the coverage penalty is never positive.
         bound = live_best / limit_penalty
-        return ops.logical_or(best_score >= bound, live_best < DEAD)
+        return ops.logical_or(nth_best >= bound, live_best < DEAD)
 
-    def cond(t, tokens, scores, state, token_history, parent_history, weight_history, *best):
-        return ops.logical_and(t < steps, ops.logical_not(ops.all(done(t, scores, best[0]))))
+    def cond(t, tokens, scores, state, histories, extras, pool):
+        return ops.logical_and(t < steps, ops.logical_not(ops.all(done(scores, pool[0][:, -1]))))
 
-    def body(t, tokens, scores, state, token_history, parent_history, weight_history, *best):
-        best_score, best_log_prob, best_step, best_row = best
+    def body(t, tokens, scores, state, histories, extras, pool):
+        token_history, parent_history, weight_history = histories
+        sequences, coverage = extras
         logits, state, weights = model.decode_step(tokens, state, memory, memory_mask)
         log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
-        # At the length limit only </s> remains, at its real log-probability.
-        at_limit = (t + 1 >= limit)[:, None]
-        blocked = ops.logical_or(never, ops.logical_and(at_limit, not_eos_token))
+        blocked = blocked_at(t, limit, never, vocab_size, min_length)
+        if no_repeat_ngram_size:
+            repeats = repeated_ngrams(sequences, t, no_repeat_ngram_size, vocab_size)
+            blocked = ops.logical_or(blocked, repeats)
         log_probs = ops.where(blocked, NEG_INF, log_probs)
         total = ops.reshape(scores[:, None] + log_probs, [batch, k * vocab_size])
         cand_scores, cand_index = ops.top_k(total, candidates)
         cand_index = ops.cast(cand_index, "int32")  # beam * vocab_size + token
-        cand_eos = ops.equal(cand_index % vocab_size, EOS_ID)
+        cand_beam = cand_index // vocab_size
+        cand_eos = ops.logical_and(ops.equal(cand_index % vocab_size, EOS_ID), cand_scores > DEAD)
 
-        # Finished pool: the best ending extension of this step against the best so far.
+        # Finished pool: this step's ending extensions merged with the n best so far.
         normalized = cand_scores / ops.take(step_penalty, t)
+        if coverage_penalty:
+            covered = ops.minimum(coverage + ops.cast(weights, "float32"), 1.0)
+            log_covered = ops.log(ops.maximum(covered, MIN_COVERAGE)) * source_real
+            row_penalty = coverage_penalty * ops.sum(log_covered, axis=1)  # [rows]
+            normalized += ops.take(row_penalty, first_row[:, None] + cand_beam)
         ending = ops.where(cand_eos, normalized, NO_SCORE)
-        end = ops.cast(ops.argmax(ending, axis=1), "int32")[:, None]
-        end_score = ops.max(ending, axis=1)
-        better = end_score > best_score
-        end_log_prob = pick(cand_scores, end)[:, 0]
-        end_beam = pick(cand_index, end)[:, 0] // vocab_size
-        best = (
-            ops.where(better, end_score, best_score),
-            ops.where(better, end_log_prob, best_log_prob),
-            ops.where(better, t, best_step),
-            ops.where(better, first_row + end_beam, best_row),
+        merged = (
+            ops.concatenate([pool[0], ending], axis=1),
+            ops.concatenate([pool[1], cand_scores], axis=1),
+            ops.concatenate([pool[2], ops.full([batch, candidates], t, "int32")], axis=1),
+            ops.concatenate([pool[3], first_row[:, None] + cand_beam], axis=1),
         )
+        if n == 1:
+            keep = ops.cast(ops.argmax(merged[0], axis=1), "int32")[:, None]
+        else:
+            keep = ops.cast(ops.top_k(merged[0], n)[1], "int32")
+        pool = tuple(pick(values, keep) for values in merged)
 
         # Live hypotheses: the best K extensions that do not end.
         if candidates == k:  # greedy: the arg-max continues unless it ended
@@ -193,43 +240,40 @@ def beam_search(
             step_weights = ops.cast(weights, "float32")[None]
             weight_history = ops.scatter_update(weight_history, at_t, step_weights)
         state = [ops.take(s, parents, axis=0) for s in state]
+        if no_repeat_ngram_size:
+            sequences = ops.take(sequences, parents, axis=0)
+            written = ops.equal(ops.arange(steps), t)[None, :]
+            sequences = ops.where(written, new_tokens[:, None], sequences)
+        if coverage_penalty:
+            coverage = ops.take(coverage + ops.cast(weights, "float32"), parents, axis=0)
         return (
             t + 1,
             new_tokens,
             ops.reshape(live_scores, [-1]),
             state,
-            token_history,
-            parent_history,
-            weight_history,
-            *best,
+            (token_history, parent_history, weight_history),
+            (sequences, coverage),
+            pool,
         )
 
-    loop_vars = (
-        0,
-        tokens,
-        scores,
-        state,
-        token_history,
-        parent_history,
-        weight_history,
-        best_score,
-        best_log_prob,
-        best_step,
-        best_row,
-    )
-    out = ops.while_loop(cond, body, loop_vars)
-    token_history, parent_history, weight_history = out[4:7]
-    _, best_log_prob, best_step, best_row = out[7:]
+    histories = (token_history, parent_history, weight_history)
+    loop_vars = (0, tokens, scores, state, histories, (sequences, coverage), pool)
+    ran, _, _, _, histories, _, pool = ops.while_loop(cond, body, loop_vars)
+    pool_score, pool_log_prob, pool_step, pool_row = (ops.reshape(v, [-1]) for v in pool)
     # Only the steps the search ran (it stops early) are traced back.
-    tokens, attention = _trace_back(
-        token_history, parent_history, weight_history, best_step, best_row, steps, out[0],
-        return_attention,
-    )  # fmt: skip
+    tokens, attention = _trace_back(*histories, pool_step, pool_row, steps, ran, return_attention)
+
+    def shaped(x):  # [batch * n, ...] -> [batch, ...] or [batch, n, ...]
+        if n == 1:
+            return x
+        return ops.reshape(x, [batch, n, *ops.shape(x)[1:]])
+
     return Decoded(
-        tokens=tokens,
-        log_prob=best_log_prob,
-        attention=attention if return_attention else None,
-        length=best_step + 1,
+        tokens=shaped(tokens),
+        log_prob=shaped(pool_log_prob),
+        attention=shaped(attention) if return_attention else None,
+        length=shaped(pool_step + 1),
+        score=shaped(pool_score),
     )
 
 
