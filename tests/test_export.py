@@ -16,7 +16,7 @@ from zoo.serving import export, versions
 from zoo.tasks.classification.pipeline import LabelPipeline
 from zoo.tasks.classification.predictor import Classifier
 from zoo.tasks.translation.pipeline import TextPipeline
-from zoo.tasks.translation.predictor import Translator
+from zoo.tasks.translation.predictor import ExportedTranslator, Translator
 
 ROOT = Path(__file__).parents[1]
 BATCH = [
@@ -141,6 +141,20 @@ def test_the_export_copies_every_placeholder_like_the_library(tmp_path):
             assert translation.count(directive) >= expected.count(directive), translation
     assert served["tokens"][:6] == list("Copied")
     assert served["tokens"][7] == "%1$s"  # the attention signature shows the placeholder
+    # The n_best signature: the beam's 2 best, placeholders restored, as the library lists them.
+    exported = ExportedTranslator(tf.saved_model.load(str(path))).n_best(texts, 2)
+    listed = translator.n_best(texts, 2)
+    assert [[h["translation"] for h in row] for row in exported] == [
+        [h["translation"] for h in row] for row in listed
+    ]
+    np.testing.assert_allclose(
+        [[h["score"] for h in row] for row in exported],
+        [[h["score"] for h in row] for row in listed],
+        rtol=1e-5,
+    )
+    assert all("%1$s" in h["translation"] for h in exported[0])
+    with pytest.raises(ValueError, match="keeps 2 hypotheses"):
+        ExportedTranslator(tf.saved_model.load(str(path))).n_best(texts, 3)
 
 
 # BPE runs the same graph ops as unigram (only training differs): kept out of the default run.

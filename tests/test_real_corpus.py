@@ -109,6 +109,35 @@ def test_translate_a_file_streams_and_continues_after_a_kill(subword_run, tmp_pa
         translate_file(translate, source, output, job)
 
 
+def test_translate_n_best_writes_k_scored_hypotheses_a_line(subword_run, tmp_path, capsys):
+    sources = [s for s, _ in generate_dates(12, seed=5)]
+    sources[2] = ""
+    source = tmp_path / "src.txt"
+    source.write_text("\n".join(sources) + "\n", "utf-8")
+    output = tmp_path / "nbest.jsonl"
+    args = ["translate", str(subword_run), "--input", str(source), "--output", str(output)]
+    assert main([*args, "--n-best", "4"]) == 0
+    lines = output.read_text("utf-8").splitlines()
+    assert len(lines) == 12 and lines[2] == ""
+    translator = Translator.load(subword_run)
+    best = translator.translate_all([s for s in sources if s])
+    lists = [json.loads(line) for i, line in enumerate(lines) if i != 2]
+    for hypotheses, one_best in zip(lists, best, strict=True):
+        assert len(hypotheses) == 4 and set(hypotheses[0]) == {"translation", "score", "log_prob"}
+        scores = [h["score"] for h in hypotheses]
+        assert scores == sorted(scores, reverse=True)
+        assert len({h["translation"] for h in hypotheses}) == 4  # four different outputs
+        assert hypotheses[0]["translation"] == one_best  # the 1-best search's answer
+    # Another job (1-best into the n-best file) is not continued into it.
+    output.write_text(lines[0] + "\n", "utf-8")  # killed after its first line
+    job = {"model": str(subword_run.resolve()), "n_best": 4, "input": str(source.resolve()),
+           "lines": 12}  # fmt: skip
+    progress_file(output).write_text(json.dumps(job))
+    assert main(args) == 2 and "another job" in capsys.readouterr().err
+    assert main([*args, "--n-best", "0", "--overwrite"]) == 2
+    assert "--n-best must be an integer >= 1" in capsys.readouterr().err
+
+
 def test_translate_refuses_other_tasks_and_bad_files(subword_run, tmp_path, capsys):
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("hola\naño\n".encode("latin-1"))

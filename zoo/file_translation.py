@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from zoo.data.tsv import read_utf8_text
 
@@ -90,6 +91,19 @@ def translate_file(
     return len(lines) - start
 
 
+def n_best_lines(translator: Any, n: int) -> Callable[[list[str]], list[str]]:
+    """Texts -> one line each: a JSON list of the `n` best translations, best first, each
+    `{"translation", "score", "log_prob"}` (a `Translator`'s or an export's `n_best`)."""
+    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+        raise ValueError(f"--n-best must be an integer >= 1, received {n!r}.")
+
+    def translate(texts: list[str]) -> list[str]:
+        lists = translator.n_best(texts, n)
+        return [json.dumps(hypotheses, ensure_ascii=False) for hypotheses in lists]
+
+    return translate
+
+
 def _resume_point(output: Path, progress: Path, job: dict, overwrite: bool) -> int:
     if overwrite or not output.exists():
         return 0
@@ -116,7 +130,7 @@ def _translate_window(translate, lines: list[str], batch_size: int) -> list[str]
     for begin in range(0, len(todo), batch_size):
         batch = todo[begin : begin + batch_size]
         for i, translation in zip(batch, translate([lines[i] for i in batch]), strict=True):
-            out[i] = " ".join(translation.split())  # one line, whatever the model wrote
+            out[i] = " ".join(translation.splitlines())  # one line, whatever the model wrote
     return out
 
 

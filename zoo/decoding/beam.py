@@ -332,7 +332,7 @@ def compiled_search(
     def run(ids):
         out = beam_search(model, ids, return_attention=return_attention, **search)
         attention = out.attention if return_attention else ops.zeros_like(out.log_prob)
-        return out.tokens, out.log_prob, out.length, attention
+        return out.tokens, out.log_prob, out.length, attention, out.score
 
     if backend == "jax":
         import jax  # only on the JAX backend
@@ -349,14 +349,15 @@ def compiled_search(
             padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
             padded[:batch, :columns] = source_ids
             source_ids = padded
-        tokens, log_prob, length, attention = (
+        tokens, log_prob, length, attention, score = (
             ops.convert_to_numpy(x)[:batch] for x in run(source_ids)
         )
         return Decoded(
             tokens=tokens,
             log_prob=log_prob,
-            attention=attention[:, :, :columns] if return_attention else None,
+            attention=attention[..., :columns] if return_attention else None,
             length=length,
+            score=score,
         )
 
     return decode

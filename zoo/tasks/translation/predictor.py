@@ -44,6 +44,7 @@ class Translator:
             "max_length_ratio": max_length_ratio,
             "max_length_offset": max_length_offset,
         }
+        self._n_best_decoders: dict = {}  # n -> a compiled n-best search, made when asked
         if keras.backend.backend() == "tensorflow":
             # One trace for every batch size and source length.
             ids = tf.TensorSpec([None, None], tf.int32)
@@ -144,6 +145,57 @@ class Translator:
             ],
         }
 
+    def n_best_ids(self, source_ids, n: int):
+        """The `n` best hypotheses of `int[batch, Ts]` ids, as text (`string[batch * n]`,
+        masked placeholders not yet restored) with their `score` and `log_prob`
+        (`float32[batch, n]`); the beam is widened to `n` if narrower."""
+        search = {**self.search, "beam_size": max(self.search["beam_size"], n)}
+        result = decoding.beam_search(
+            self.model, source_ids, return_attention=False, n_best=n, **search
+        )
+        return self._n_best_text(result, n)
+
+    def _n_best_text(self, result, n: int) -> dict:
+        tokens = tf.convert_to_tensor(result.tokens)
+        flat = tf.reshape(tokens, [-1, tf.shape(tokens)[-1]]) if n > 1 else tokens
+        score = tf.convert_to_tensor(result.score)
+        log_prob = tf.convert_to_tensor(result.log_prob)
+        if n == 1:
+            score, log_prob = score[:, None], log_prob[:, None]
+        return {"translation": self.text.decode_target(flat), "score": score, "log_prob": log_prob}
+
+    def n_best(self, texts: list[str], n: int, batch_size: int = 256) -> list[list[dict]]:
+        """The `n` best translations of each text, best first, each a dict of `translation`,
+        `score` (what the search ranks by: log-probability over the length penalty) and
+        `log_prob`. The beam is widened to `n` if narrower."""
+        if isinstance(n, bool) or not isinstance(n, int) or n < 1:
+            raise ValueError(f"`n` (--n-best) must be an integer >= 1, received {n!r}.")
+        decode = self._n_best_decoders.get(n)
+        if decode is None:
+            decode = self._n_best_decoders[n] = self._n_best_decoder(n)
+        out: list[list[dict]] = []
+        for start in range(0, len(texts), batch_size):
+            chunk = list(texts[start : start + batch_size])
+            result = decode(self.text.encode_source(chunk))
+            sources = [text for text in chunk for _ in range(n)]  # each text's n rows
+            restored = self.text.restore(result["translation"], sources).numpy()
+            scores, log_probs = result["score"].numpy(), result["log_prob"].numpy()
+            for i in range(len(chunk)):
+                out.append([
+                    {"translation": restored[i * n + j].decode("utf-8"),
+                     "score": float(scores[i, j]), "log_prob": float(log_probs[i, j])}
+                    for j in range(n)
+                ])  # fmt: skip
+        return out
+
+    def _n_best_decoder(self, n: int):
+        if keras.backend.backend() == "tensorflow":
+            ids = tf.TensorSpec([None, None], tf.int32)
+            return tf.function(lambda source_ids: self.n_best_ids(source_ids, n), [ids])
+        search = {**self.search, "beam_size": max(self.search["beam_size"], n)}
+        run = decoding.compiled_search(self.model, return_attention=False, n_best=n, **search)
+        return lambda source_ids: self._n_best_text(run(np.asarray(source_ids)), n)
+
     def translate_all(self, texts: list[str], batch_size: int = 256) -> list[str]:
         """Translations only, in batches."""
         out: list[str] = []
@@ -167,6 +219,34 @@ class ExportedTranslator:
         for start in range(0, len(texts), batch_size):
             batch = serve(text=tf.constant(texts[start : start + batch_size]))["translation"]
             out += [t.decode("utf-8") for t in batch.numpy()]
+        return out
+
+    def n_best(self, texts: list[str], n: int, batch_size: int = 256) -> list[list[dict]]:
+        """The `n` best translations of each text (the `n_best` signature), like
+        `Translator.n_best`; an export holds as many as its beam."""
+        if "n_best" not in self.loaded.signatures:
+            raise ValueError(
+                "This export has no n_best signature (exported before n-best lists); export "
+                "the run again, or translate its run directory."
+            )
+        serve = self.loaded.signatures["n_best"]
+        out: list[list[dict]] = []
+        for start in range(0, len(texts), batch_size):
+            answer = serve(text=tf.constant(texts[start : start + batch_size]))
+            held = answer["translations"].shape[1]
+            if n > held:
+                raise ValueError(
+                    f"This export keeps {held} hypotheses (its beam); ask for at most {held}, "
+                    "or export the run with a wider --beam-size."
+                )
+            rows = zip(answer["translations"].numpy(), answer["scores"].numpy(),
+                       answer["log_probs"].numpy(), strict=True)  # fmt: skip
+            for translations, scores, log_probs in rows:
+                out.append([
+                    {"translation": translations[j].decode("utf-8"),
+                     "score": float(scores[j]), "log_prob": float(log_probs[j])}
+                    for j in range(n)
+                ])  # fmt: skip
         return out
 
     def translate(self, texts: list[str] | str) -> dict:

@@ -18,6 +18,9 @@ class TranslationServing:
     attention:       {"text": string[batch]} -> {"translation", "source_tokens":
                       string[batch, S], "target_tokens": string[batch, T],
                       "weights": float32[batch, T, S]} (tokens padded with "")
+    n_best:          {"text": string[batch]} -> {"translations": string[batch, K],
+                      "scores": float32[batch, K], "log_probs": float32[batch, K]}, the K
+                      (the beam size) best hypotheses, best first
     """
 
     signature = [tf.TensorSpec([None], tf.string, name="text")]
@@ -38,6 +41,7 @@ class TranslationServing:
             archive.track(table)
         archive.add_endpoint("serving_default", self.serve, input_signature=self.signature)
         archive.add_endpoint("attention", self.attention, input_signature=self.signature)
+        archive.add_endpoint("n_best", self.n_best, input_signature=self.signature)
         return archive
 
     def _run(self, texts, with_attention):
@@ -52,6 +56,18 @@ class TranslationServing:
         _, out = self._run(text, with_attention=False)  # no weights recorded: faster
         translation = self.translator.text.restore(out["translation"], text)
         return {"translation": translation, "log_prob": out["log_prob"]}
+
+    def n_best(self, text):
+        pipeline = self.translator.text
+        k = self.translator.search["beam_size"]
+        source_ids = tf.pad(pipeline.encode_source(text), [[0, 0], [0, 1]])
+        out = self.translator.n_best_ids(source_ids, k)
+        restored = pipeline.restore(out["translation"], tf.repeat(text, k))
+        return {
+            "translations": tf.reshape(restored, [-1, k]),
+            "scores": out["score"],
+            "log_probs": out["log_prob"],
+        }
 
     def attention(self, text):
         pipeline = self.translator.text
