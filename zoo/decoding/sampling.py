@@ -49,9 +49,12 @@ def sample(
         top_p: Nucleus sampling: among the most likely tokens whose probabilities sum to
             `top_p` (the first always counts; 1.0: all).
         seed: The random seed; the same seed gives the same samples.
-        max_length_ratio, max_length_offset, min_length, blocked_tokens,
-            no_repeat_ngram_size: as for `beam_search`.
+        max_length_ratio: Output length limit relative to the source length...
+        max_length_offset: ...plus this many tokens (`</s>` included).
         return_attention: Whether to record the attention weights of every output token.
+        min_length: Output tokens before `</s>` may come.
+        blocked_tokens: Token ids never to emit (`</s>` cannot be blocked).
+        no_repeat_ngram_size: N: no n-gram of N tokens appears twice in a sample. 0: off.
 
     Returns:
         A `Decoded` whose `log_prob` is the model's own log-probability of each sample (at
