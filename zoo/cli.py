@@ -252,10 +252,6 @@ def print_metrics(run: Path) -> None:
     print(format_metrics(run, zoo.evaluate(run)))
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 HANDLERS = {
     "list": cmd_list,
     "describe": cmd_describe,
@@ -266,3 +262,7 @@ HANDLERS = {
     "export": cmd_export,
     "predict": cmd_predict,
 }
+
+
+if __name__ == "__main__":
+    sys.exit(main())
