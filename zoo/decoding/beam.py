@@ -140,7 +140,7 @@ def beam_search(
 
     memory = keras.tree.map_structure(tile, memory)
     memory_mask = tile(memory_mask)
-    state = [tile(s) for s in state]
+    state = keras.tree.map_structure(tile, state)  # a list of tensors, or of nested lists
     source_length = ops.sum(ops.cast(memory_mask, "int32"), axis=1)
     limit = max_output_length(source_length, max_length_ratio, max_length_offset)  # per row
     steps = max_output_length(source_steps, max_length_ratio, max_length_offset)
@@ -239,7 +239,7 @@ def beam_search(
         if return_attention:
             step_weights = ops.cast(weights, "float32")[None]
             weight_history = ops.scatter_update(weight_history, at_t, step_weights)
-        state = [ops.take(s, parents, axis=0) for s in state]
+        state = keras.tree.map_structure(lambda s: ops.take(s, parents, axis=0), state)
         if no_repeat_ngram_size:
             sequences = ops.take(sequences, parents, axis=0)
             written = ops.equal(ops.arange(steps), t)[None, :]
