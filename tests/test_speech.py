@@ -16,7 +16,7 @@ from helpers import softmax, to_numpy, wav_file
 
 import zoo
 from zoo.data import espeak, speech, transcripts
-from zoo.data.audio import read_wav, wav_bytes
+from zoo.data.audio import read_wav, resample, wav_bytes
 from zoo.data.tsv import DataFileError
 from zoo.data.vocabulary import Vocabulary
 from zoo.metrics import speech_metrics
@@ -310,6 +310,19 @@ def test_rate_change_and_resampling_move_frequencies():
     np.testing.assert_array_equal(same, eight_k)
 
 
+@pytest.mark.parametrize("rate", [8000, 11025, 22050, 44100, 48000])
+def test_the_graph_resamples_as_the_library_does(rate):
+    # The export's resampler is scipy's resample_poly (the library's) written in TF ops.
+    from scipy.signal import resample_poly
+
+    signal = np.random.default_rng(rate).normal(0, 0.1, rate // 2 + 7).astype("float32")
+    g = math.gcd(rate, 16000)
+    expected = resample_poly(signal, 16000 // g, rate // g)
+    out = resample_in_graph(tf.constant(signal), tf.constant(rate), 16000).numpy()
+    assert out.shape == expected.shape
+    np.testing.assert_allclose(out, expected, atol=1e-6)
+
+
 def test_perturbation_is_deterministic_by_seed():
     x = tf.constant(_tone(300))
     seeds = [tf.constant([i, 7], tf.int64) for i in range(12)]
@@ -391,6 +404,10 @@ def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir
         converted = tmp_path / f"{name}.wav"
         converted.write_bytes(wav_file(speech / 32768.0, rate, **layout))
         files.append(str(converted))
+    # Other rates: a 44.1 kHz copy of u05 (u03 is 8 kHz already).
+    resampled = tmp_path / "u05_44k.wav"
+    resampled.write_bytes(wav_bytes(resample(speech, 16000, 44100), 44100))
+    files.append(str(resampled))
     out = subprocess.run(
         [sys.executable, "-c", EXPORT_CHECK, str(export_dir), json.dumps(files)],
         capture_output=True, text=True, timeout=600,
@@ -399,10 +416,9 @@ def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir
     exported = json.loads(out.stdout.strip().splitlines()[-1])
     predictor = TASK.load_predictor(run)
     expected = [r["transcript"] for r in TASK.predict(predictor, files)]
-    # u03 is resampled differently (scipy's polyphase filter in the library, linear
-    # interpolation in the graph); the 16 kHz files go through the same graph.
-    assert [exported[0], exported[2], *exported[3:]] == [expected[0], expected[2], *expected[3:]]
-    assert len(exported) == 7
+    # Every file, 8 and 44.1 kHz included: the graph resamples as the library does.
+    assert exported == expected
+    assert len(exported) == 8
     assert all(isinstance(t, str) for t in exported)
     assert (export_dir / "assets.extra" / "tf_serving_warmup_requests").is_file()
 

@@ -4,6 +4,8 @@ and resampling in the graph. SpecAugment runs inside the model.
 
 from __future__ import annotations
 
+import math
+
 import tensorflow as tf
 
 from zoo.data.speech import (
@@ -54,7 +56,72 @@ def band_limit(waveform, low_hz: float, high_hz: float, sample_rate: int):
 
 
 def resample_in_graph(waveform, rate, target: int = SAMPLE_RATE):
-    """`float32[N]` from `rate` Hz to `target` Hz by linear interpolation (the export's WAV
-    input; no anti-aliasing filter, so audio above `target`'s band aliases a little)."""
-    factor = tf.cast(rate, tf.float32) / float(target)
-    return tf.cond(tf.equal(rate, target), lambda: waveform, lambda: change_rate(waveform, factor))
+    """`float32[N]` from `rate` Hz to `target` Hz, as `scipy.signal.resample_poly` does (what
+    the library's audio reader runs), so that an export hears what `zoo evaluate` hears."""
+    rate = tf.cast(rate, tf.int32)
+    return tf.cond(
+        tf.equal(rate, target),
+        lambda: tf.identity(waveform),
+        lambda: resample_polyphase(waveform, rate, target),
+    )
+
+
+def resample_polyphase(waveform, rate, target: int = SAMPLE_RATE):
+    """`scipy.signal.resample_poly(waveform, up, down)` with its defaults (a Kaiser-windowed
+    sinc low-pass, beta 5, 10 zero crossings a side of the slower rate; zero padding) for the
+    rates' ratio `up / down` in lowest terms, as TensorFlow ops over a rate known only at
+    run time.
+
+    Each output sample is the dot product of the `ceil(len(filter) / up)` input samples under
+    the filter with the filter's phase for that sample, gathered at once: no upsampled signal
+    is ever built (44.1 kHz to 16 kHz is up 160, down 441).
+    """
+    waveform = tf.cast(waveform, tf.float32)
+    g = _gcd(rate, tf.constant(target, tf.int32))
+    up, down = target // g, rate // g
+    max_rate = tf.maximum(up, down)
+    half_len = 10 * max_rate
+    taps = 2 * half_len + 1
+    # scipy's firwin(taps, 1 / max_rate, window=("kaiser", 5.0)), gain 1 at DC, times up.
+    n = tf.cast(tf.range(taps) - half_len, tf.float64)
+    cutoff = 1.0 / tf.cast(max_rate, tf.float64)
+    ideal = cutoff * _sinc(cutoff * n)
+    ratio = n / tf.cast(half_len, tf.float64)
+    beta = tf.constant(5.0, tf.float64)
+    window = tf.math.bessel_i0(beta * tf.sqrt(tf.maximum(1.0 - ratio * ratio, 0.0)))
+    window /= tf.math.bessel_i0(beta)
+    h = ideal * window
+    h = h / tf.reduce_sum(h) * tf.cast(up, tf.float64)
+    # resample_poly's alignment: zeros before the filter put output samples at its centre.
+    pre_pad = down - half_len % down
+    h = tf.concat([tf.zeros([pre_pad], tf.float64), h], 0)
+    first = (half_len + pre_pad) // down
+    length = tf.shape(waveform)[0]
+    outputs = (length * up + down - 1) // down  # ceil(length * up / down)
+    filter_length = tf.shape(h)[0]
+    per_output = (filter_length + up - 1) // up  # input samples under the filter
+    position = (tf.range(outputs) + first) * down  # in the upsampled signal
+    newest = position // up  # the last input sample at or before it
+    phase = position % up
+    back = tf.range(per_output)
+    inputs = newest[:, None] - back[None, :]
+    taps_at = phase[:, None] + back[None, :] * up
+    valid = (inputs >= 0) & (inputs < length) & (taps_at < filter_length)
+    x = tf.gather(tf.cast(waveform, tf.float64), tf.clip_by_value(inputs, 0, length - 1))
+    w = tf.gather(h, tf.clip_by_value(taps_at, 0, filter_length - 1))
+    out = tf.reduce_sum(tf.where(valid, x * w, tf.zeros_like(x)), axis=1)
+    return tf.cast(out, tf.float32)
+
+
+def _sinc(x):
+    """numpy's normalized sinc, sin(pi x) / (pi x), 1 at 0."""
+    safe = tf.where(tf.equal(x, 0.0), tf.ones_like(x), x)
+    return tf.where(tf.equal(x, 0.0), tf.ones_like(x), tf.sin(math.pi * safe) / (math.pi * safe))
+
+
+def _gcd(a, b):
+    """Greatest common divisor of two int32 scalars (Euclid's algorithm, in the graph)."""
+    divisor, _ = tf.while_loop(
+        lambda x, y: tf.not_equal(y, 0), lambda x, y: (y, tf.math.floormod(x, y)), (a, b)
+    )
+    return divisor

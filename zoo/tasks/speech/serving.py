@@ -46,7 +46,13 @@ class SpeechServing:
 
         def decode(contents):
             mono, file_rate = decode_wav_in_graph(contents)  # any width the library reads
-            return resample_in_graph(mono, file_rate, rate)
+
+            def resampled():
+                # The library keeps resampled audio as 16-bit samples: the same rounding here.
+                out = resample_in_graph(mono, file_rate, rate) * 32768.0
+                return tf.clip_by_value(tf.round(out), -32768.0, 32767.0) / 32768.0
+
+            return tf.cond(tf.equal(file_rate, rate), lambda: mono, resampled)
 
         waveforms = tf.map_fn(
             decode, wav, fn_output_signature=tf.RaggedTensorSpec([None], tf.float32)
