@@ -53,6 +53,7 @@ class AttentionCell(keras.layers.Layer):
 
     Example:
 
+    >>> from zoo.layers import LuongAttention
     >>> memory = keras.random.normal((2, 5, 8))
     >>> mask = ops.convert_to_tensor([[True] * 5, [True, True, True, False, False]])
     >>> cell = AttentionCell(keras.layers.LSTMCell(8), LuongAttention("general"), 6)
