@@ -191,6 +191,20 @@ class ScriptedModel:
                    for i, t in enumerate(tokens))  # fmt: skip
 
 
+def random_tables(seed):
+    """A next-token distribution drawn at random (Dirichlet) for each prefix, once."""
+    rng = np.random.default_rng(seed)
+    tables = {}
+
+    def distribution(prefix):
+        if prefix not in tables:
+            p = rng.dirichlet(np.ones(4) * 0.5)
+            tables[prefix] = {C: p[0], A: p[1], B: p[2], EOS_ID: p[3]}
+        return tables[prefix]
+
+    return distribution
+
+
 def exhaustive_best(model, max_tokens, alpha):
     """The best hypothesis (ending in </s>, at most `max_tokens` long) and its log-prob."""
     best = None
@@ -267,16 +281,7 @@ def test_the_best_answer_has_several_tokens():
 @pytest.mark.parametrize("seed", range(4))
 @pytest.mark.parametrize("alpha", [0.0, 0.6, 1.0])
 def test_a_wide_beam_equals_exhaustive_search_on_random_tables(seed, alpha):
-    rng = np.random.default_rng(seed)
-    tables = {}
-
-    def distribution(prefix):
-        if prefix not in tables:
-            p = rng.dirichlet(np.ones(4) * 0.5)
-            tables[prefix] = {C: p[0], A: p[1], B: p[2], EOS_ID: p[3]}
-        return tables[prefix]
-
-    model = ScriptedModel(distribution, depth=3)
+    model = ScriptedModel(random_tables(seed), depth=3)
     tokens, log_prob = search(model, max_tokens=3, beam_size=9, alpha=alpha)  # 3^2 prefixes
     best_tokens, best_log_prob = exhaustive_best(model, 3, alpha)
     assert tokens == best_tokens

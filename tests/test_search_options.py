@@ -8,26 +8,13 @@ import numpy as np
 import pytest
 from helpers import to_numpy
 from keras import ops
-from test_decoding import OUTPUTS, VOCAB, A, B, C, ScriptedModel
+from test_decoding import OUTPUTS, VOCAB, A, B, C, ScriptedModel, random_tables
 
 from zoo.data.vocabulary import BOS_ID, EOS_ID
 from zoo.decoding import beam_search, sample
 from zoo.decoding.constraints import repeated_ngrams
 
 SOURCE = np.array([[4, 5, 6]])  # three real source tokens
-
-
-def random_tables(seed):
-    rng = np.random.default_rng(seed)
-    tables = {}
-
-    def distribution(prefix):
-        if prefix not in tables:
-            p = rng.dirichlet(np.ones(4) * 0.5)
-            tables[prefix] = {C: p[0], A: p[1], B: p[2], EOS_ID: p[3]}
-        return tables[prefix]
-
-    return distribution
 
 
 def all_hypotheses(max_tokens, keep=lambda body: True):
