@@ -126,7 +126,7 @@ class ScriptedDecoder:
         return logits, [rows, step + 1], weights
 
 
-def test_a_model_that_drops_or_reorders_the_masks_still_gives_every_directive():
+def test_a_model_that_copies_or_drops_the_masks_still_gives_every_directive():
     text = TextPipeline.fit(GETTEXT * 3, "char", joint_vocabulary=True, placeholders=["printf"])
     sources = [source for source, _ in GETTEXT]
     masked = [[t.decode() for t in row] for row in text.source_tokens(sources).to_list()]

@@ -19,6 +19,15 @@ from zoo.data.vocabulary import EOS_ID, PAD_ID, UNK_ID, Vocabulary
 LEVELS = ("char", "word")
 
 
+def check_keep_whitespace(level: str, keep_whitespace: bool) -> None:
+    """The word level rejoins words with one space: it cannot keep whitespace."""
+    if keep_whitespace and level == "word":
+        raise ValueError(
+            "Words are rejoined with one space, so the word level cannot keep whitespace: "
+            "use token_level char, unigram or bpe with keep_whitespace, or turn it off."
+        )
+
+
 def normalize(
     texts: tf.Tensor, lowercase: bool = False, keep_whitespace: bool = False
 ) -> tf.Tensor:
@@ -46,11 +55,7 @@ class Tokenizer:
     def __init__(self, level: str = "char", lowercase: bool = False, keep_whitespace=False):
         if level not in LEVELS:
             raise ValueError(f"`level` must be one of {LEVELS}, received level={level!r}.")
-        if keep_whitespace and level == "word":
-            raise ValueError(
-                "Words are rejoined with one space, so the word level cannot keep whitespace: "
-                "use token_level char, unigram or bpe with keep_whitespace, or turn it off."
-            )
+        check_keep_whitespace(level, keep_whitespace)
         self.level = level
         self.lowercase = lowercase
         self.keep_whitespace = keep_whitespace

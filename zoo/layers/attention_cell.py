@@ -173,7 +173,6 @@ class AttentionCell(keras.layers.Layer):
         if self.attention_size is not None and not self.attention_layer.built:
             context = self._memory_dim(memory_shape)
             self.attention_layer.build((input_shape[0], self.cell_output_size + context))
-        self._input_shape = tuple(input_shape)
         self.built = True
 
     def _memory_dim(self, memory_shape):
@@ -187,7 +186,6 @@ class AttentionCell(keras.layers.Layer):
         return self.memory_shape[-1]
 
     def _build_attention(self, memory_shape):
-        self.memory_shape = tuple(memory_shape[1:])
         query = (memory_shape[0], self.cell_output_size)
         self.attention.build([query, tuple(memory_shape)])
 

@@ -212,7 +212,10 @@ class TextPipeline:
 
     def lengths(self, pairs: list[tuple[str, str]], batch: int = 4096) -> np.ndarray:
         """`int[len(pairs), 2]`: each pair's source and target length in tokens (no `</s>`)."""
-        pairs = self.mask_pairs(pairs)
+        return self._token_lengths(self.mask_pairs(pairs), batch)
+
+    def _token_lengths(self, pairs: list[tuple[str, str]], batch: int = 4096) -> np.ndarray:
+        """`lengths` of pairs already masked."""
         out = []
         for start in range(0, len(pairs), batch):
             chunk = pairs[start : start + batch]
@@ -266,7 +269,7 @@ class TextPipeline:
         pairs = self.mask_pairs(pairs)
         columns = ([s for s, _ in pairs], [t for _, t in pairs])
         if bucket_by_length:
-            lengths = self.lengths(pairs) + [0, 1]  # the target with its </s>
+            lengths = self._token_lengths(pairs) + [0, 1]  # the target with its </s>
             columns += (lengths.max(axis=1).astype("int32"),)
         data = tf.data.Dataset.from_tensor_slices(columns)
         if shuffle:

@@ -149,11 +149,14 @@ class Translator:
         """The `n` best hypotheses of `int[batch, Ts]` ids, as text (`string[batch * n]`,
         masked placeholders not yet restored) with their `score` and `log_prob`
         (`float32[batch, n]`); the beam is widened to `n` if narrower."""
-        search = {**self.search, "beam_size": max(self.search["beam_size"], n)}
         result = decoding.beam_search(
-            self.model, source_ids, return_attention=False, n_best=n, **search
+            self.model, source_ids, return_attention=False, n_best=n, **self._n_best_search(n)
         )
         return self._n_best_text(result, n)
+
+    def _n_best_search(self, n: int) -> dict:
+        """The search settings, with the beam widened to `n` if narrower."""
+        return {**self.search, "beam_size": max(self.search["beam_size"], n)}
 
     def _n_best_text(self, result, n: int) -> dict:
         tokens = tf.convert_to_tensor(result.tokens)
@@ -179,20 +182,17 @@ class Translator:
             result = decode(self.text.encode_source(chunk))
             sources = [text for text in chunk for _ in range(n)]  # each text's n rows
             restored = self.text.restore(result["translation"], sources).numpy()
-            scores, log_probs = result["score"].numpy(), result["log_prob"].numpy()
-            for i in range(len(chunk)):
-                out.append([
-                    {"translation": restored[i * n + j].decode("utf-8"),
-                     "score": float(scores[i, j]), "log_prob": float(log_probs[i, j])}
-                    for j in range(n)
-                ])  # fmt: skip
+            out += hypothesis_lists(
+                restored.reshape(len(chunk), n), result["score"].numpy(),
+                result["log_prob"].numpy(), n,
+            )  # fmt: skip
         return out
 
     def _n_best_decoder(self, n: int):
         if keras.backend.backend() == "tensorflow":
             ids = tf.TensorSpec([None, None], tf.int32)
             return tf.function(lambda source_ids: self.n_best_ids(source_ids, n), [ids])
-        search = {**self.search, "beam_size": max(self.search["beam_size"], n)}
+        search = self._n_best_search(n)
         run = decoding.compiled_search(self.model, return_attention=False, n_best=n, **search)
         return lambda source_ids: self._n_best_text(run(np.asarray(source_ids)), n)
 
@@ -239,14 +239,10 @@ class ExportedTranslator:
                     f"This export keeps {held} hypotheses (its beam); ask for at most {held}, "
                     "or export the run with a wider --beam-size."
                 )
-            rows = zip(answer["translations"].numpy(), answer["scores"].numpy(),
-                       answer["log_probs"].numpy(), strict=True)  # fmt: skip
-            for translations, scores, log_probs in rows:
-                out.append([
-                    {"translation": translations[j].decode("utf-8"),
-                     "score": float(scores[j]), "log_prob": float(log_probs[j])}
-                    for j in range(n)
-                ])  # fmt: skip
+            out += hypothesis_lists(
+                answer["translations"].numpy(), answer["scores"].numpy(),
+                answer["log_probs"].numpy(), n,
+            )  # fmt: skip
         return out
 
     def translate(self, texts: list[str] | str) -> dict:
@@ -266,3 +262,15 @@ class ExportedTranslator:
                 weights[i, : len(target[i]), : len(source[i])] for i in range(len(texts))
             ],
         }
+
+
+def hypothesis_lists(translations, scores, log_probs, n: int) -> list[list[dict]]:
+    """`[batch, >= n]` arrays (translations as UTF-8 bytes) -> per text, its `n` best as
+    dicts of `translation`, `score` and `log_prob`."""
+    return [
+        [
+            {"translation": text.decode("utf-8"), "score": float(score), "log_prob": float(lp)}
+            for text, score, lp in zip(row[:n], row_scores[:n], row_log_probs[:n], strict=True)
+        ]
+        for row, row_scores, row_log_probs in zip(translations, scores, log_probs, strict=True)
+    ]

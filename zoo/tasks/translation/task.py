@@ -14,6 +14,7 @@ import numpy as np
 from zoo import plots
 from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, read_parallel_tsv
 from zoo.data.placeholders import resolve_patterns
+from zoo.data.tokenization import check_keep_whitespace
 from zoo.tasks.base import TextTask
 from zoo.tasks.translation.pipeline import TextPipeline, length_filter
 from zoo.tasks.translation.predictor import ExportedTranslator, Translator
@@ -54,11 +55,7 @@ class TranslationTask(TextTask):
             )
         # Settings the pipeline would refuse, refused before a run directory is made.
         resolve_patterns(settings["placeholders"])
-        if settings["keep_whitespace"] and settings["token_level"] == "word":
-            raise ValueError(
-                "Words are rejoined with one space, so the word level cannot keep whitespace: "
-                "use token_level char, unigram or bpe with keep_whitespace, or turn it off."
-            )
+        check_keep_whitespace(settings["token_level"], settings["keep_whitespace"])
         return load_translation(
             data,
             seed=settings["split_seed"],
