@@ -10,9 +10,14 @@ source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
 ruff check .
 ruff format --check .
 NO_MKDOCS_2_WARNING=1 mkdocs build --strict  # (--quiet would hide the warnings strict counts)
-KERAS_BACKEND=tensorflow python -m pytest "$@"
+# Two test processes (pytest-xdist): a test spends most of its time in one thread (tracing,
+# Python, small ops), so two keep CI's 2 cores busy (the TensorFlow-backend tests took 703 s
+# instead of about 1,000 there); more would multiply memory. ZOO_TEST_WORKERS=0: one process.
+workers=${ZOO_TEST_WORKERS:-2}
+KERAS_BACKEND=tensorflow python -m pytest -n "$workers" "$@"
 KERAS_BACKEND=tensorflow python -m pytest --doctest-modules zoo -q
-KERAS_BACKEND=jax python -m pytest tests/layers tests/models tests/test_decoding.py tests/test_search_options.py -q
+KERAS_BACKEND=jax python -m pytest -n "$workers" -q \
+  tests/layers tests/models tests/test_decoding.py tests/test_search_options.py
 if python -c "import torch" 2>/dev/null; then
   KERAS_BACKEND=torch python -m pytest tests/layers -q
 else

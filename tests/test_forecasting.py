@@ -9,12 +9,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import zoo
 from zoo.cli import main
+from zoo.data.seasonality import seasonal_naive
 from zoo.data.timeseries import DataFileError, Series, elecdemand, read_series_csv, to_seconds
 from zoo.metrics import forecast_metrics
 from zoo.settings import resolve_settings
 from zoo.tasks.forecasting.pipeline import ForecastPipeline, calendar, csv_window, raw_windows
-from zoo.tasks.forecasting.scoring import seasonal_naive
 from zoo.tasks.forecasting.task import TASK, pinball_loss
 from zoo.training import train
 
@@ -68,8 +69,8 @@ def test_the_seasonal_naive_baselines_match_the_published_numbers():
     corpus = TASK.load_data("elecdemand", settings())
     series, origins = corpus.series, np.asarray(corpus.test)
     actual = raw_windows(series, origins, 96, 48)["actual"]
-    yesterday = seasonal_naive(series, origins, 48, 48)
-    last_week = seasonal_naive(series, origins, 48, 336)
+    yesterday = seasonal_naive(series.values[:, 0], origins, 48, 48)
+    last_week = seasonal_naive(series.values[:, 0], origins, 48, 336)
     assert np.mean(np.abs(yesterday - actual)) == pytest.approx(0.313, abs=5e-4)
     assert np.mean(np.abs(last_week - actual)) == pytest.approx(0.370, abs=5e-4)
 
@@ -142,12 +143,6 @@ def test_pinball_loss_by_hand():
     assert float(np.asarray(loss(y_true, y_pred))[0, 0]) == pytest.approx((0.1 + 0 + 0.2) / 3)
 
 
-def test_seasonal_naive_repeats_the_last_season():
-    values = np.arange(20, dtype="float64")[:, None]
-    series = Series("s", np.arange(20, dtype="int64") * 3600, values, ("y",), 3600)
-    np.testing.assert_array_equal(seasonal_naive(series, np.array([10]), 5, 3), [[7, 8, 9, 7, 8]])
-
-
 # -- the user's files -----------------------------------------------------------------------
 
 
@@ -188,7 +183,9 @@ def test_the_target_column_must_be_named_when_ambiguous(tmp_path, load_csv):
 
 def test_a_series_too_short_for_its_windows_is_refused(tmp_path):
     path = write_csv(tmp_path / "short.csv", ["time", "y"], [[t, 1.0] for t in hourly(100)])
-    with pytest.raises(DataFileError, match=r"100 rows, too short for lookback 96"):
+    with pytest.raises(
+        DataFileError, match=r"100 rows, too short for lookback 33 \+ 3 x horizon 24"
+    ):
         TASK.load_data(str(path), settings("lstm_forecaster", str(path)))
 
 
@@ -227,9 +224,14 @@ def trained_run(load_csv, tmp_path_factory):
 
 def test_a_run_scores_the_model_beside_the_baselines(trained_run):
     metrics = json.loads((trained_run / "metrics.json").read_text())
-    assert set(metrics["baselines"]) == {"same time yesterday", "same time last week"}
+    naive = {"last value", "same time yesterday", "same time last week"}
+    assert set(metrics["baselines"]) == naive | {"LightGBM"}
+    assert "coverage" in metrics["baselines"]["LightGBM"]  # its quantiles, calibrated too
     assert len(metrics["mae_by_lead"]) == 12 and metrics["interval"] == pytest.approx(0.8)
     assert 0 <= metrics["coverage"] <= 1
+    # 60 days hourly; the last 144 rows are the test part, 12-hour forecasts from rolling
+    # origins every 4 rows (every 12 would leave 11 forecasts; at least 30 are wanted).
+    assert metrics["count"] == len(range(1296, 1440 - 12 + 1, 4)) == 34
     for name in ("forecasts.png", "mae_by_lead.png", "test_forecasts.csv", "series.json"):
         assert (trained_run / name).is_file(), name
     assert list((trained_run / "attention").glob("*.png"))
@@ -240,15 +242,51 @@ def test_a_run_scores_the_model_beside_the_baselines(trained_run):
     assert losses[-1] < losses[0]
 
 
-def test_evaluate_scores_the_whole_given_file(trained_run, load_csv, capsys):
+def test_evaluating_the_training_file_scores_only_what_the_run_never_read(
+    trained_run, load_csv, capsys
+):
+    """The run trained and validated on the first 1,296 rows: `zoo evaluate` of its own file
+    says so and scores the rest, which is the run's test part: the same metrics."""
     assert main(["evaluate", str(trained_run), "--data", str(load_csv)]) == 0
     out = capsys.readouterr().out
-    # 60 days hourly, first origin after a week of history, non-overlapping 12-hour windows
-    windows = (24 * 60 - 168 - 12) // 12 + 1
-    assert f"scored {windows} examples" in out
-    assert "same time last week" in out
+    assert "scored 34 examples" in out
+    assert "rows up to 2024-02-23 23:00:00 (1296) are the series the run trained" in out
+    recorded = json.loads((trained_run / "metrics.json").read_text())
+    again = json.loads((trained_run / "evaluations" / "load" / "metrics.json").read_text())
+    assert again["mae"] == pytest.approx(recorded["mae"], rel=1e-5)
     rows = (trained_run / "evaluations" / "load" / "test_forecasts.csv").read_text().splitlines()
-    assert len(rows) == 1 + 12 * windows
+    assert len(rows) == 1 + 12 * 34
+
+
+def test_evaluate_scores_a_whole_file_when_asked_or_when_it_is_another_series(
+    trained_run, load_csv, tmp_path, capsys
+):
+    # First origin after a week of history (the weekly baseline's); 106 origins 12 rows apart.
+    whole = len(range(168, 1440 - 12 + 1, 12))
+    assert main(["evaluate", str(trained_run), "--data", str(load_csv),
+                 "--include-training-span"]) == 0  # fmt: skip
+    out = capsys.readouterr().out
+    assert f"scored {whole} examples" in out and "not scored" not in out
+    # Another meter over the same weeks: its times overlap, its values differ.
+    lines = load_csv.read_text().splitlines()
+    other = [lines[0]]
+    for line in lines[1:]:
+        time, load, *rest = line.split(",")
+        other.append(",".join([time, f"{float(load) * 1.5 + 2:.4f}", *rest]))
+    other_csv = tmp_path / "other_meter.csv"
+    other_csv.write_text("\n".join(other) + "\n")
+    assert main(["evaluate", str(trained_run), "--data", str(other_csv)]) == 0
+    out = capsys.readouterr().out
+    assert f"scored {whole} examples" in out and "not scored" not in out
+
+
+def test_a_file_that_ends_inside_the_training_span_is_refused_with_the_fix(
+    trained_run, load_csv, tmp_path
+):
+    early = tmp_path / "early.csv"
+    early.write_text("\n".join(load_csv.read_text().splitlines()[:1001]) + "\n")
+    with pytest.raises(DataFileError, match="--include-training-span"):
+        zoo.evaluate(trained_run, str(early))
 
 
 def test_predict_from_a_recent_csv_and_from_the_export(trained_run, load_csv, tmp_path, capsys):
@@ -379,3 +417,96 @@ def test_a_nan_in_a_forecasts_input_is_not_called_a_training_problem(load_csv, t
     with pytest.raises(DataFileError, match=r"is 'nan'; fill or interpolate") as error:
         read_series_csv(recent, target="load", allow_future=True)
     assert "before training" not in str(error.value)
+
+
+# -- defaults from the data, rolling origins, the naive-relative forecast, LightGBM ---------
+
+
+def half_hourly_csv(path, weeks=12, seed=0):
+    """A half-hourly load with a daily cycle, lower on weekends, and no covariate."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(weeks * 336)
+    load = (
+        10 + 3 * np.sin(2 * np.pi * t / 48) - 2 * ((t // 48) % 7 >= 5) + rng.normal(0, 0.3, len(t))
+    )
+    first = datetime.datetime(2024, 1, 1)
+    times = [(first + datetime.timedelta(minutes=30 * int(i))).isoformat(sep=" ") for i in t]
+    rows = [[a, f"{b:.4f}"] for a, b in zip(times, load, strict=True)]
+    return write_csv(path, ["timestamp", "demand"], rows)
+
+
+def test_defaults_fit_a_half_hourly_series_and_rolling_origins_never_see_the_future(tmp_path):
+    path = half_hourly_csv(tmp_path / "meter.csv")
+    corpus = TASK.load_data(str(path), settings("lstm_forecaster", str(path)))
+    assert [(p.name, p.rows) for p in corpus.periods] == [("day", 48), ("week", 336)]
+    assert (corpus.lookback, corpus.horizon) == (336, 48)  # a week back, a day ahead
+    assert TASK.settings_from_data(corpus) == {
+        "lookback": 336, "horizon": 48, "periods": {"day": 48, "week": 336},
+    }  # fmt: skip
+    n, horizon = len(corpus.series), corpus.horizon
+    validation_start = corpus.train_end
+    test_start = min(corpus.test)
+    assert len(corpus.validation) >= 30 and len(corpus.test) >= 30  # 403 rows each
+    assert max(corpus.train) + horizon <= validation_start  # training targets end before
+    assert min(corpus.validation) >= validation_start
+    assert max(corpus.validation) + horizon <= test_start <= min(corpus.test)
+    assert max(corpus.test) + horizon <= n
+    assert np.all(np.diff(corpus.test) == np.diff(corpus.test)[0])  # evenly spaced
+    # A test forecast's inputs end before its origin: changing every value from the origin
+    # on changes nothing the model reads.
+    origin = corpus.test[5]
+    values = corpus.series.values.copy()
+    values[origin:] += 50.0
+    changed = Series("m", corpus.series.times, values, corpus.series.columns, 1800)
+    before = raw_windows(corpus.series, [origin], corpus.lookback, horizon)
+    after = raw_windows(changed, [origin], corpus.lookback, horizon)
+    np.testing.assert_array_equal(before["history"], after["history"])
+
+
+@pytest.mark.parametrize("name", ["lstm_forecaster", "lstm_attention_forecaster"])
+def test_an_untrained_model_forecasts_the_best_seasonal_naive_forecast(tmp_path, name):
+    """Through the whole pipeline (scaling, the naive input read from the history, the
+    correction, unscaling): before any training the forecast is the seasonal naive one."""
+    from zoo.registry import spec
+    from zoo.tasks.forecasting.predictor import ForecastPredictor
+    from zoo.training import build_compiled
+
+    path = half_hourly_csv(tmp_path / "meter.csv")
+    model_args, training = resolve_settings(name, str(path), {"units": 8, "head_units": 8})
+    corpus = TASK.load_data(str(path), training)
+    pipeline = TASK.fit_pipeline(corpus, training)
+    assert pipeline.naive_period == 336  # weekends: last week beats yesterday
+    model = build_compiled(spec(name), model_args, training, pipeline)
+    predictor = ForecastPredictor(model, pipeline)
+    origins = np.asarray(corpus.test)
+    raw = raw_windows(corpus.series, origins, pipeline.lookback, pipeline.horizon)
+    out = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
+    naive = seasonal_naive(corpus.series.values[:, 0], origins, pipeline.horizon, 336)
+    np.testing.assert_allclose(out["forecast"], naive, rtol=1e-5, atol=1e-4)
+
+
+def test_the_gradient_boosted_baseline_learns_what_the_naive_forecast_misses():
+    """Load = a daily cycle + 2 x a known covariate: LightGBM, given the covariate over the
+    horizon, beats yesterday's value by far, and its calibrated interval covers."""
+    from zoo.tasks.forecasting.gradient_boosting import BoostedBaseline
+
+    rng = np.random.default_rng(0)
+    t = np.arange(24 * 7 * 16)
+    heat = rng.normal(0, 1, len(t))
+    load = 10 + 3 * np.sin(2 * np.pi * t / 24) + 2 * heat + rng.normal(0, 0.2, len(t))
+    series = Series(
+        "s", t.astype("int64") * 3600, np.stack([load, heat], -1), ("load", "heat"), 3600
+    )
+    origins = np.arange(48, len(t) - 24 + 1, 6)
+    train, validation, test = origins[:-120], origins[-120:-60], origins[-60:]
+    boosted = BoostedBaseline([0.1, 0.5, 0.9], 48, 24, [24], naive_period=24).fit(
+        series, train, validation
+    )
+    quantiles = boosted.predict(series, test)
+    actual = load[test[:, None] + np.arange(24)]
+    naive = seasonal_naive(load, test, 24, 24)
+    assert quantiles.shape == (60, 24, 3) and np.all(np.diff(quantiles, axis=-1) >= 0)
+    model_error = np.mean(np.abs(quantiles[..., 1] - actual))
+    assert model_error < 0.3 * np.mean(np.abs(naive - actual))
+    coverage = np.mean((quantiles[..., 0] <= actual) & (actual <= quantiles[..., 2]))
+    assert 0.7 <= coverage <= 0.92

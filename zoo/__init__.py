@@ -61,11 +61,13 @@ def train(name: str, data: str | None = None, **kwargs: Any) -> Path:
     return train_model(name, data, **kwargs)
 
 
-def evaluate(run: str | Path, data: str | None = None, **options: Any) -> dict[str, Any]:
+def evaluate(
+    run: str | Path, data: str | None = None, include_training_span: bool = False, **options: Any
+) -> dict[str, Any]:
     """A finished run's test metrics, or its metrics on `data`; see `zoo.evaluation.evaluate`."""
     from zoo.evaluation import evaluate as evaluate_run
 
-    return evaluate_run(run, data, **options)
+    return evaluate_run(run, data, include_training_span, **options)
 
 
 def export(run_or_predictor: Any, root: str | Path = "saved_models", **kwargs: Any) -> Path:

@@ -164,9 +164,13 @@ def cmd_evaluate(args: argparse.Namespace) -> None:
     import zoo
     from zoo.evaluation import format_metrics
 
-    metrics = zoo.evaluate(args.run_dir, args.data, **predict_options(args))
+    metrics = zoo.evaluate(
+        args.run_dir, args.data, args.include_training_span, **predict_options(args)
+    )
     if "written_to" in metrics:
         print(f"scored {metrics['count']} examples of {metrics['data']}")
+    if "not_scored" in metrics:
+        print(f"{metrics['data']}: {metrics['not_scored']}")
     else:
         print(f"run: {args.run_dir}")
     print(format_metrics(args.run_dir, metrics))

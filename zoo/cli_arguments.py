@@ -62,6 +62,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--data", help="score on this dataset's test split, or on the whole of this file"
     )
     p.add_argument("--beam-size", type=int, help="beam width (models that search)")
+    p.add_argument(
+        "--include-training-span",
+        action="store_true",
+        help="forecasters: also score the part of the run's own series it trained on",
+    )
 
     p = commands.add_parser("translate", help="translate a text file line by line")
     p.add_argument("run_dir", help="a translation run directory, or its export")
@@ -128,13 +133,15 @@ def add_held_out_options(parser: argparse.ArgumentParser, test: bool = True) -> 
     parser.add_argument(
         "--validation-data",
         metavar="FILE",
-        help="your own validation set (same format as --data; default: cut from --data)",
+        help="your own validation set (same format as --data; default: cut from --data; not for "
+        "forecasting, which splits its series by time)",
     )
     if test:
         parser.add_argument(
             "--test-data",
             metavar="FILE",
-            help="your own test set (same format as --data; default: cut from --data)",
+            help="your own test set (same format as --data; default: cut from --data; not for "
+            "forecasting, which splits its series by time)",
         )
 
 

@@ -15,14 +15,22 @@ from zoo.runs import read_json, read_run_config, write_atomically
 from zoo.tasks import get_task
 
 
-def evaluate(run: str | Path, data: str | None = None, **options: Any) -> dict[str, Any]:
+def evaluate(
+    run: str | Path,
+    data: str | None = None,
+    include_training_span: bool = False,
+    **options: Any,
+) -> dict[str, Any]:
     """Test metrics of a finished training run.
 
     Args:
         run: A run directory written by `zoo.train`.
         data: A dataset name (scored on its test split) or a file of the user's (scored
-            whole). `None`: the run's own test metrics, unless `options` are given, then the
-            run's test split again.
+            whole; a forecaster scores a file of its own series only after the part it trained
+            and validated on). `None`: the run's own test metrics, unless `options` are
+            given, then the run's test split again.
+        include_training_span: Forecasting: score the part of its own series a run trained
+            and validated on too.
         **options: Predictor options of the run's task, e.g. `beam_size=1` for translation.
 
     Returns:
@@ -30,13 +38,19 @@ def evaluate(run: str | Path, data: str | None = None, **options: Any) -> dict[s
         with every prediction, to `run/evaluations/<data>/`.
     """
     run = Path(run)
-    if data is None and not options:
+    if data is None and not options and not include_training_span:
         return finished_metrics(run)
     config = read_run_config(run)
     task = get_task(config["task"])
+    if include_training_span and task.name != "forecasting":
+        raise ValueError(
+            "--include-training-span is for forecasters (a series split by time); a "
+            f"{task.name} run keeps its test set apart from training already."
+        )
     predictor = task.load_predictor(run, **options)
     data = data or config["data"]
     training = {"split_seed": config["training"]["seed"], **config["training"]}
+    training["include_training_span"] = include_training_span
     examples = task.load_test_set(data, training)
     out = run / "evaluations" / (Path(data).stem or "data")
     try:

@@ -145,6 +145,10 @@ def train(
     }
     # Bad data fails before anything is written.
     corpus = task.load_data(str(data), training, validation_data, test_data)
+    from_data = task.settings_from_data(corpus)
+    if from_data:
+        training.update(from_data)  # `config` holds `training`: the run records them
+        print("From the data: " + ", ".join(f"{k}={v}" for k, v in from_data.items()))
     if not cluster.is_chief:
         return _train_as_worker(task, spec, model_args, training, corpus, Path(run_dir), cluster,
                                 callbacks, verbose)  # fmt: skip

@@ -16,7 +16,22 @@ VARIANTS = {
         "temporal_attention": True,
         "instance_norm": True,
     },
+    "relative to naive, instance norm": {"relative_to_naive": True, "instance_norm": True},
+    "dual-stage, relative to naive": {
+        "input_attention": True,
+        "temporal_attention": True,
+        "relative_to_naive": True,
+    },
 }
+RELATIVE = sorted(name for name in VARIANTS if "relative" in name)
+
+
+def randomize_head(model, seed=3):
+    """A relative model's correction starts at zero (its output then ignores the network):
+    give its output layer weights, as training would."""
+    kernel = model.head_output.kernel
+    kernel.assign(np.random.default_rng(seed).normal(0, 0.5, kernel.shape).astype("float32"))
+    return model
 
 
 def tiny(**kwargs):
@@ -33,6 +48,7 @@ def tiny(**kwargs):
         "dropout": 0.1,
         "instance_norm": False,
         "quantiles": (0.1, 0.5, 0.9),
+        "relative_to_naive": False,
         **kwargs,
     }
     return Forecaster(**config)
@@ -104,7 +120,7 @@ def test_a_forecast_step_does_not_see_later_covariates(name):
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
 def test_any_horizon_length_and_dropout_only_in_training(name):
-    model = tiny(dropout=0.5, **VARIANTS[name])
+    model = randomize_head(tiny(dropout=0.5, **VARIANTS[name]))
     history, future = batch()
     assert tuple(model((history, future[:, :2])).shape) == (3, 2, 3)
     inference = [to_numpy(model((history, future))) for _ in range(2)]
@@ -120,11 +136,15 @@ def test_instance_norm_forecasts_relative_to_the_window(name):
     history, future = batch()
     moved = history.copy()
     moved[..., 0] = 2.5 * history[..., 0] + 3.0
+    moved_future = future.copy()
+    if VARIANTS[name].get("relative_to_naive"):  # the naive forecast is moved with the target
+        moved_future[..., -1] = 2.5 * future[..., -1] + 3.0
     for instance_norm in (True, False):
-        model = tiny(**{**VARIANTS[name], "instance_norm": instance_norm})
-        before, after = to_numpy(model((history, future))), to_numpy(model((moved, future)))
+        model = randomize_head(tiny(**{**VARIANTS[name], "instance_norm": instance_norm}))
+        before = to_numpy(model((history, future)))
+        after = to_numpy(model((moved, moved_future)))
         if instance_norm:
-            np.testing.assert_allclose(after, 2.5 * before + 3.0, rtol=1e-5, atol=1e-5)
+            np.testing.assert_allclose(after, 2.5 * before + 3.0, rtol=1e-5, atol=5e-5)
         else:
             assert not np.allclose(after, 2.5 * before + 3.0, atol=1e-2)
 
@@ -146,11 +166,48 @@ def test_instance_norm_by_hand():
     np.testing.assert_allclose(to_numpy(model((history, future))), expected, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("name", RELATIVE)
+def test_an_untrained_relative_model_forecasts_the_naive_forecast(name):
+    """The correction starts at zero: the median is the last known input, exactly; the other
+    quantiles lie log 2 (times the window's spread) on either side of it."""
+    model = tiny(quantiles=[0.1, 0.25, 0.5, 0.75, 0.9], **VARIANTS[name])
+    history, future = batch(seed=4)
+    quantiles = to_numpy(model((history, future)))
+    naive = future[..., -1]
+    np.testing.assert_allclose(quantiles[..., 2], naive, rtol=1e-6, atol=1e-6)
+    spread = 1.0
+    if VARIANTS[name].get("instance_norm"):
+        spread = np.sqrt(history[..., :1].var(axis=1) + 1e-5)  # [B, 1]
+    step = np.broadcast_to(np.log(2.0) * spread, naive.shape)
+    np.testing.assert_allclose(quantiles[..., 3] - naive, step, rtol=1e-5)
+    np.testing.assert_allclose(quantiles[..., 4] - naive, 2 * step, rtol=1e-5)
+    np.testing.assert_allclose(naive - quantiles[..., 1], step, rtol=1e-5)
+    np.testing.assert_allclose(naive - quantiles[..., 0], 2 * step, rtol=1e-5)
+
+
+def test_a_relative_model_learns_a_correction_of_the_naive_forecast():
+    """Target = naive + 1: a few steps move the median from the naive forecast toward it."""
+    model = tiny(relative_to_naive=True)
+    history, future = batch(seed=5, size=64)
+    target = future[..., -1] + 1.0
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="mae")
+    before = np.mean(np.abs(to_numpy(model((history, future)))[..., 1] - target))
+    model.fit((history, future), np.repeat(target[..., None], 3, -1), epochs=30, verbose=0)
+    after = np.mean(np.abs(to_numpy(model((history, future)))[..., 1] - target))
+    assert before == pytest.approx(1.0, abs=1e-5) and after < 0.3
+
+
+def test_relative_to_naive_needs_a_known_input():
+    with pytest.raises(ValueError, match="num_known"):
+        tiny(relative_to_naive=True, num_known=0)
+
+
 def test_config_round_trip(tmp_path):
     model = tiny(
         input_attention=True,
         temporal_attention=True,
         instance_norm=True,
+        relative_to_naive=True,
         quantiles=[0.2, 0.5, 0.8],
     )
     clone = Forecaster.from_config(model.get_config())

@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from zoo.data.labelled import MissingDataPackageError
+from zoo.data.seasonality import Period
 from zoo.data.tsv import DataFileError, check_data_file
 
 DAY = 86_400
@@ -65,14 +66,18 @@ class SeriesCorpus:
     train: list[int]
     validation: list[int]
     test: list[int]
+    periods: tuple[Period, ...] = ()  # the seasonal periods found in the training part
 
 
 @dataclass(frozen=True)
 class Windows:
-    """Forecast origins of one series to score: given rows, or every horizon from the start."""
+    """Forecast origins of one series to score: given rows, or rolling origins over it."""
 
     series: Series
-    origins: list[int] | None = None  # None: non-overlapping windows over the whole series
+    # None: rolling origins over the series, after the part the run read if it is the run's
+    # own series (unless `include_seen`).
+    origins: list[int] | None = None
+    include_seen: bool = False
 
 
 def to_seconds(moment: datetime.datetime) -> int:
@@ -119,9 +124,11 @@ def elecdemand() -> Series:
     return Series("elecdemand", times, values, ("Demand", "WorkDay", "Temperature"), 1800)
 
 
-def load_elecdemand(lookback: int, horizon: int, stride: int) -> SeriesCorpus:
-    """Train to the end of October, validation November, test December (midnight origins)."""
-    series = elecdemand()
+def load_elecdemand(
+    series: Series, lookback: int, horizon: int, stride: int, periods: tuple[Period, ...] = ()
+) -> SeriesCorpus:
+    """`elecdemand()` split: train to the end of October, validation November, test December
+    (midnight origins)."""
     november, december = series.row_of("2014-11-01"), series.row_of("2014-12-01")
     return SeriesCorpus(
         "elecdemand",
@@ -132,6 +139,7 @@ def load_elecdemand(lookback: int, horizon: int, stride: int) -> SeriesCorpus:
         train=origins(0, november, stride, lookback, horizon),
         validation=midnights(series, november, december, lookback, horizon),
         test=midnights(series, december, len(series), lookback, horizon),
+        periods=tuple(periods),
     )
 
 
@@ -279,10 +287,15 @@ def _check_grid(path: Path, times: np.ndarray) -> int:
 
 
 def split_series(
-    series: Series, lookback: int, horizon: int, stride: int, held_out: float = 0.1
+    series: Series,
+    lookback: int,
+    horizon: int,
+    stride: int,
+    held_out: float = 0.1,
+    periods: tuple[Period, ...] = (),
 ) -> SeriesCorpus:
     """Chronological split of a user's series: the last `held_out` share for test, the one
-    before for validation; held-out origins every `horizon` rows (non-overlapping)."""
+    before for validation, each scored at rolling origins (`rolling_origins`)."""
     check_length(series, lookback, horizon, parts=3)
     n = len(series)
     test_start = n - max(horizon, round(n * held_out))
@@ -294,8 +307,9 @@ def split_series(
         horizon,
         train_end=validation_start,
         train=origins(0, validation_start, stride, lookback, horizon),
-        validation=origins(validation_start, test_start, horizon, lookback, horizon),
-        test=origins(test_start, n, horizon, lookback, horizon),
+        validation=rolling_origins(validation_start, test_start, lookback, horizon),
+        test=rolling_origins(test_start, n, lookback, horizon),
+        periods=tuple(periods),
     )
     if not corpus.train:
         raise DataFileError(
@@ -304,6 +318,20 @@ def split_series(
             "`--set lookback=...` / `--set horizon=...`."
         )
     return corpus
+
+
+# Forecasts scored per held-out part where it has room for them: one origin per horizon
+# leaves a few (8 for a month of half-hourly rows and day-ahead forecasts), too few to tell
+# two models apart.
+ROLLING_ORIGINS = 30
+
+
+def rolling_origins(start: int, end: int, lookback: int, horizon: int) -> list[int]:
+    """Forecast origins whose horizon lies in rows `[start, end)`: one per horizon (no two
+    forecasts overlap), or closer where that leaves fewer than `ROLLING_ORIGINS` of them."""
+    room = end - horizon + 1 - max(start, lookback)
+    every = min(horizon, max(1, room // ROLLING_ORIGINS))
+    return origins(start, end, every, lookback, horizon)
 
 
 def check_length(series: Series, lookback: int, horizon: int, parts: int = 1) -> None:

@@ -17,6 +17,9 @@ increments), so an interval never crosses itself.
 
 With `instance_norm` (on in both registered entries) the target's history is normalized per
 window and the forecast mapped back (RevIN), so both forecast relative to the recent level.
+With `relative_to_naive` (also on in both) the last known input is a seasonal naive forecast,
+and the model forecasts a correction to it, starting from none: an untrained model forecasts
+the naive forecast exactly, so training can only move it away where that pays.
 """
 
 from __future__ import annotations
@@ -50,6 +53,11 @@ class Forecaster(keras.Model):
             relative to the recent level, which carries a level shift the training data never
             showed (a holiday week) into the forecast.
         quantiles: Increasing probabilities in (0, 1), including 0.5 (the point forecast).
+        relative_to_naive: Whether `future[..., -1]` is a seasonal naive forecast (scaled as
+            the target) that the median forecast is a correction of. The correction's output
+            layer starts at zero, so an untrained model's median is the naive forecast;
+            the other quantiles start `log 2` (scaled units, times the window's spread with
+            `instance_norm`) apart.
         **kwargs: `keras.Model` arguments (`name`, `dtype`).
 
     Call arguments:
@@ -68,7 +76,7 @@ class Forecaster(keras.Model):
     >>> model = Forecaster(num_features=4, num_known=2, lookback=12, units=8,
     ...                    input_attention=True, temporal_attention=True, attention_units=8,
     ...                    head_units=8, dropout=0.1, instance_norm=True,
-    ...                    quantiles=(0.1, 0.5, 0.9))
+    ...                    quantiles=(0.1, 0.5, 0.9), relative_to_naive=True)
     >>> history = keras.random.normal((3, 12, 4))
     >>> future = keras.random.normal((3, 6, 2))
     >>> tuple(model((history, future)).shape)
@@ -95,9 +103,15 @@ class Forecaster(keras.Model):
         dropout,
         instance_norm,
         quantiles,
+        relative_to_naive,
         **kwargs,
     ):
         super().__init__(**kwargs)
+        if relative_to_naive and not (isinstance(num_known, int) and num_known >= 1):
+            raise ValueError(
+                "`relative_to_naive` reads the naive forecast from the last known input: "
+                f"`num_known` must be >= 1, received num_known={num_known!r}."
+            )
         if input_attention and (isinstance(num_features, int) and num_features < 2):
             raise ValueError(
                 "Input attention weighs driving series besides the target: `num_features` "
@@ -139,6 +153,7 @@ class Forecaster(keras.Model):
         self.instance_norm = bool(instance_norm)
         self.quantiles = quantiles
         self.median_index = quantiles.index(0.5)
+        self.relative_to_naive = bool(relative_to_naive)
 
         policy = self.dtype_policy
         self.encoder = keras.layers.LSTM(
@@ -161,7 +176,11 @@ class Forecaster(keras.Model):
         self.head_hidden = keras.layers.Dense(
             head_units, activation="relu", name="head_hidden", dtype=policy
         )
-        self.head_output = keras.layers.Dense(len(quantiles), name="head_output", dtype=policy)
+        # Relative to the naive forecast, the correction starts at zero.
+        start = "zeros" if self.relative_to_naive else "glorot_uniform"
+        self.head_output = keras.layers.Dense(
+            len(quantiles), kernel_initializer=start, name="head_output", dtype=policy
+        )
         self.build()
 
     @property
@@ -263,9 +282,17 @@ class Forecaster(keras.Model):
     def _quantiles(self, outputs, training):
         raw = self.head_output(self.head_hidden(self.head_dropout(outputs, training=training)))
         raw = ops.cast(raw, "float32")
-        # The lowest quantile, then positive steps up: ordered whatever the weights.
-        steps = ops.softplus(raw[..., 1:])
-        return ops.concatenate([raw[..., :1], raw[..., :1] + ops.cumsum(steps, axis=-1)], -1)
+        if not self.relative_to_naive:
+            # The lowest quantile, then positive steps up: ordered whatever the weights.
+            steps = ops.softplus(raw[..., 1:])
+            return ops.concatenate([raw[..., :1], raw[..., :1] + ops.cumsum(steps, -1)], -1)
+        # The median, then positive steps away from it on both sides (so that a zero output
+        # is a zero median correction).
+        m = self.median_index
+        median = raw[..., m : m + 1]
+        below = ops.flip(ops.cumsum(ops.flip(ops.softplus(raw[..., :m]), -1), -1), -1)
+        above = ops.cumsum(ops.softplus(raw[..., m + 1 :]), -1)
+        return ops.concatenate([median - below, median, median + above], -1)
 
     def _window_statistics(self, history):
         """Mean and standard deviation `[B, 1, 1]` of each window's target history (float32)."""
@@ -276,17 +303,23 @@ class Forecaster(keras.Model):
 
     def forecast_with_attention(self, history, future, training=False):
         """`(quantiles [B, H, Q], input weights [B, L, F - 1], temporal weights [B, H, L])`."""
+        naive = ops.cast(future[..., -1:], "float32") if self.relative_to_naive else None
         if self.instance_norm:
             level, spread = self._window_statistics(history)
             target = ops.cast(
                 (ops.cast(history[..., :1], "float32") - level) / spread, history.dtype
             )
             history = ops.concatenate([target, history[..., 1:]], axis=-1)
+            if naive is not None:  # normalized as the history it was read from
+                normalized = ops.cast((naive - level) / spread, future.dtype)
+                future = ops.concatenate([future[..., :-1], normalized], axis=-1)
         memory, state, input_weights = self._encode(history, training)
         outputs, temporal_weights = self._decode(future, memory, state, training)
         quantiles = self._quantiles(outputs, training)
-        if self.instance_norm:
-            # A positive scale keeps the quantiles ordered.
+        # A positive scale keeps the quantiles ordered.
+        if naive is not None:
+            quantiles = naive + (quantiles * spread if self.instance_norm else quantiles)
+        elif self.instance_norm:
             quantiles = quantiles * spread + level
         return quantiles, input_weights, temporal_weights
 
@@ -313,10 +346,12 @@ class Forecaster(keras.Model):
                 "dropout": self.dropout,
                 "instance_norm": self.instance_norm,
                 "quantiles": list(self.quantiles),
+                "relative_to_naive": self.relative_to_naive,
             }
         )
         return config
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # Models saved before `relative_to_naive` existed forecast absolute values.
+        return cls(**{"relative_to_naive": False, **config})

@@ -63,6 +63,11 @@ class Task:
         used instead of sets cut from `data` (a task that cannot take them raises)."""
         raise NotImplementedError
 
+    def settings_from_data(self, corpus: Any) -> dict[str, Any]:
+        """Training settings `corpus` decided (a forecaster's window sizes left at 0, the
+        seasonal periods found): recorded in the run's config and printed."""
+        return {}
+
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> Any:
         """Examples to score: a named dataset's test split, or the whole of a user's file."""
         raise NotImplementedError

@@ -25,9 +25,17 @@ def calibrate_interval(model: keras.Model, pipeline: ForecastPipeline, corpus) -
         return 0.0
     raw = raw_windows(corpus.series, corpus.validation, pipeline.lookback, pipeline.horizon)
     out = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
-    low, high = out["quantiles"][..., 0], out["quantiles"][..., -1]
-    scores = np.maximum(low - raw["actual"], raw["actual"] - high).ravel() / pipeline.std[0]
     coverage = levels[-1] - levels[0]
-    rank = min(1.0, math.ceil((len(scores) + 1) * coverage) / len(scores))
-    pipeline.interval_widening = float(np.quantile(scores, rank, method="higher"))
+    widening = conformal_widening(out["quantiles"], raw["actual"], coverage)
+    pipeline.interval_widening = widening / pipeline.std[0]
     return pipeline.interval_widening
+
+
+def conformal_widening(quantiles: np.ndarray, actual: np.ndarray, coverage: float) -> float:
+    """What to add below the lowest quantile and above the highest of `quantiles [..., Q]` for
+    them to cover `coverage` of `actual [...]`: the finite-sample-corrected quantile of how far
+    each value lies outside the interval (negative inside)."""
+    low, high = quantiles[..., 0], quantiles[..., -1]
+    scores = np.maximum(low - actual, actual - high).ravel()
+    rank = min(1.0, math.ceil((len(scores) + 1) * coverage) / len(scores))
+    return float(np.quantile(scores, rank, method="higher"))

@@ -11,13 +11,14 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.seasonality import best_naive_period
 from zoo.data.timeseries import (
     DAY,
     Series,
@@ -30,6 +31,7 @@ from zoo.runs import read_json
 PIPELINE_FILE = "series.json"
 CALENDAR = ("time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos")
 SERIES_DATASETS = ("elecdemand",)
+SEEN_SAMPLE = 300  # rows of the part a run read, kept to recognize its series later
 
 
 @dataclass
@@ -47,6 +49,17 @@ class ForecastPipeline:
     # Added below the median and above it (scaled units), calibrated on the validation part
     # after training (conformalized quantile regression); 0 until then.
     interval_widening: float = 0.0
+    # The seasonal periods found in the training part, as [name, rows].
+    periods: list = field(default_factory=list)
+    # Rows back of the seasonal naive forecast the model gets as its last known input and
+    # forecasts relative to: the period (or 1, the last value) whose naive forecast was best
+    # on the training part. None in runs from before it (no such input).
+    naive_period: int | None = None
+    # Time (seconds) of the last row that training, early stopping or calibration read, and
+    # [time, target] of a few hundred of those rows: `zoo evaluate` tells the run's own
+    # series by them (and scores only what follows).
+    seen_until: int | None = None
+    seen_sample: list = field(default_factory=list)
 
     @classmethod
     def fit(cls, corpus: SeriesCorpus, lookback: int, horizon: int) -> ForecastPipeline:
@@ -56,6 +69,12 @@ class ForecastPipeline:
         target = train[:, 0]
         season = _season(series, len(target))
         scale = float(np.mean(np.abs(target[season:] - target[:-season])))
+        candidates = [1, *(p.rows for p in corpus.periods if p.rows <= lookback)]
+        # Every origin up to a few thousand (evenly spread): enough to rank a few forecasts.
+        sample = corpus.train[:: max(1, len(corpus.train) // 4000)]
+        naive = best_naive_period(target, np.asarray(sample), horizon, candidates)
+        validation = corpus.validation
+        last_seen = validation[-1] + horizon - 1 if validation else corpus.train_end - 1
         return cls(
             columns=list(series.columns),
             step=series.step,
@@ -65,6 +84,13 @@ class ForecastPipeline:
             std=[float(v) if v > 0 else 1.0 for v in std],  # a constant column stays as is
             mase_scale=scale if scale > 0 else 1.0,
             season=season,
+            periods=[[p.name, p.rows] for p in corpus.periods],
+            naive_period=naive,
+            seen_until=int(series.times[last_seen]),
+            seen_sample=[
+                [int(series.times[i]), float(series.values[i, 0])]
+                for i in np.linspace(0, last_seen, min(SEEN_SAMPLE, last_seen + 1)).astype(int)
+            ],
         )
 
     def save(self, directory: str | Path) -> None:
@@ -93,6 +119,9 @@ class ForecastPipeline:
             "step": self.step,
             "lookback": self.lookback,
             "horizon": self.horizon,
+            "periods": self.periods,
+            "seen_until": self.seen_until,
+            "seen_sample": self.seen_sample,
         }
 
     # -- raw windows ---------------------------------------------------------------------
@@ -103,7 +132,9 @@ class ForecastPipeline:
     # -- model inputs (the same graph in training, predict and serving) ---------------------
 
     def prepare(self, history, future, forecast_start):
-        """Scaled inputs with calendar features: `(history [B, L, F + 4], future [B, H, C + 4])`."""
+        """Scaled inputs with calendar features: `(history [B, L, F + 4], future [B, H, C + 4
+        (+ 1)])`, the future ending with the seasonal naive forecast where the pipeline has
+        one (`naive_period`)."""
         mean = tf.constant(self.mean, tf.float32)
         std = tf.constant(self.std, tf.float32)
         start = tf.cast(forecast_start, tf.int64)[:, None]
@@ -113,9 +144,18 @@ class ForecastPipeline:
         # Checked in the graph, so that the export refuses what the library refuses.
         history = check_scale((history - mean) / std, "history")
         future = check_scale((future - mean[1:]) / std[1:], "future")
+        known = [future, calendar(future_times)]
+        if self.naive_period:
+            known.append(self.naive_forecast(history[..., 0], steps_ahead)[..., None])
         history = tf.concat([history, calendar(past_times)], axis=-1)
-        future = tf.concat([future, calendar(future_times)], axis=-1)
-        return history, future
+        return history, tf.concat(known, axis=-1)
+
+    def naive_forecast(self, history, steps):
+        """The seasonal naive forecast `[B, steps]` of `naive_period` read from the (scaled)
+        target `history [B, lookback]`: each step's value one period (or more) back."""
+        period = self.naive_period
+        offsets = tf.math.floormod(tf.range(steps, dtype=tf.int64), period)
+        return tf.gather(history, self.lookback - period + offsets, axis=1)
 
     def widen(self, quantiles, levels: Sequence[float]):
         """Moves the quantiles below the median down and those above it up by the calibrated

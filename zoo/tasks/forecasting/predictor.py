@@ -71,6 +71,10 @@ class ExportedForecaster:
         self.loaded = loaded
         self.levels = about["quantiles"]
         self.layout = {key: about[key] for key in ("columns", "step", "lookback", "horizon")}
+        # Recorded by exports since seasonal periods are detected (older ones lack them).
+        self.layout.update(
+            {key: about[key] for key in ("periods", "seen_until", "seen_sample") if key in about}
+        )
         self.mase_scale = about["mase_scale"]
 
     def forecast(self, history, future, forecast_start, batch_size: int = 256) -> dict:

@@ -14,9 +14,11 @@ import keras
 import numpy as np
 
 from zoo import plots
+from zoo.data.seasonality import default_horizon, default_lookback, detect_periods
 from zoo.data.timeseries import (
     SeriesCorpus,
     Windows,
+    elecdemand,
     load_elecdemand,
     read_series_csv,
     spikes,
@@ -34,7 +36,12 @@ from zoo.tasks.forecasting.pipeline import (
     raw_windows,
 )
 from zoo.tasks.forecasting.predictor import ExportedForecaster, ForecastPredictor
-from zoo.tasks.forecasting.scoring import forecast_windows, save_plots, write_forecasts
+from zoo.tasks.forecasting.scoring import (
+    add_boosted_baseline,
+    forecast_windows,
+    save_plots,
+    write_forecasts,
+)
 from zoo.tasks.forecasting.serving import ForecastServing
 from zoo.tasks.forecasting.settings import SETTINGS
 
@@ -82,27 +89,41 @@ class ForecastingTask(Task):
                 "test); give the whole series as one --data file, without --validation-data / "
                 "--test-data."
             )
-        lookback, horizon = settings["lookback"], settings["horizon"]
         if data == "elecdemand":
             if settings["target"] not in ("", "Demand"):
                 raise ValueError("elecdemand forecasts `Demand`; leave `target` unset.")
-            return load_elecdemand(lookback, horizon, settings["stride"])
-        if not (Path(data).suffix.lower() == ".csv" or Path(data).exists()):
+            series = elecdemand()
+        elif not (Path(data).suffix.lower() == ".csv" or Path(data).exists()):
             raise DataFileError(
                 f"Unknown forecasting dataset {data!r}. Use one of {list(SERIES_DATASETS)} or "
                 "the path of a .csv file with a timestamp column, the target and covariates."
             )
-        series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
-        for warning in spikes(series):
-            print(f"Warning: {data}: {warning}", file=sys.stderr)
-        return split_series(series, lookback, horizon, settings["stride"])
+        else:
+            series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+            for warning in spikes(series):
+                print(f"Warning: {data}: {warning}", file=sys.stderr)
+        # Found before the split (which needs the window sizes) on the first 80 %: never more
+        # than the training part of the default split.
+        periods = detect_periods(series.values[: round(0.8 * len(series)), 0], series.step)
+        horizon = settings["horizon"] or default_horizon(series.step)
+        lookback = settings["lookback"] or default_lookback(periods, horizon, len(series))
+        if data == "elecdemand":
+            return load_elecdemand(series, lookback, horizon, settings["stride"], periods)
+        return split_series(series, lookback, horizon, settings["stride"], periods=periods)
+
+    def settings_from_data(self, corpus: SeriesCorpus) -> dict:
+        return {
+            "lookback": corpus.lookback,
+            "horizon": corpus.horizon,
+            "periods": {p.name: p.rows for p in corpus.periods},
+        }
 
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> Windows:
         if data in SERIES_DATASETS:
             corpus = self.load_data(data, settings)
             return Windows(corpus.series, corpus.test)
         series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
-        return Windows(series)
+        return Windows(series, include_seen=settings.get("include_training_span", False))
 
     def examples(self, corpus: SeriesCorpus) -> list[dict]:
         windows = raw_windows(corpus.series, corpus.validation, corpus.lookback, corpus.horizon)
@@ -118,7 +139,7 @@ class ForecastingTask(Task):
     # -- training ------------------------------------------------------------------------
 
     def fit_pipeline(self, corpus: SeriesCorpus, training: dict) -> ForecastPipeline:
-        return ForecastPipeline.fit(corpus, training["lookback"], training["horizon"])
+        return ForecastPipeline.fit(corpus, corpus.lookback, corpus.horizon)
 
     def load_pipeline(self, run: Path) -> ForecastPipeline:
         return ForecastPipeline.load(run)
@@ -126,7 +147,7 @@ class ForecastingTask(Task):
     def model_sizes(self, pipeline: ForecastPipeline) -> dict:
         return {
             "num_features": len(pipeline.history_features),
-            "num_known": len(pipeline.covariates) + len(CALENDAR),
+            "num_known": len(pipeline.covariates) + len(CALENDAR) + bool(pipeline.naive_period),
             "lookback": pipeline.lookback,
         }
 
@@ -156,6 +177,8 @@ class ForecastingTask(Task):
         predictor = ForecastPredictor(model, pipeline)
         result = forecast_windows(predictor, Windows(corpus.series, corpus.test))
         result["metrics"]["interval_widening"] = pipeline.interval_widening * pipeline.std[0]
+        if training.get("gradient_boosted_baseline", True):  # runs before it had none
+            add_boosted_baseline(result, corpus, pipeline, predictor.levels, training["seed"])
         write_forecasts(run / self.predictions_file, result, predictor.levels)
         save_plots(run, result, predictor, training["plot_examples"])
         return result["metrics"]
