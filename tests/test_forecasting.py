@@ -6,6 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import keras
 import numpy as np
 import pytest
 
@@ -510,3 +511,47 @@ def test_the_gradient_boosted_baseline_learns_what_the_naive_forecast_misses():
     assert model_error < 0.3 * np.mean(np.abs(naive - actual))
     coverage = np.mean((quantiles[..., 0] <= actual) & (actual <= quantiles[..., 2]))
     assert 0.7 <= coverage <= 0.92
+
+
+class ScriptedCorrection(keras.layers.Layer):
+    """A forecaster whose median is the naive input (the future's last column) plus
+    `correction` scaled units, its other quantiles one unit either side."""
+
+    def __init__(self, correction):
+        super().__init__()
+        self.correction = correction
+        self.quantiles = (0.1, 0.5, 0.9)
+        self.median_index = 1
+
+    def forecast_with_attention(self, history, future, training=False):
+        median = future[..., -1:] + self.correction
+        quantiles = keras.ops.concatenate([median - 1.0, median, median + 1.0], axis=-1)
+        zeros = keras.ops.zeros_like(history[:, :, :1])
+        return quantiles, zeros, keras.ops.zeros_like(future[:, :, :1])
+
+
+@pytest.mark.parametrize("correction, weight", [(0.0, 1.0), (3.0, 0.0)])
+def test_a_correction_that_does_not_pay_on_validation_is_dropped(tmp_path, correction, weight):
+    """A correction of 3 standard deviations makes every validation forecast worse: none of it
+    is kept, and the forecast is the naive one. A zero correction changes nothing: all of it
+    is kept (a tie goes to the model)."""
+    from zoo.tasks.forecasting.calibration import calibrate_correction
+    from zoo.tasks.forecasting.predictor import ForecastPredictor
+
+    path = half_hourly_csv(tmp_path / "meter.csv")
+    _, training = resolve_settings("lstm_forecaster", str(path), {})
+    corpus = TASK.load_data(str(path), training)
+    pipeline = TASK.fit_pipeline(corpus, training)
+    model = ScriptedCorrection(correction)
+    assert calibrate_correction(model, pipeline, corpus) == weight
+    origins = np.asarray(corpus.test)
+    raw = raw_windows(corpus.series, origins, pipeline.lookback, pipeline.horizon)
+    out = ForecastPredictor(model, pipeline).forecast(
+        raw["history"], raw["future"], raw["forecast_start"]
+    )
+    naive = seasonal_naive(corpus.series.values[:, 0], origins, pipeline.horizon, 336)
+    np.testing.assert_allclose(out["forecast"], naive, rtol=1e-5, atol=1e-4)
+    # The other quantiles moved with the median: still one scaled unit either side.
+    np.testing.assert_allclose(
+        out["quantiles"][..., 2] - out["forecast"], pipeline.std[0], rtol=1e-4
+    )

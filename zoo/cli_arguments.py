@@ -59,7 +59,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = commands.add_parser("evaluate", help="print (or recompute) a run's test metrics")
     p.add_argument("run_dir")
     p.add_argument(
-        "--data", help="score on this dataset's test split, or on the whole of this file"
+        "--data",
+        help="score on this dataset's test split, or on this file (a forecaster scores its "
+        "own series after the part it trained on)",
     )
     p.add_argument("--beam-size", type=int, help="beam width (models that search)")
     p.add_argument(

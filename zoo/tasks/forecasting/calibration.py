@@ -1,5 +1,6 @@
-"""Prediction intervals that cover what they claim: conformalized quantile regression on the
-validation part.
+"""Calibration on the validation part after training: how much of the model's correction of
+the seasonal naive forecast to keep, and prediction intervals that cover what they claim
+(conformalized quantile regression).
 """
 
 from __future__ import annotations
@@ -9,8 +10,35 @@ import math
 import keras
 import numpy as np
 
+from zoo.data.seasonality import seasonal_naive
 from zoo.tasks.forecasting.pipeline import ForecastPipeline, raw_windows
 from zoo.tasks.forecasting.predictor import ForecastPredictor
+
+# Shares of the correction tried (0: the naive forecast itself).
+CORRECTION_WEIGHTS = tuple(i / 10 for i in range(11))
+
+
+def calibrate_correction(model: keras.Model, pipeline: ForecastPipeline, corpus) -> float:
+    """Sets `pipeline.correction_weight` to the share of the model's correction of the naive
+    forecast that gives the lowest validation MAE: a model that learned nothing useful (or
+    overfitted) falls back to the seasonal naive forecast instead of below it."""
+    pipeline.correction_weight = 1.0
+    if not pipeline.naive_period or not corpus.validation:
+        return 1.0
+    predictor = ForecastPredictor(model, pipeline)
+    raw = raw_windows(corpus.series, corpus.validation, pipeline.lookback, pipeline.horizon)
+    forecast = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])["forecast"]
+    naive = seasonal_naive(
+        corpus.series.values[:, 0], np.asarray(corpus.validation), pipeline.horizon,
+        pipeline.naive_period,
+    )  # fmt: skip
+
+    def error(weight: float) -> float:
+        return float(np.mean(np.abs(naive + weight * (forecast - naive) - raw["actual"])))
+
+    # The largest weight among the best (the model's own forecast wins a tie).
+    pipeline.correction_weight = min(CORRECTION_WEIGHTS, key=lambda w: (error(w), -w))
+    return pipeline.correction_weight
 
 
 def calibrate_interval(model: keras.Model, pipeline: ForecastPipeline, corpus) -> float:

@@ -37,6 +37,9 @@ class BoostedBaseline:
         horizon: Rows forecast from each origin.
         periods: Seasonal periods in rows (each at most `lookback`).
         naive_period: The period whose naive forecast is corrected (1: the last value).
+        yearly: Whether the time of year is a feature (only where a yearly period was found:
+            in a series of a few months it would only stand for "how late", a trend that
+            the trees cannot carry past the training part).
         seed: LightGBM's seed.
     """
 
@@ -47,6 +50,7 @@ class BoostedBaseline:
         horizon: int,
         periods: Sequence[int],
         naive_period: int,
+        yearly: bool = False,
         seed: int = 0,
     ):
         self.levels = [float(q) for q in levels]
@@ -54,6 +58,7 @@ class BoostedBaseline:
         self.horizon = horizon
         self.periods = sorted({1, *periods})
         self.naive_period = naive_period
+        self.yearly = yearly
         self.seed = seed
         self.models: list = []
         self.widening = 0.0
@@ -70,7 +75,7 @@ class BoostedBaseline:
             lead,
             (times % DAY) / DAY,  # time of day
             ((times // DAY) + 3) % 7,  # day of week (Monday 0)
-            ((times // DAY) % 365.25) / 365.25,  # time of year
+            *([((times // DAY) % 365.25) / 365.25] if self.yearly else []),  # time of year
             np.repeat(history[:, -1:], self.horizon, axis=1),
             np.repeat(history.mean(axis=1, keepdims=True), self.horizon, axis=1),
             *(seasonal_naive(target, origins, self.horizon, m) for m in self.periods),

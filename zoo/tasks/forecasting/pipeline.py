@@ -55,6 +55,9 @@ class ForecastPipeline:
     # forecasts relative to: the period (or 1, the last value) whose naive forecast was best
     # on the training part. None in runs from before it (no such input).
     naive_period: int | None = None
+    # How much of the model's correction of that naive forecast is kept (0-1), chosen on the
+    # validation part after training: 0 where the naive forecast was better there.
+    correction_weight: float = 1.0
     # Time (seconds) of the last row that training, early stopping or calibration read, and
     # [time, target] of a few hundred of those rows: `zoo evaluate` tells the run's own
     # series by them (and scores only what follows).
@@ -70,9 +73,13 @@ class ForecastPipeline:
         season = _season(series, len(target))
         scale = float(np.mean(np.abs(target[season:] - target[:-season])))
         candidates = [1, *(p.rows for p in corpus.periods if p.rows <= lookback)]
-        # Every origin up to a few thousand (evenly spread): enough to rank a few forecasts.
-        sample = corpus.train[:: max(1, len(corpus.train) // 4000)]
-        naive = best_naive_period(target, np.asarray(sample), horizon, candidates)
+        # Ranked on the validation part where it holds enough forecasts (nearest the future),
+        # else on up to a few thousand training origins (evenly spread).
+        if len(corpus.validation) >= 30:
+            ranked_on = np.asarray(corpus.validation)
+        else:
+            ranked_on = np.asarray(corpus.train[:: max(1, len(corpus.train) // 4000)])
+        naive = best_naive_period(series.values[:, 0], ranked_on, horizon, candidates)
         validation = corpus.validation
         last_seen = validation[-1] + horizon - 1 if validation else corpus.train_end - 1
         return cls(
@@ -156,6 +163,15 @@ class ForecastPipeline:
         period = self.naive_period
         offsets = tf.math.floormod(tf.range(steps, dtype=tf.int64), period)
         return tf.gather(history, self.lookback - period + offsets, axis=1)
+
+    def shrink(self, quantiles, future, median_index: int):
+        """Keeps `correction_weight` of the distance between the median of `quantiles
+        [B, H, Q]` and the naive forecast (`future`'s last column, both scaled), moving every
+        quantile with the median."""
+        if not self.naive_period or self.correction_weight == 1.0:
+            return quantiles
+        correction = quantiles[..., median_index] - tf.cast(future[..., -1], quantiles.dtype)
+        return quantiles - (1.0 - self.correction_weight) * correction[..., None]
 
     def widen(self, quantiles, levels: Sequence[float]):
         """Moves the quantiles below the median down and those above it up by the calibrated

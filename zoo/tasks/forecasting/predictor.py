@@ -38,7 +38,9 @@ class ForecastPredictor:
         """The graph every prediction goes through (also the export's)."""
         inputs = self.pipeline.prepare(history, future, forecast_start)
         quantiles, input_weights, temporal_weights = self.model.forecast_with_attention(*inputs)
-        quantiles = self.pipeline.widen(tf.cast(quantiles, tf.float32), self.levels)
+        quantiles = tf.cast(quantiles, tf.float32)
+        quantiles = self.pipeline.shrink(quantiles, inputs[1], self.model.median_index)
+        quantiles = self.pipeline.widen(quantiles, self.levels)
         quantiles = self.pipeline.unscale_target(quantiles)
         return {
             "forecast": quantiles[..., self.model.median_index],

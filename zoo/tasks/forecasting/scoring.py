@@ -114,9 +114,9 @@ def add_boosted_baseline(result: dict, corpus, pipeline, levels: list[float], se
     and validation parts, with the pipeline's window sizes and periods, and adds its forecasts
     at the result's origins beside the seasonal naive ones."""
     periods = [rows for _, rows in pipeline.periods if rows <= pipeline.lookback]
-    boosted = BoostedBaseline(
-        levels, pipeline.lookback, pipeline.horizon, periods, pipeline.naive_period or 1, seed
-    )
+    yearly = any(name == "year" for name, _ in pipeline.periods)
+    boosted = BoostedBaseline(levels, pipeline.lookback, pipeline.horizon, periods,
+                              pipeline.naive_period or 1, yearly, seed)  # fmt: skip
     boosted.fit(corpus.series, corpus.train, corpus.validation)
     quantiles = boosted.predict(corpus.series, result["origins"])
     median = quantiles[..., levels.index(0.5)]

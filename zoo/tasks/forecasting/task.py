@@ -27,7 +27,7 @@ from zoo.data.timeseries import (
 )
 from zoo.data.tsv import DataFileError, check_data_file
 from zoo.tasks.base import Task
-from zoo.tasks.forecasting.calibration import calibrate_interval
+from zoo.tasks.forecasting.calibration import calibrate_correction, calibrate_interval
 from zoo.tasks.forecasting.pipeline import (
     CALENDAR,
     SERIES_DATASETS,
@@ -172,11 +172,13 @@ class ForecastingTask(Task):
     def evaluate(
         self, run: Path, model: keras.Model, pipeline: ForecastPipeline, corpus, training
     ) -> dict:
+        calibrate_correction(model, pipeline, corpus)
         calibrate_interval(model, pipeline, corpus)
         pipeline.save(run)
         predictor = ForecastPredictor(model, pipeline)
         result = forecast_windows(predictor, Windows(corpus.series, corpus.test))
         result["metrics"]["interval_widening"] = pipeline.interval_widening * pipeline.std[0]
+        result["metrics"]["correction_weight"] = pipeline.correction_weight
         if training.get("gradient_boosted_baseline", True):  # runs before it had none
             add_boosted_baseline(result, corpus, pipeline, predictor.levels, training["seed"])
         write_forecasts(run / self.predictions_file, result, predictor.levels)
