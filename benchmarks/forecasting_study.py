@@ -191,7 +191,8 @@ def table(results: dict) -> str:
         cells = []
         for model in MODELS:
             s = r["models"][model]["mae"]
-            cells.append(f"{s['mean']:.4g} ({s['min']:.4g}-{s['max']:.4g})")
+            spread = f" ({s['min']:.4g}-{s['max']:.4g})" if len(s["values"]) > 1 else ""
+            cells.append(f"{s['mean']:.4g}{spread}")
         mstl = r["baselines"].get("MSTL", {}).get("mae")
         lines.append(
             f"| {name} | {r['step']} | {', '.join(r['settings']['periods']) or 'none'} | "
