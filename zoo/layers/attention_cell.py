@@ -27,9 +27,13 @@ class AttentionCell(keras.layers.Layer):
     it is an ordinary Keras model: `initial_state(memory, memory_mask, cell_state)` gives the
     first state, in this order:
     `[cell_state, feedback, alignment, memory, keys, memory_mask]`, where `feedback` is
-    `a_{t-1}` ("after") or `h_{t-1}` ("before"), `alignment` the last step's attention weights
-    (`alignment(state)` reads it) and `keys` the memory as the attention layer prepares it,
-    once per sequence.
+    `a_{t-1}` ("after"; zeros at first) or `h_{t-1}` ("before"; at first the output of
+    `cell_state`, e.g. the encoder's final state, as Bahdanau's first query is), `alignment`
+    the last step's attention weights (`alignment(state)` reads it) and `keys` the memory as
+    the attention layer prepares it, once per sequence. A decoder searched by `zoo.decoding`
+    can keep the memory out of its search state (the search tiles it once instead of
+    reordering it at every step) and call `step()` with it; without input feeding,
+    `attend_all()` computes teacher forcing for all steps at once.
 
     Args:
         cell: A Keras RNN cell (anything `keras.layers.RNN` takes).
@@ -41,6 +45,11 @@ class AttentionCell(keras.layers.Layer):
             with the input (Luong's input feeding; tfa's default).
         attend: `"after"` or `"before"`: whether a step attends from the cell's new output or
             from its previous one.
+        attention_bias: Whether `W` of the attentional output has a bias (Bahdanau's output
+            layer has one; tfa's and Luong's do not).
+        context_first: Whether the attentional output reads `[c_t; h_t]` (as Luong et al.
+            write it) instead of tfa's `[h_t; c_t]`; the same model either way, the order only
+            matters to weights trained in the other one.
         **kwargs: Base layer keyword arguments, such as `name` and `dtype`.
 
     Call arguments:
@@ -65,7 +74,15 @@ class AttentionCell(keras.layers.Layer):
     """
 
     def __init__(
-        self, cell, attention, attention_size=None, input_feeding=True, attend="after", **kwargs
+        self,
+        cell,
+        attention,
+        attention_size=None,
+        input_feeding=True,
+        attend="after",
+        attention_bias=False,
+        context_first=False,
+        **kwargs,
     ):
         super().__init__(**kwargs)
         if not hasattr(cell, "state_size") or not callable(cell):
@@ -79,17 +96,28 @@ class AttentionCell(keras.layers.Layer):
             )
         check_positive_int("attention_size", attention_size, allow_none=True)
         check_choice("attend", attend, ATTEND)
-        if not isinstance(input_feeding, bool):
-            raise ValueError(f"`input_feeding` must be True or False, received {input_feeding!r}.")
+        for arg, value in (
+            ("input_feeding", input_feeding),
+            ("attention_bias", attention_bias),
+            ("context_first", context_first),
+        ):
+            if not isinstance(value, bool):
+                raise ValueError(f"`{arg}` must be True or False, received {value!r}.")
         self.cell = cell
         self.attention = attention
         self.attention_size = attention_size
         self.input_feeding = input_feeding
         self.attend = attend
+        self.attention_bias = attention_bias
+        self.context_first = context_first
         self.memory_shape = None  # [Ts, dim] of the memory, known once a state is made
         if attention_size is not None:
             self.attention_layer = keras.layers.Dense(
-                attention_size, activation="tanh", use_bias=False, name="attention_layer"
+                attention_size,
+                activation="tanh",
+                use_bias=attention_bias,
+                name="attention_layer",
+                dtype=self.dtype_policy,
             )
 
     # -- sizes -------------------------------------------------------------------------------
@@ -139,11 +167,23 @@ class AttentionCell(keras.layers.Layer):
             self._build_attention(tuple(memory.shape))
         if cell_state is None:
             cell_state = self.cell.get_initial_state(batch_size=batch)
-        feedback = ops.zeros([batch, self.feedback_size], self.compute_dtype)
+        if self.attend == "before":
+            feedback = self.cell_output_of(cell_state)
+        else:
+            feedback = ops.zeros([batch, self.feedback_size], self.compute_dtype)
         alignment = ops.zeros([batch, steps], self.compute_dtype)
         keys = self.attention.prepare_keys(memory)
         mask = ops.cast(memory_mask, self.compute_dtype)  # states are floats in keras.layers.RNN
         return [cell_state, feedback, alignment, memory, keys, mask]
+
+    def cell_output_of(self, cell_state):
+        """The output a state of the wrapped cell stands for: its `h` (the top cell's, for
+        `StackedRNNCells`), as Keras' LSTM, GRU and SimpleRNN cells output their new `h`."""
+        if isinstance(self.cell, keras.layers.StackedRNNCells):
+            cell_state = cell_state[-1]
+        while isinstance(cell_state, (list, tuple)):
+            cell_state = cell_state[0]
+        return cell_state
 
     @staticmethod
     def alignment(states):
@@ -154,6 +194,12 @@ class AttentionCell(keras.layers.Layer):
 
     def build(self, input_shape):
         self._build(input_shape, None)
+
+    def build_with_memory(self, input_shape, memory_shape):
+        """Builds for step inputs `[batch, features]` and a memory `[batch, Ts, dim]`, so that
+        a model can create every weight before it sees a memory."""
+        self.memory_shape = tuple(memory_shape[1:])
+        self._build(input_shape, memory_shape)
 
     def _build(self, input_shape, memory_shape):
         feature = input_shape[-1]
@@ -194,24 +240,21 @@ class AttentionCell(keras.layers.Layer):
         return {**config, "memory_shape": [None, *self.memory_shape]}
 
     def build_from_config(self, config):
-        memory_shape = tuple(config["memory_shape"])
-        self.memory_shape = memory_shape[1:]
-        self._build(config["input_shape"], memory_shape)
+        self.build_with_memory(config["input_shape"], tuple(config["memory_shape"]))
 
     def call(self, inputs, states, training=None):
         cell_state, feedback, _, memory, keys, mask = states
-        memory_mask = ops.cast(mask, "bool")
+        output, cell_state, feedback, weights = self.step(
+            inputs, cell_state, feedback, memory, keys, ops.cast(mask, "bool"), training
+        )
+        return output, [cell_state, feedback, weights, memory, keys, mask]
 
-        def attend(query):
-            return self.attention(
-                [query, memory, keys],
-                mask=[None, memory_mask],
-                return_attention_scores=True,
-                keys_prepared=True,
-            )
-
+    def step(self, inputs, cell_state, feedback, memory, keys, memory_mask, training=None):
+        """One step with the memory given apart from the state (`memory_mask` boolean):
+        `(output, cell_state, feedback, weights [batch, Ts])`. `call` is this step with the
+        memory read from the state."""
         if self.attend == "before":
-            context, weights = attend(feedback)
+            context, weights = self.attend_to(feedback, memory, keys, memory_mask)
             cell_input = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
         elif self.input_feeding:
             cell_input = ops.concatenate([inputs, ops.cast(feedback, inputs.dtype)], axis=-1)
@@ -219,13 +262,44 @@ class AttentionCell(keras.layers.Layer):
             cell_input = inputs
         cell_output, cell_state = self.cell(cell_input, cell_state, training=training)
         if self.attend == "after":
-            context, weights = attend(cell_output)
-        if self.attention_size is not None:
-            output = self.attention_layer(ops.concatenate([cell_output, context], axis=-1))
-        else:
-            output = context
+            context, weights = self.attend_to(cell_output, memory, keys, memory_mask)
+        output = self.attentional_output(cell_output, context)
         feedback = output if self.attend == "after" else cell_output
-        return output, [cell_state, feedback, weights, memory, keys, mask]
+        return output, cell_state, feedback, weights
+
+    def attend_to(self, query, memory, keys, memory_mask):
+        """`(context, weights)` of queries `[batch, dim]` or `[batch, Tq, dim]` over the memory
+        (`keys` prepared by `initial_state`)."""
+        return self.attention(
+            [query, memory, keys],
+            mask=[None, memory_mask],
+            return_attention_scores=True,
+            keys_prepared=True,
+        )
+
+    def attentional_output(self, cell_output, context):
+        """`tanh(W [h; c])` (`[c; h]` with `context_first`), or the context alone."""
+        if self.attention_size is None:
+            return context
+        parts = [context, cell_output] if self.context_first else [cell_output, context]
+        return self.attention_layer(ops.concatenate(parts, axis=-1))
+
+    def attend_all(self, cell_outputs, states):
+        """Teacher forcing in one batched call where no step's input depends on the
+        attention (`attend="after"`, no input feeding): given the wrapped cell's outputs for
+        every step `[batch, T, units]` (e.g. from a fused `keras.layers.LSTM` over the inputs,
+        cuDNN on a GPU) and the state `initial_state` made, returns `(outputs [batch, T,
+        size], weights [batch, T, Ts])`, what `keras.layers.RNN(cell)` computes step by
+        step."""
+        if self.attend != "after" or self.input_feeding:
+            raise ValueError(
+                "attend_all() needs attend='after' and input_feeding=False: otherwise each "
+                "step's input depends on the previous step's attention. Run the cell in "
+                "keras.layers.RNN instead."
+            )
+        _, _, _, memory, keys, mask = states
+        context, weights = self.attend_to(cell_outputs, memory, keys, ops.cast(mask, "bool"))
+        return self.attentional_output(cell_outputs, context), weights
 
     def get_config(self):
         config = super().get_config()
@@ -236,6 +310,8 @@ class AttentionCell(keras.layers.Layer):
                 "attention_size": self.attention_size,
                 "input_feeding": self.input_feeding,
                 "attend": self.attend,
+                "attention_bias": self.attention_bias,
+                "context_first": self.context_first,
             }
         )
         return config

@@ -1,19 +1,21 @@
 """Encoder-decoder LSTMs for translation: no attention, Bahdanau, or Luong.
 
-The decoder is written as one step function (`decode_step`) that inference (`zoo.decoding`,
-greedy and beam search in a `keras.ops.while_loop`) calls, and that teacher-forced training
-runs over the target with `keras.ops.scan` where a step needs the previous step's attention
-(Bahdanau, Luong with input feeding). Where it does not (no attention, Luong without input
-feeding), training runs the decoder LSTMs over the whole target at once (cuDNN on a GPU) and
-attends for all steps in one batched call: the same function, computed faster. The keys of
-the attention are prepared once per source sentence (`BaseAttention.prepare_keys`), not at
-every step.
+The decoder's step is the library's public `AttentionCell` around the decoder LSTMs' cells
+(plain stacked cells without attention): the model is one user of the blocks a user's own
+model is built from. Inference (`zoo.decoding`, greedy and beam search in a
+`keras.ops.while_loop`) calls it through `decode_step`, with the encoder's memory kept out of
+the search state; teacher-forced training scans it over the target where a step needs the
+previous step's attention (Bahdanau, Luong with input feeding). Where it does not (no
+attention, Luong without input feeding), training runs the decoder LSTMs over the whole target
+at once (cuDNN on a GPU) and `AttentionCell.attend_all` attends for all steps in one batched
+call: the same function, computed faster. The keys of the attention are prepared once per
+source sentence (`BaseAttention.prepare_keys`), not at every step.
 """
 
 import keras
 from keras import ops
 
-from zoo.layers import BahdanauAttention, LuongAttention
+from zoo.layers import AttentionCell, BahdanauAttention, LuongAttention
 from zoo.layers.base_attention import check_positive_int, padding_mask
 from zoo.models.bidirectional import encoder_lstm
 from zoo.models.recurrence import scan_outputs
@@ -181,28 +183,46 @@ class Seq2Seq(keras.Model):
             )
             for i in range(num_layers)
         ]
+        # The decoder's step: the LSTM layers' own cells (the layers run whole on the fused
+        # training path), wrapped with the attention. The attention and its output layer are
+        # also kept as `attention_layer` / `attentional`, where `.keras` files hold them.
+        cells = self.decoder_layers[0].cell
+        if num_layers > 1:  # (a stack of one would drop a level of its state's nesting)
+            cells = keras.layers.StackedRNNCells(
+                [lstm.cell for lstm in self.decoder_layers], name="decoder_cells"
+            )
         self.attention_layer = None
-        if attention == "bahdanau":
-            self.attention_layer = BahdanauAttention(
-                attention_units or units, name="attention", dtype=self.dtype_policy
-            )
-        elif attention == "luong":
-            self.attention_layer = LuongAttention(
-                attention_score,
-                window=attention_window,
-                units=attention_units,
-                name="attention",
-                dtype=self.dtype_policy,
-            )
         self.attentional = None
-        if attention is not None:
-            self.attentional = keras.layers.Dense(
-                units,
-                activation="tanh",
-                use_bias=attention == "bahdanau",
-                name="attentional",
+        if attention is None:
+            self.step_cell = cells
+        else:
+            if attention == "bahdanau":
+                self.attention_layer = BahdanauAttention(
+                    attention_units or units, name="attention", dtype=self.dtype_policy
+                )
+            else:
+                self.attention_layer = LuongAttention(
+                    attention_score,
+                    window=attention_window,
+                    units=attention_units,
+                    name="attention",
+                    dtype=self.dtype_policy,
+                )
+            # Bahdanau: attend from the previous state, then run the cells on the context;
+            # Luong: attend from the new state, h~ = tanh(W_c [c; h]), fed back if asked.
+            bahdanau = attention == "bahdanau"
+            self.step_cell = AttentionCell(
+                cells,
+                self.attention_layer,
+                attention_size=units,
+                input_feeding=self.input_feeding,
+                attend="before" if bahdanau else "after",
+                attention_bias=bahdanau,
+                context_first=not bahdanau,
+                name="decoder_cell",
                 dtype=self.dtype_policy,
             )
+            self.attentional = self.step_cell.attention_layer
         self.output_dropout = keras.layers.Dropout(
             dropout, name="output_dropout", dtype=self.dtype_policy
         )
@@ -250,10 +270,10 @@ class Seq2Seq(keras.Model):
         for lstm in self.decoder_layers:
             lstm.build((None, None, step_input))
             step_input = self.units
-        memory_shape = (None, None, self.memory_dim)
-        if self.attention_layer is not None:
-            self.attention_layer.build([(None, self.units), memory_shape])
-            self.attentional.build((None, self.units + self.memory_dim))
+        if self.attention is not None:
+            self.step_cell.build_with_memory(
+                (None, self.embedding_dim), (None, None, self.memory_dim)
+            )
         self.output_projection.build((None, self.output_dim))
         self.built = True
 
@@ -264,7 +284,9 @@ class Seq2Seq(keras.Model):
 
         `memory` is a dict: the encoder outputs `"values"` `[B, Ts, D]` and, with attention,
         their `"keys"` as the attention layer prepares them; with `feed_context`, the source's
-        `"summary"` `[B, D]`.
+        `"summary"` `[B, D]`. The decoder state is the cells' `[h, c]` (a list of them with
+        several layers), with attention `[that, feedback]` (the `AttentionCell`'s state less
+        the memory).
         """
         mask = padding_mask(source)
         x = self.embedding_dropout(self.source_embedding(source), training=training)
@@ -278,62 +300,45 @@ class Seq2Seq(keras.Model):
                 # padding, flipping them back puts each output at its token's position.
                 x = ops.flip(x, axis=1)
             final_states.append(states)
-        state = []
+        layer_states = []  # one [h, c] per decoder layer
         for i, states in enumerate(final_states):
             if self.bidirectional:  # [h_fw, c_fw, h_bw, c_bw] -> decoder (h, c)
                 h = self.bridges[2 * i](ops.concatenate([states[0], states[2]], axis=-1))
                 c = self.bridges[2 * i + 1](ops.concatenate([states[1], states[3]], axis=-1))
-                state += [h, c]
+                layer_states.append([h, c])
             else:
-                state += list(states)
-        if self.input_feeding:
-            state.append(ops.zeros_like(state[0]))
+                layer_states.append(list(states))
+        cell_state = layer_states if self.num_layers > 1 else layer_states[0]
         memory = {"values": x}
         if self.feed_context:
             top = final_states[-1]
             memory["summary"] = (
                 ops.concatenate([top[0], top[2]], axis=-1) if self.bidirectional else top[0]
             )
-        if self.attention_layer is not None:
-            memory["keys"] = self.attention_layer.prepare_keys(x)
-        return memory, mask, state
-
-    def _attend(self, query, memory, memory_mask):
-        return self.attention_layer(
-            [query, memory["values"], memory["keys"]],
-            mask=[None, memory_mask],
-            return_attention_scores=True,
-            keys_prepared=True,
+        if self.attention is None:
+            return memory, mask, cell_state
+        # The attention cell's state, less the memory (kept apart: the search tiles it once).
+        cell_state, feedback, _, _, memory["keys"], _ = self.step_cell.initial_state(
+            x, mask, cell_state
         )
+        return memory, mask, [cell_state, feedback]
 
     def _step(self, embedded, state, memory, memory_mask):
         """One decoder step from embedded tokens `[B, E]`: `(output, state, weights [B, Ts])`."""
-        lstm_state = state[: 2 * self.num_layers]
+        if self.attention is not None:
+            cell_state, feedback = state
+            output, cell_state, feedback, weights = self.step_cell.step(
+                embedded, cell_state, feedback, memory["values"], memory["keys"], memory_mask
+            )
+            return output, [cell_state, feedback], weights
         x = embedded
-        weights = None
-        if self.attention == "bahdanau":
-            context, weights = self._attend(lstm_state[-2], memory, memory_mask)
-            x = ops.concatenate([x, context], axis=-1)
-        if self.input_feeding:
-            x = ops.concatenate([x, state[-1]], axis=-1)
         if self.feed_context:
             x = ops.concatenate([x, memory["summary"]], axis=-1)
-        new_state = []
-        for i, lstm in enumerate(self.decoder_layers):
-            x, (h, c) = lstm.cell(x, lstm_state[2 * i : 2 * i + 2])
-            new_state += [h, c]
-        if self.attention == "bahdanau":
-            x = self.attentional(ops.concatenate([x, context], axis=-1))
-        elif self.attention == "luong":
-            context, weights = self._attend(x, memory, memory_mask)
-            x = self.attentional(ops.concatenate([context, x], axis=-1))
-            if self.input_feeding:
-                new_state.append(x)
-        elif self.feed_context:
+        x, state = self.step_cell(x, state)
+        if self.feed_context:
             x = ops.concatenate([x, memory["summary"]], axis=-1)
-        if weights is None:  # keeps one output structure for every variant
-            weights = ops.zeros_like(ops.cast(memory_mask, x.dtype))
-        return x, new_state, weights
+        # No attention: zero weights keep one output structure for every variant.
+        return x, state, ops.zeros_like(ops.cast(memory_mask, x.dtype))
 
     def decode_step(self, tokens, state, memory, memory_mask):
         """Inference step: `tokens [B]` -> `(logits [B, V], new state, weights [B, Ts])`."""
@@ -357,16 +362,18 @@ class Seq2Seq(keras.Model):
         if self.feed_context:  # the same summary beside every target token
             summary = ops.repeat(memory["summary"][:, None, :], steps, axis=1)
             embedded = ops.concatenate([embedded, summary], axis=-1)
+        cell_state = state if self.attention is None else state[0]
+        layer_states = cell_state if self.num_layers > 1 else [cell_state]
         x = embedded
-        for i, lstm in enumerate(self.decoder_layers):
-            x, _, _ = lstm(x, initial_state=state[2 * i : 2 * i + 2], training=training)
+        for lstm, initial in zip(self.decoder_layers, layer_states, strict=True):
+            x, _, _ = lstm(x, initial_state=initial, training=training)
         if self.attention is None:
             if summary is not None:
                 x = ops.concatenate([x, summary], axis=-1)
             weights = ops.zeros_like(ops.cast(memory_mask, x.dtype))[:, None, :]
             return x, ops.repeat(weights, steps, axis=1)
-        context, weights = self._attend(x, memory, memory_mask)
-        return self.attentional(ops.concatenate([context, x], axis=-1)), weights
+        cell_states = [*state, None, memory["values"], memory["keys"], memory_mask]
+        return self.step_cell.attend_all(x, cell_states)
 
     def _decode_steps(self, embedded, state, memory, memory_mask, training=False):
         """One `decode_step` after another: `(outputs [B, Tt, units], weights [B, Tt, Ts])`."""
