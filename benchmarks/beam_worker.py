@@ -11,7 +11,12 @@ and answers one JSON line each:
     {"cmd": "time", "repeats": N, "attention": bool}
         decodes the batch N times (with or without attention maps, as a SavedModel's
         signatures do: one trace for every shape) and answers with the seconds per call and
-        the outputs.
+        the outputs;
+    {"cmd": "train", "steps": N}
+        compiles the loaded model as `zoo train` does (the task's loss, metric, optimizer and
+        XLA setting) once, then trains it on the first N training batches of 64 of `dates`
+        (the recipe's own pipeline) and answers with the seconds per step; the first call
+        also traces (its time is the compile time, answered apart).
 
 Works with the current `zoo.tasks.translation` and with the layout before the beam-search
 rewrite (`zoo.translation`), whose `Translator` always computed attention maps.
@@ -103,9 +108,33 @@ def main() -> None:
                 "seconds": seconds,
                 "translations": [t.decode("utf-8") for t in out["translation"].numpy()],
             }
+        elif command["cmd"] == "train":
+            answer = train(state, text, corpus, command["steps"])
         else:
             answer = {"error": f"unknown command {command['cmd']!r}"}
         print(json.dumps(answer), flush=True)
+
+
+def train(state: dict, text, corpus, steps: int) -> dict:
+    """Times training steps of the loaded model through the task's own compile and pipeline."""
+    from zoo.tasks.translation.task import TASK
+
+    model = state["translator"].model
+    if "batches" not in state:
+        TASK.compile(model, {"learning_rate": 1e-3, "clipnorm": 1.0, "jit_compile": False})
+        data = text.dataset(corpus.train[: 64 * steps], 64, shuffle=False)
+        state["batches"] = data.cache()
+        start = time.perf_counter()
+        model.fit(state["batches"], epochs=1, verbose=0)  # traces the step
+        state["compile_seconds"] = time.perf_counter() - start
+    start = time.perf_counter()
+    history = model.fit(state["batches"], epochs=1, verbose=0)
+    seconds = (time.perf_counter() - start) / steps
+    return {
+        "seconds": seconds,
+        "compile_seconds": state["compile_seconds"],
+        "loss": float(history.history["loss"][-1]),
+    }
 
 
 if __name__ == "__main__":

@@ -196,3 +196,54 @@ def test_bad_sampling_options():
                          ({"top_p": 0}, "top_p")):  # fmt: skip
         with pytest.raises(ValueError, match=message):
             sample(model, SOURCE, **bad)
+
+
+# -- a forced prefix ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(2))
+def test_a_prefix_gives_the_best_of_exhaustive_search_among_what_starts_with_it(seed):
+    model = ScriptedModel(random_tables(seed), depth=4)
+    prefixes = [(A, B), (C,), ()]  # one per sentence, 0-padded; the last forces nothing
+    rows = np.array([[A, B], [C, 0], [0, 0]])
+    result = beam_search(model, np.repeat(SOURCE, 3, axis=0), beam_size=9, n_best=3,
+                         max_length_ratio=0.0, max_length_offset=4, prefix=rows)  # fmt: skip
+    for row, prefix in enumerate(prefixes):
+        allowed = all_hypotheses(4, keep=lambda body, p=prefix: body[: len(p)] == p)
+        ranked = sorted(allowed, key=lambda y: -model.log_prob(y) / penalty(len(y), 0.6))[:3]
+        assert hypotheses_of(result, row) == ranked
+        # The prefix's own log-probability counts in the score.
+        np.testing.assert_allclose(
+            to_numpy(result.log_prob)[row], [model.log_prob(y) for y in ranked], rtol=1e-4
+        )
+
+
+def test_a_prefix_wins_over_the_other_rules_and_the_length_limit_grows_to_fit_it():
+    model = ScriptedModel(random_tables(0), depth=5)
+    # Two tokens at most, but the prefix holds three: the limit grows to the prefix + </s>.
+    result = run(model, 2, beam_size=4, prefix=[[A, B, C]])
+    assert tuple(to_numpy(result.tokens)[0, :4]) == (A, B, C, EOS_ID)
+    # A blocked token and a minimum length yield to the prefix; after it they hold again.
+    result = run(model, 4, beam_size=9, n_best=3, blocked_tokens=[A], prefix=[[A]])
+    for hypothesis in hypotheses_of(result):
+        assert hypothesis[0] == A and A not in hypothesis[1:]
+
+
+def test_samples_start_with_their_prefix():
+    tokens, log_prob, length = sampled(first_token_model(), rows=200, seed=0, prefix=None)
+    assert len(set(tokens[:, 0].tolist())) > 1  # without a prefix the first token varies
+    forced = np.tile([[C, A]], (200, 1))
+    tokens, _, _ = sampled(first_token_model(), rows=200, seed=0, prefix=forced)
+    assert np.all(tokens[:, :2] == [C, A])
+
+
+def test_a_bad_prefix_is_named():
+    model = first_token_model()
+    with pytest.raises(ValueError, match=r"prefix.*\[batch, P\]"):
+        beam_search(model, SOURCE, prefix=[A, B])
+    with pytest.raises(ValueError, match="other than `<s>`"):
+        beam_search(model, SOURCE, prefix=[[BOS_ID, A]])
+    with pytest.raises(ValueError, match="in \\[0, 7\\)"):
+        beam_search(model, SOURCE, prefix=[[9]])
+    with pytest.raises(ValueError, match="2 rows for a batch of 1"):
+        beam_search(model, SOURCE, prefix=[[A], [B]])

@@ -82,6 +82,43 @@ def test_keras_rnn_teacher_forcing_equals_steps_and_the_cell_reloads(attend, tmp
     np.testing.assert_allclose(to_numpy(again[0]), to_numpy(outputs), atol=1e-6)
 
 
+def test_attending_before_starts_from_the_given_cell_states_output():
+    # Bahdanau's first query is the decoder's initial state (the encoder's, bridged), not 0.
+    cell = AttentionCell(keras.layers.LSTMCell(3), LuongAttention("dot"), attend="before")
+    h0 = np.random.default_rng(2).normal(size=(2, 3)).astype("float32")
+    state = cell.initial_state(MEMORY, MASK, [h0, np.zeros_like(h0)])
+    _, new_state = cell(np.ones((2, 5), "float32"), state)
+    scores = np.einsum("bd,btd->bt", h0, MEMORY)
+    scores[~MASK] = -np.inf
+    np.testing.assert_allclose(
+        to_numpy(AttentionCell.alignment(new_state)), softmax(scores), atol=1e-6
+    )
+
+
+@pytest.mark.parametrize("context_first", [False, True])
+def test_attend_all_is_the_rnn_without_input_feeding(context_first):
+    lstm = keras.layers.LSTM(6, return_sequences=True)
+    cell = AttentionCell(
+        lstm.cell,
+        LuongAttention("general"),
+        attention_size=5,
+        input_feeding=False,
+        attention_bias=True,
+        context_first=context_first,
+    )
+    inputs = np.random.default_rng(3).normal(size=(2, 4, 3)).astype("float32")
+    state = cell.initial_state(MEMORY, MASK)
+    stepped = keras.layers.RNN(cell, return_sequences=True)(inputs, initial_state=state)
+    # The fused LSTM over the inputs, then every step's attention in one call.
+    outputs, weights = cell.attend_all(lstm(inputs, initial_state=state[0]), state)
+    np.testing.assert_allclose(to_numpy(outputs), to_numpy(stepped), atol=1e-5)
+    assert tuple(weights.shape) == (2, 4, 4) and np.all(to_numpy(weights)[1, :, 2:] == 0)
+    assert cell.attention_layer.bias is not None
+    feeding = AttentionCell(keras.layers.LSTMCell(6), LuongAttention(), attention_size=5)
+    with pytest.raises(ValueError, match="input_feeding=False"):
+        feeding.attend_all(outputs, feeding.initial_state(MEMORY, MASK))
+
+
 def test_bad_arguments_are_named():
     with pytest.raises(ValueError, match="`cell` must be a Keras RNN cell"):
         AttentionCell(keras.layers.Dense(3), LuongAttention())

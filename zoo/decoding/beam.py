@@ -30,8 +30,11 @@ from zoo.decoding.constraints import (
     NEVER_EMITTED,
     blocked_at,
     check_options,
+    check_prefix,
+    forced_at,
     never_emitted,
     repeated_ngrams,
+    with_prefix,
 )
 
 __all__ = ["NEVER_EMITTED", "Decoded", "beam_search", "compiled_search", "greedy_search"]
@@ -90,6 +93,7 @@ def beam_search(
     min_length: int = 0,
     blocked_tokens: Sequence[int] = (),
     no_repeat_ngram_size: int = 0,
+    prefix=None,
 ) -> Decoded:
     """Beam search ranking finished hypotheses by `log_prob / ((5 + length) / 6) ** alpha`
     (plus the coverage penalty, if asked).
@@ -114,6 +118,10 @@ def beam_search(
             hypothesis).
         blocked_tokens: Token ids never to emit (`</s>` cannot be blocked).
         no_repeat_ngram_size: N: no n-gram of N tokens appears twice in a hypothesis. 0: off.
+        prefix: `int[batch, P]` target tokens every hypothesis of a sentence starts with
+            (rows 0-padded; `None`: none), e.g. a translation's first words fixed by a user,
+            or a target-language tag. They win over every other rule, their log-probability
+            counts in the score, and the length limit grows to fit them and `</s>`.
     """
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ValueError(f"`beam_size` must be an integer >= 1, received beam_size={beam_size}.")
@@ -130,6 +138,7 @@ def beam_search(
         source_ids = ops.convert_to_tensor(source_ids, "int32")
     memory, memory_mask, state = model.encode(source_ids)
     batch = ops.shape(memory_mask)[0]
+    prefix = check_prefix(prefix, batch, vocab_size)
     k, n = beam_size, n_best
     candidates = 1 if k == 1 else 2 * k  # greedy: only the arg-max extension
     rows = batch * k
@@ -144,6 +153,9 @@ def beam_search(
     source_length = ops.sum(ops.cast(memory_mask, "int32"), axis=1)
     limit = max_output_length(source_length, max_length_ratio, max_length_offset)  # per row
     steps = max_output_length(source_steps, max_length_ratio, max_length_offset)
+    if prefix is not None:
+        prefix = tile(prefix)
+        limit, steps = with_prefix(prefix, limit, steps)
     limit_penalty = ops.reshape(length_penalty_of(limit, length_penalty), [batch, k])[:, 0]
 
     never = never_emitted(vocab_size, blocked_tokens)
@@ -196,6 +208,8 @@ def beam_search(
         if no_repeat_ngram_size:
             repeats = repeated_ngrams(sequences, t, no_repeat_ngram_size, vocab_size)
             blocked = ops.logical_or(blocked, repeats)
+        if prefix is not None:
+            blocked = forced_at(prefix, t, vocab_size, blocked)
         log_probs = ops.where(blocked, NEG_INF, log_probs)
         total = ops.reshape(scores[:, None] + log_probs, [batch, k * vocab_size])
         cand_scores, cand_index = ops.top_k(total, candidates)
@@ -380,8 +394,10 @@ def greedy_search(
     max_length_ratio: float = 1.5,
     max_length_offset: int = 10,
     return_attention: bool = True,
+    prefix=None,
 ) -> Decoded:
-    """Picks the most likely token at each step (beam search with a beam of one)."""
+    """Picks the most likely token at each step (beam search with a beam of one); `prefix`
+    as in `beam_search`."""
     return beam_search(
         model,
         source_ids,
@@ -390,4 +406,5 @@ def greedy_search(
         max_length_ratio=max_length_ratio,
         max_length_offset=max_length_offset,
         return_attention=return_attention,
+        prefix=prefix,
     )

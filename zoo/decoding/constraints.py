@@ -1,5 +1,6 @@
 """What a search may not emit at a step: specials, tokens the user blocks, `</s>` before a
-minimum length, anything but `</s>` at the length limit, and tokens that would repeat an n-gram.
+minimum length, anything but `</s>` at the length limit, tokens that would repeat an n-gram,
+and anything but the next token of a prefix the user forces.
 
 Each rule is a boolean mask over the vocabulary, built in `keras.ops` so that beam search and
 sampling share them on every backend, inside their compiled loops.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import numpy as np
 from keras import ops
 
 from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID, UNK_ID
@@ -94,3 +96,60 @@ def repeated_ngrams(sequences, t, n: int, vocab_size: int):
     index = ops.reshape(ops.stack([row, column], axis=-1), [-1, 2])
     hits = ops.scatter(index, ops.ones([rows * windows], "float32"), [rows, vocab_size + 1])
     return hits[:, :vocab_size] > 0
+
+
+def check_prefix(prefix, batch, vocab_size: int):
+    """`prefix` as `int32[batch, P]` (0-padded rows), or `None`; arrays and lists are checked
+    (a tensor is taken as it is: it may be a traced one)."""
+    if prefix is None:
+        return None
+    if isinstance(prefix, (list, tuple, np.ndarray)):
+        values = np.asarray(prefix)
+        if values.ndim != 2 or not (values.size == 0 or np.issubdtype(values.dtype, np.integer)):
+            raise ValueError(
+                "`prefix` must be integer token ids [batch, P] (0-padded rows), received an "
+                f"array of shape {values.shape} and dtype {values.dtype}."
+            )
+        bad = values[(values < 0) | (values >= vocab_size) | (values == BOS_ID)]
+        if bad.size:
+            raise ValueError(
+                f"A prefix token must be an output id in [0, {vocab_size}) other than `<s>` "
+                f"(the search starts with it), received {int(bad[0])}."
+            )
+        if isinstance(batch, int) and values.shape[0] != batch:
+            raise ValueError(
+                f"`prefix` has {values.shape[0]} rows for a batch of {batch} sources: give one "
+                "row per source (0-padded)."
+            )
+        if values.shape[1] == 0:
+            return None
+        prefix = values.astype("int32")
+    return ops.cast(prefix, "int32")
+
+
+def with_prefix(prefix, limit, steps):
+    """The length limit per row and the loop's step count, raised where needed so that a
+    prefix and a `</s>` after it fit."""
+    if prefix is None:
+        return limit, steps
+    needed = ops.shape(prefix)[1] + 1
+    if isinstance(steps, int) and isinstance(needed, int):
+        steps = max(steps, needed)
+    else:
+        steps = ops.maximum(steps, needed)
+    return ops.maximum(limit, prefix_length(prefix) + 1), steps
+
+
+def prefix_length(prefix):
+    """`int32[rows]`: the real (non-padding) tokens of each row's prefix."""
+    return ops.sum(ops.cast(ops.not_equal(prefix, PAD_ID), "int32"), axis=1)
+
+
+def forced_at(prefix, t, vocab_size: int, blocked):
+    """`blocked` where a row's prefix has no token at step `t`; elsewhere everything but that
+    token (the user's prefix wins over every other rule)."""
+    steps = ops.shape(prefix)[1]
+    token = ops.take(prefix, ops.minimum(t, steps - 1), axis=1)  # [rows]
+    forcing = ops.logical_and(t < steps, ops.not_equal(token, PAD_ID))
+    others = ops.not_equal(ops.arange(vocab_size)[None, :], token[:, None])
+    return ops.where(forcing[:, None], others, blocked)

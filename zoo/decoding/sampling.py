@@ -19,8 +19,11 @@ from zoo.decoding.constraints import (
     NEG_INF,
     blocked_at,
     check_options,
+    check_prefix,
+    forced_at,
     never_emitted,
     repeated_ngrams,
+    with_prefix,
 )
 
 
@@ -38,6 +41,7 @@ def sample(
     min_length: int = 0,
     blocked_tokens: Sequence[int] = (),
     no_repeat_ngram_size: int = 0,
+    prefix=None,
 ) -> Decoded:
     """One sampled output per source sentence.
 
@@ -55,6 +59,8 @@ def sample(
         min_length: Output tokens before `</s>` may come.
         blocked_tokens: Token ids never to emit (`</s>` cannot be blocked).
         no_repeat_ngram_size: N: no n-gram of N tokens appears twice in a sample. 0: off.
+        prefix: `int[batch, P]` tokens every sample starts with (rows 0-padded), as in
+            `beam_search`.
 
     Returns:
         A `Decoded` whose `log_prob` is the model's own log-probability of each sample (at
@@ -77,6 +83,8 @@ def sample(
         ops.sum(ops.cast(memory_mask, "int32"), axis=1), max_length_ratio, max_length_offset
     )
     steps = max_output_length(source_steps, max_length_ratio, max_length_offset)
+    prefix = check_prefix(prefix, batch, vocab_size)
+    limit, steps = with_prefix(prefix, limit, steps)
     draws = keras.random.uniform([steps, batch], seed=seed)
     never = never_emitted(vocab_size, blocked_tokens)
     rank = ops.arange(vocab_size)[None, :]
@@ -106,6 +114,8 @@ def sample(
         if no_repeat_ngram_size:
             repeats = repeated_ngrams(outputs, t, no_repeat_ngram_size, vocab_size)
             blocked = ops.logical_or(blocked, repeats)
+        if prefix is not None:
+            blocked = forced_at(prefix, t, vocab_size, blocked)
         token = ops.cast(choose(logits, blocked, ops.take(draws, t, axis=0)), "int32")
         token = ops.where(finished, PAD_ID, token)
         log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
