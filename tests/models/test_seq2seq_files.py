@@ -1,5 +1,5 @@
-"""`.keras` files written before `Seq2Seq` was rebuilt on `AttentionCell` load and give the same
-logits: a user's trained runs survive the change."""
+"""`.keras` files written before `Seq2Seq` and the speech speller were rebuilt on
+`AttentionCell` load and give the same logits: a user's trained runs survive the change."""
 
 from pathlib import Path
 
@@ -10,8 +10,10 @@ from helpers import to_numpy
 from test_seq2seq import SOURCE, TARGET_IN, VARIANTS
 
 from zoo.models import Seq2Seq
+from zoo.models.speech import ListenAttendSpell
 
-# Written at df4fc7a: one model per variant, random weights, and its logits.
+# Written before the change (translation at df4fc7a, speech at e53ba31): random weights, the
+# inputs and their logits.
 SAVED = Path(__file__).parent / "saved"
 
 
@@ -22,3 +24,12 @@ def test_a_model_saved_before_the_attention_cell_loads_with_its_logits(name):
     logits = model({"source": SOURCE, "target_in": TARGET_IN})
     expected = np.load(f"{SAVED}/logits.npz")[name]
     np.testing.assert_allclose(to_numpy(logits), expected, rtol=1e-5, atol=1e-5)
+
+
+def test_a_speech_model_saved_before_the_attention_cell_loads_with_its_logits():
+    # Listen, Attend and Spell's speller is an AttentionCell now too (location-sensitive).
+    model = keras.saving.load_model(SAVED / "las.keras")
+    assert isinstance(model, ListenAttendSpell)
+    saved = dict(np.load(SAVED / "las_inputs.npz"))
+    expected = saved.pop("logits")
+    np.testing.assert_allclose(to_numpy(model(saved)), expected, rtol=1e-5, atol=1e-5)

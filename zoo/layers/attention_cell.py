@@ -4,6 +4,7 @@ import keras
 from keras import ops
 
 from zoo.layers.base_attention import BaseAttention, check_choice, check_positive_int
+from zoo.layers.location_sensitive_attention import LocationSensitiveAttention
 
 ATTEND = ("after", "before")
 
@@ -38,7 +39,8 @@ class AttentionCell(keras.layers.Layer):
     Args:
         cell: A Keras RNN cell (anything `keras.layers.RNN` takes).
         attention: A zoo attention layer (`LuongAttention`, `BahdanauAttention`,
-            `LocationSensitiveAttention` excepted: it needs the previous weights).
+            `LocationSensitiveAttention`, which reads the previous step's weights from the
+            state).
         attention_size: Units of the attentional output `tanh(W [h; c])`; `None`: the output
             is the context.
         input_feeding: With `attend="after"`, whether the previous output is fed to the cell
@@ -152,10 +154,11 @@ class AttentionCell(keras.layers.Layer):
 
     # -- state ------------------------------------------------------------------------------
 
-    def initial_state(self, memory, memory_mask=None, cell_state=None):
+    def initial_state(self, memory, memory_mask=None, cell_state=None, alignment=None):
         """The first state for `memory` `[batch, Ts, dim]` (and its boolean mask
         `[batch, Ts]`); `cell_state` (e.g. the encoder's final state) starts the wrapped
-        cell, zeros by default."""
+        cell, zeros by default; `alignment` `[batch, Ts]` is the "previous" weights the first
+        step of a location-sensitive attention sees (zeros by default)."""
         memory = ops.convert_to_tensor(memory)
         if len(memory.shape) != 3:
             raise ValueError(f"`memory` must be [batch, Ts, dim], received shape {memory.shape}.")
@@ -171,7 +174,9 @@ class AttentionCell(keras.layers.Layer):
             feedback = self.cell_output_of(cell_state)
         else:
             feedback = ops.zeros([batch, self.feedback_size], self.compute_dtype)
-        alignment = ops.zeros([batch, steps], self.compute_dtype)
+        if alignment is None:
+            alignment = ops.zeros([batch, steps], self.compute_dtype)
+        alignment = ops.cast(alignment, self.compute_dtype)
         keys = self.attention.prepare_keys(memory)
         mask = ops.cast(memory_mask, self.compute_dtype)  # states are floats in keras.layers.RNN
         return [cell_state, feedback, alignment, memory, keys, mask]
@@ -243,18 +248,29 @@ class AttentionCell(keras.layers.Layer):
         self.build_with_memory(config["input_shape"], tuple(config["memory_shape"]))
 
     def call(self, inputs, states, training=None):
-        cell_state, feedback, _, memory, keys, mask = states
+        cell_state, feedback, alignment, memory, keys, mask = states
         output, cell_state, feedback, weights = self.step(
-            inputs, cell_state, feedback, memory, keys, ops.cast(mask, "bool"), training
+            inputs, cell_state, feedback, memory, keys, ops.cast(mask, "bool"), alignment, training
         )
         return output, [cell_state, feedback, weights, memory, keys, mask]
 
-    def step(self, inputs, cell_state, feedback, memory, keys, memory_mask, training=None):
-        """One step with the memory given apart from the state (`memory_mask` boolean):
+    def step(
+        self,
+        inputs,
+        cell_state,
+        feedback,
+        memory,
+        keys,
+        memory_mask,
+        alignment=None,
+        training=None,
+    ):
+        """One step with the memory given apart from the state (`memory_mask` boolean;
+        `alignment`, the previous weights, only read by a location-sensitive attention):
         `(output, cell_state, feedback, weights [batch, Ts])`. `call` is this step with the
         memory read from the state."""
         if self.attend == "before":
-            context, weights = self.attend_to(feedback, memory, keys, memory_mask)
+            context, weights = self.attend_to(feedback, memory, keys, memory_mask, alignment)
             cell_input = ops.concatenate([inputs, ops.cast(context, inputs.dtype)], axis=-1)
         elif self.input_feeding:
             cell_input = ops.concatenate([inputs, ops.cast(feedback, inputs.dtype)], axis=-1)
@@ -262,19 +278,24 @@ class AttentionCell(keras.layers.Layer):
             cell_input = inputs
         cell_output, cell_state = self.cell(cell_input, cell_state, training=training)
         if self.attend == "after":
-            context, weights = self.attend_to(cell_output, memory, keys, memory_mask)
+            context, weights = self.attend_to(cell_output, memory, keys, memory_mask, alignment)
         output = self.attentional_output(cell_output, context)
         feedback = output if self.attend == "after" else cell_output
         return output, cell_state, feedback, weights
 
-    def attend_to(self, query, memory, keys, memory_mask):
+    def attend_to(self, query, memory, keys, memory_mask, alignment=None):
         """`(context, weights)` of queries `[batch, dim]` or `[batch, Tq, dim]` over the memory
-        (`keys` prepared by `initial_state`)."""
+        (`keys` prepared by `initial_state`; `alignment`: the previous weights, for a
+        location-sensitive attention)."""
+        location = {}
+        if isinstance(self.attention, LocationSensitiveAttention):
+            location["previous_weights"] = alignment
         return self.attention(
             [query, memory, keys],
             mask=[None, memory_mask],
             return_attention_scores=True,
             keys_prepared=True,
+            **location,
         )
 
     def attentional_output(self, cell_output, context):
@@ -291,11 +312,15 @@ class AttentionCell(keras.layers.Layer):
         cuDNN on a GPU) and the state `initial_state` made, returns `(outputs [batch, T,
         size], weights [batch, T, Ts])`, what `keras.layers.RNN(cell)` computes step by
         step."""
-        if self.attend != "after" or self.input_feeding:
+        if (
+            self.attend != "after"
+            or self.input_feeding
+            or isinstance(self.attention, LocationSensitiveAttention)
+        ):
             raise ValueError(
-                "attend_all() needs attend='after' and input_feeding=False: otherwise each "
-                "step's input depends on the previous step's attention. Run the cell in "
-                "keras.layers.RNN instead."
+                "attend_all() needs attend='after', input_feeding=False and an attention that "
+                "does not read the previous weights: otherwise each step depends on the "
+                "previous step's attention. Run the cell in keras.layers.RNN instead."
             )
         _, _, _, memory, keys, mask = states
         context, weights = self.attend_to(cell_outputs, memory, keys, ops.cast(mask, "bool"))

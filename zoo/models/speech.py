@@ -19,7 +19,7 @@ import keras
 from keras import ops
 
 from zoo.data.vocabulary import EOS_ID
-from zoo.layers import LocationSensitiveAttention
+from zoo.layers import AttentionCell, LocationSensitiveAttention
 from zoo.layers.base_attention import check_positive_int
 from zoo.models.listener import Listener
 from zoo.models.recurrence import scan_outputs
@@ -224,9 +224,19 @@ class ListenAttendSpell(Listener, keras.Model):
             name="attention",
             dtype=self.dtype_policy,
         )
-        self.attentional = keras.layers.Dense(
-            speller_units, activation="tanh", name="attentional", dtype=self.dtype_policy
+        # The speller's step: the zoo's public AttentionCell, attending from the previous
+        # state (with the previous weights) and feeding the context to the LSTM. Its output
+        # layer is also kept as `attentional`, where `.keras` files hold it.
+        self.step_cell = AttentionCell(
+            self.speller,
+            self.attention_layer,
+            attention_size=speller_units,
+            attend="before",
+            attention_bias=True,
+            name="speller_cell",
+            dtype=self.dtype_policy,
         )
+        self.attentional = self.step_cell.attention_layer
         self.output_dropout = keras.layers.Dropout(
             dropout, name="output_dropout", dtype=self.dtype_policy
         )
@@ -255,8 +265,7 @@ class ListenAttendSpell(Listener, keras.Model):
         self._build_listener()
         self.embedding.build((None,))
         self.speller.build((None, self.embedding_dim + self.memory_dim))
-        self.attention_layer.build([(None, self.speller_units), (None, None, self.memory_dim)])
-        self.attentional.build((None, self.speller_units + self.memory_dim))
+        self.step_cell.build_with_memory((None, self.embedding_dim), (None, None, self.memory_dim))
         self.output_projection.build((None, self.speller_units))
         if self.ctc_projection is not None:
             self.ctc_projection.build((None, None, self.memory_dim))
@@ -265,30 +274,25 @@ class ListenAttendSpell(Listener, keras.Model):
     # -- the decoding protocol of zoo.decoding ------------------------------------------
 
     def encode(self, inputs, training=False):
-        """`(memory, mask [B, T'], state)`; state is `[h, c, previous weights]`."""
+        """`(memory, mask [B, T'], state)`; state is `[[h, c], h, previous weights]` (the
+        speller cell's state less the memory)."""
         return self._speller_start(*self.listen(inputs, training=training))
 
     def _speller_start(self, values, mask):
-        memory = {"values": values, "keys": self.attention_layer.prepare_keys(values)}
-        batch = ops.shape(values)[0]
-        zeros = ops.zeros((batch, self.speller_units), self.compute_dtype)
+        # The first step's "previous" alignment: all weight on the first frame.
         first_frame = ops.cast(ops.arange(ops.shape(mask)[1]) == 0, self.compute_dtype)
-        previous = ops.zeros_like(ops.cast(mask, self.compute_dtype)) + first_frame[None, :]
-        return memory, mask, [zeros, zeros, previous]
+        alignment = ops.zeros_like(ops.cast(mask, self.compute_dtype)) + first_frame[None, :]
+        cell_state, feedback, alignment, _, keys, _ = self.step_cell.initial_state(
+            values, mask, alignment=alignment
+        )
+        return {"values": values, "keys": keys}, mask, [cell_state, feedback, alignment]
 
     def _step(self, embedded, state, memory, memory_mask):
-        h, c, previous = state
-        context, weights = self.attention_layer(
-            [h, memory["values"], memory["keys"]],
-            mask=[None, memory_mask],
-            previous_weights=previous,
-            return_attention_scores=True,
-            keys_prepared=True,
+        cell_state, feedback, previous = state
+        output, cell_state, feedback, weights = self.step_cell.step(
+            embedded, cell_state, feedback, memory["values"], memory["keys"], memory_mask, previous
         )
-        x = ops.concatenate([embedded, context], axis=-1)
-        output, (h, c) = self.speller(x, [h, c])
-        output = self.attentional(ops.concatenate([output, context], axis=-1))
-        return output, [h, c, weights], weights
+        return output, [cell_state, feedback, weights], weights
 
     def decode_step(self, tokens, state, memory, memory_mask):
         """`tokens [B]` -> `(logits [B, V], new state, weights [B, T'])`."""
