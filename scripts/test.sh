@@ -2,7 +2,7 @@
 # The test job: set up with the test extras, lint, build the docs site (warnings are errors),
 # run the tests (the docs' Python examples among them) and the docstring examples on the
 # TensorFlow backend, then the backend-neutral tests (layers, models, decoding) on JAX, and the
-# layers on PyTorch where torch is installed. Extra arguments go to the main pytest run (e.g.
+# same on PyTorch where torch is installed. Extra arguments go to the main pytest run (e.g.
 # `-m slow` for the long training tests only).
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/setup.sh" test
@@ -19,7 +19,8 @@ KERAS_BACKEND=tensorflow python -m pytest --doctest-modules zoo -q
 KERAS_BACKEND=jax python -m pytest -n "$workers" -q \
   tests/layers tests/models tests/test_decoding.py tests/test_search_options.py
 if python -c "import torch" 2>/dev/null; then
-  KERAS_BACKEND=torch python -m pytest tests/layers -q
+  KERAS_BACKEND=torch python -m pytest -n "$workers" -q \
+    tests/layers tests/models tests/test_decoding.py tests/test_search_options.py
 else
-  echo "torch is not installed: PyTorch-backend layer tests skipped (pip install torch)."
+  echo "torch is not installed: PyTorch-backend tests skipped (pip install torch)."
 fi
