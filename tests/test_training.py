@@ -394,9 +394,22 @@ def test_a_compiled_step_sees_a_bounded_set_of_shapes(dates_tsv):
 
     corpus = load_translation(str(dates_tsv))
     text = TextPipeline.fit(corpus.train, level="char")
-    for inputs, target_out, weights in text.dataset(corpus.train, 16, pad_to_multiple=8):
-        assert inputs["source"].shape[1] % 8 == 0 and target_out.shape[1] % 8 == 0
+    plan = text.padding_plan(corpus.train, 16, compiled=True)
+    shapes, padded, longest = set(), np.zeros(2), np.zeros(2)
+    data = text.dataset(corpus.train, 16, shuffle=True, padding=plan)
+    for inputs, target_out, weights in data:
+        widths = (inputs["source"].shape[1], target_out.shape[1])
+        assert widths[0] in plan.source_edges and widths[1] in plan.target_edges
         assert inputs["target_in"].shape == target_out.shape == weights.shape
+        shapes.add(widths)
+        padded += widths
+        longest += [
+            int((inputs["source"] > 0).numpy().sum(1).max()),
+            int(weights.numpy().sum(1).max()),
+        ]
+    # Few shapes, few wasted steps: padded steps per real step of each batch's longest row.
+    assert len(shapes) <= len(plan.source_edges) * len(plan.target_edges) <= 4
+    assert np.all(padded / longest <= 1.15), padded / longest
 
 
 @pytest.mark.slow
@@ -407,6 +420,11 @@ def test_jit_compile_trains(dates_tsv, tmp_path):
                 jit_compile=True, **{**TINY, "attention_examples": 0})  # fmt: skip
     assert np.isfinite(float(history(run)[0]["loss"]))
     assert TASK.settings["jit_compile"] is False  # off by default: slower on CPUs
+    # The compiled step's padding, chosen from the data: every ISO date target is 10
+    # characters and </s>, one shape and no wasted step on that side.
+    padding = json.loads((run / "metrics.json").read_text())["padding"]
+    assert padding["target_edges"] == [11] and padding["target_waste"] == 1.0
+    assert padding["source_waste"] <= 1.15 and padding["shapes"] <= 4
 
 
 def test_a_fresh_process_predicts_with_a_run(trained_run):

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from zoo.data.padding import BUCKET_BOUNDARIES
 from zoo.data.subwords import SubwordCodec
 from zoo.data.tokenization import WordCodec
 from zoo.data.vocabulary import EOS_ID, PAD_ID, SPECIAL_TOKENS
@@ -90,25 +91,25 @@ def test_length_filter_counts_tokens_of_each_side():
     assert length_filter(text, pairs, 0, 0) == (pairs, 0)
 
 
-def test_bucketed_batches_group_lengths_and_pad_to_bucket_edges():
+def test_bucketed_batches_group_lengths():
     rng = np.random.default_rng(0)
     pairs = [(" ".join(["a"] * n), " ".join(["b"] * m))
              for n, m in rng.integers(1, 40, size=(300, 2))]  # fmt: skip
     text = TextPipeline.fit(pairs, "word")
+    plan = text.padding_plan(pairs, 16, bucket_by_length=True)
+    assert plan.buckets == BUCKET_BOUNDARIES and not plan.source_edges  # not compiled
     seen = []
-    for inputs, target_out, weights in text.dataset(pairs, 16, shuffle=True,
-                                                    bucket_by_length=True):  # fmt: skip
+    for inputs, target_out, weights in text.dataset(pairs, 16, shuffle=True, padding=plan):
         source, target_out = inputs["source"].numpy(), target_out.numpy()
-        widths = {source.shape[1], target_out.shape[1], inputs["target_in"].shape[1]}
-        assert widths <= {8, 12, 16, 24, 32, 48}  # bucket edges only: bounded shapes
-        longest = max((source > 0).sum(1).max(), (target_out > 0).sum(1).max())
-        assert longest <= source.shape[1] or longest <= target_out.shape[1]
+        # Not compiled: each side padded to its longest row only.
+        assert (source > 0).sum(1).max() == source.shape[1]
+        assert (target_out > 0).sum(1).max() == target_out.shape[1]
         # Every row of a batch belongs to the same bucket: the longest side of each row
-        # lies between the previous edge and the batch's edge.
+        # lies between the previous bound and the bucket's.
         lengths = np.maximum((source > 0).sum(1), (target_out > 0).sum(1))
-        edge = max(source.shape[1], target_out.shape[1])
-        previous = max([e for e in (8, 12, 16, 24, 32, 48) if e < edge], default=0)
-        assert np.all((lengths > previous) & (lengths <= edge))
+        bound = min(b for b in BUCKET_BOUNDARIES if b >= lengths.max())
+        previous = max([b for b in BUCKET_BOUNDARIES if b < bound], default=0)
+        assert np.all((lengths > previous) & (lengths <= bound))
         np.testing.assert_array_equal(weights.numpy(), target_out != 0)
         seen += [int((row > 0).sum()) for row in source]
     assert sorted(seen) == sorted(len(s.split()) for s, _ in pairs)  # every pair, once

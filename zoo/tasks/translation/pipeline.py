@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.padding import PaddingPlan, plan_padding
 from zoo.data.placeholders import Placeholders
 from zoo.data.subwords import SUBWORD_LEVELS, SubwordCodec
 from zoo.data.tokenization import LEVELS as WORD_LEVELS
@@ -21,9 +22,6 @@ from zoo.runs import read_json
 from zoo.tasks.translation.settings import TOKEN_LEVELS
 
 TEXT_CONFIG = "text.json"
-# Bucket edges (in tokens) of length-bucketed batches: a batch is padded up to the next edge,
-# so a compiled step sees at most this many shapes per side.
-BUCKET_BOUNDARIES = (8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
 
 Codec = WordCodec | SubwordCodec
 
@@ -234,48 +232,67 @@ class TextPipeline:
         counts[EOS_ID] += len(texts)
         return counts
 
+    def padding_plan(
+        self,
+        pairs: list[tuple[str, str]],
+        batch_size: int,
+        bucket_by_length: bool = False,
+        compiled: bool = False,
+        seed: int = 0,
+    ) -> PaddingPlan:
+        """How `dataset` should batch and pad `pairs`, chosen from their lengths
+        (`zoo.data.padding`): similar-length buckets if asked, and for a compiled step the
+        few lengths each side is padded up to."""
+        lengths = self.lengths(pairs) + [0, 1]  # the target with its <s> / </s>
+        lengths[:, 0] = np.minimum(lengths[:, 0], self.max_source_length)
+        return plan_padding(lengths, batch_size, bucket_by_length, compiled, seed)
+
     def dataset(
         self,
         pairs: list[tuple[str, str]],
         batch_size: int,
         shuffle: bool = False,
         seed: int = 0,
-        pad_to_multiple: int = 1,
-        bucket_by_length: bool = False,
+        padding: PaddingPlan | None = None,
     ) -> tf.data.Dataset:
         """`(inputs, target_out, sample_weight)` batches; padding has weight 0.
 
-        With `pad_to_multiple=N`, source and target lengths are padded up to a multiple of N,
-        so a compiled (XLA) step sees a bounded set of shapes instead of one per batch. With
-        `bucket_by_length`, a batch holds pairs of similar length (less padding) and is padded
-        up to its bucket's edge (`BUCKET_BOUNDARIES`; bounded shapes too).
+        `padding` (`padding_plan`) batches pairs of similar length together (its buckets)
+        and pads each side up to its edges, so that a compiled (XLA) step sees a few shapes
+        instead of one per batch; without it each batch is padded to its longest row.
         """
+        padding = padding or PaddingPlan()
 
-        def pad(ids):
+        def pad(ids, edges):
             length = tf.shape(ids)[1]
-            if bucket_by_length:
-                edges = tf.constant(BUCKET_BOUNDARIES, tf.int32)
-                edge = tf.reduce_min(tf.where(edges >= length, edges, tf.int32.max))
-                padded = tf.where(edge == tf.int32.max, length, edge)
-            else:
-                padded = length + (-length % pad_to_multiple)
-            return tf.pad(ids, [[0, 0], [0, padded - length]])
+            if edges:
+                bounds = tf.constant(edges, tf.int32)
+                edge = tf.reduce_min(tf.where(bounds >= length, bounds, tf.int32.max))
+                length_to = tf.where(edge == tf.int32.max, length, edge)
+                ids = tf.pad(ids, [[0, 0], [0, length_to - length]])
+            return ids
 
         def to_ids(source, target):
-            target_in, target_out = (pad(ids) for ids in self.encode_target(target))
-            inputs = {"source": pad(self.encode_source(source)), "target_in": target_in}
-            return inputs, target_out, tf.cast(target_out != 0, tf.float32)
+            target_in, target_out = (
+                pad(ids, padding.target_edges) for ids in self.encode_target(target)
+            )
+            source = pad(self.encode_source(source), padding.source_edges)
+            return (
+                {"source": source, "target_in": target_in},
+                target_out,
+                tf.cast(target_out != 0, tf.float32),
+            )
 
         pairs = self.mask_pairs(pairs)
         columns = ([s for s, _ in pairs], [t for _, t in pairs])
-        if bucket_by_length:
+        if padding.buckets:
             lengths = self._token_lengths(pairs) + [0, 1]  # the target with its </s>
             columns += (lengths.max(axis=1).astype("int32"),)
         data = tf.data.Dataset.from_tensor_slices(columns)
         if shuffle:
             data = data.shuffle(len(pairs), seed=seed, reshuffle_each_iteration=True)
-        if bucket_by_length:
-            boundaries = [edge + 1 for edge in BUCKET_BOUNDARIES]  # length <= edge
+        if padding.buckets:
+            boundaries = [edge + 1 for edge in padding.buckets]  # length <= edge
             data = data.bucket_by_sequence_length(
                 lambda source, target, length: length,
                 bucket_boundaries=boundaries,

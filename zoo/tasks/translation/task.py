@@ -4,6 +4,7 @@ BLEU / chrF / exact match; the hooks `zoo.training`, `zoo.serving` and the CLI c
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import numpy as np
 
 from zoo import plots
 from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, read_parallel_tsv
+from zoo.data.padding import PaddingPlan
 from zoo.data.placeholders import resolve_patterns
 from zoo.data.tokenization import check_keep_whitespace
 from zoo.tasks.base import TextTask
@@ -112,14 +114,23 @@ class TranslationTask(TextTask):
         train, validation, report = self.filtered(text, corpus, training)
         if report:
             print(f"Length filter: {report['summary']}")
-        options = {
-            "pad_to_multiple": 8 if compiles_steps(training) else 1,
-            "bucket_by_length": training["bucket_by_length"],
-        }
         batch_size = training["batch_size"]
+        padding = self.padding(text, train, training)
+        if padding.source_edges:
+            print(f"Padding from the data: {padding.describe()}")
         return (
-            text.dataset(train, batch_size, shuffle=True, seed=training["seed"], **options),
-            text.dataset(validation, batch_size, **options),
+            text.dataset(train, batch_size, shuffle=True, seed=training["seed"], padding=padding),
+            text.dataset(validation, batch_size, padding=padding),
+        )
+
+    def padding(self, text: TextPipeline, train: list, training: dict) -> PaddingPlan:
+        """How training batches are bucketed and padded (the same plan for a run's seed)."""
+        return text.padding_plan(
+            train,
+            training["batch_size"],
+            bucket_by_length=training["bucket_by_length"],
+            compiled=compiles_steps(training),
+            seed=training["seed"],
         )
 
     def initialize(
@@ -178,9 +189,12 @@ class TranslationTask(TextTask):
     ) -> dict:
         translator = self.predictor(model, text, training)
         metrics = self.score(translator, corpus.test, run / self.predictions_file)
-        _, _, report = self.filtered(text, corpus, training)
+        train, _, report = self.filtered(text, corpus, training)
         if report:
             metrics["length_filter"] = report
+        padding = self.padding(text, train, training)
+        if padding.source_edges:  # a compiled step: its shapes and wasted steps
+            metrics["padding"] = dataclasses.asdict(padding)
         sources = self.examples(corpus)[: training["attention_examples"]]
         save_attention_maps(translator, sources, run / "attention")
         return metrics
