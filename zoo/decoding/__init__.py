@@ -11,11 +11,11 @@ The model protocol (what `zoo.models.Seq2Seq` and `zoo.models.ListenAttendSpell`
 from zoo.decoding.beam import (
     Decoded,
     beam_search,
-    compiled_search,
     greedy_search,
     length_penalty_of,
     max_output_length,
 )
+from zoo.decoding.compiled import compiled_search
 from zoo.decoding.constraints import NEVER_EMITTED
 from zoo.decoding.sampling import sample
 

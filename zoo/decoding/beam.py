@@ -16,12 +16,11 @@ only the chosen tokens and their parents; the hypotheses are traced back once at
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import keras
-import numpy as np
 from keras import ops
 
 from zoo.data.vocabulary import BOS_ID, EOS_ID, PAD_ID
@@ -37,7 +36,7 @@ from zoo.decoding.constraints import (
     with_prefix,
 )
 
-__all__ = ["NEVER_EMITTED", "Decoded", "beam_search", "compiled_search", "greedy_search"]
+__all__ = ["NEVER_EMITTED", "Decoded", "beam_search", "greedy_search"]
 DEAD = NEG_INF / 2  # scores below this belong to no real hypothesis
 NO_SCORE = -1e30  # the score of "no finished hypothesis yet"
 # Coverage below this counts as this (log 0 would make every penalty -inf).
@@ -320,72 +319,6 @@ def _trace_back(
 
     _, tokens, weights = ops.fori_loop(0, ran, step, (end_row, tokens, weights))
     return ops.transpose(tokens, (1, 0)), ops.transpose(weights, (1, 0, 2))
-
-
-def compiled_search(
-    model, return_attention: bool = True, **search: Any
-) -> Callable[[Any], Decoded]:
-    """`beam_search(model, ...)` compiled for the JAX or PyTorch backend: a function from
-    `int[batch, Ts]` source ids (numpy) to a `Decoded` of numpy arrays.
-
-    TensorFlow callers wrap `beam_search` in `tf.function` themselves (a SavedModel traces it
-    with the text ops around it). Under JAX the search is `jax.jit`-compiled; sources are
-    padded to a multiple of 8 columns and batches to a power of two first, so a few shapes
-    compile rather than one per batch (padding changes no answer: padded columns are masked
-    and padded rows dropped). Under PyTorch it runs eagerly, without gradients.
-
-    Args:
-        model: An encoder-decoder following the protocol of this module.
-        return_attention: Whether to record the attention weights of every output token.
-        **search: `beam_search`'s settings (`beam_size`, `length_penalty`...).
-    """
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        raise ValueError("On TensorFlow, wrap `beam_search` in `tf.function` instead.")
-
-    def run(ids):
-        out = beam_search(model, ids, return_attention=return_attention, **search)
-        attention = out.attention if return_attention else ops.zeros_like(out.log_prob)
-        return out.tokens, out.log_prob, out.length, attention, out.score
-
-    if backend == "jax":
-        import jax  # only on the JAX backend
-
-        run = jax.jit(run)
-    else:
-        run = _without_gradients(run)
-
-    def decode(source_ids) -> Decoded:
-        source_ids = np.asarray(source_ids, "int32")
-        batch, columns = source_ids.shape
-        if backend == "jax":
-            rows = 1 << max(batch - 1, 0).bit_length()  # the next power of two
-            padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
-            padded[:batch, :columns] = source_ids
-            source_ids = padded
-        tokens, log_prob, length, attention, score = (
-            ops.convert_to_numpy(x)[:batch] for x in run(source_ids)
-        )
-        return Decoded(
-            tokens=tokens,
-            log_prob=log_prob,
-            attention=attention[..., :columns] if return_attention else None,
-            length=length,
-            score=score,
-        )
-
-    return decode
-
-
-def _without_gradients(function: Callable) -> Callable:
-    """`function` run under `torch.no_grad()` (the PyTorch backend)."""
-    import torch  # only on the PyTorch backend
-
-    def run(*args):
-        with torch.no_grad():
-            return function(*args)
-
-    return run
 
 
 def greedy_search(

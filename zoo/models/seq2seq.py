@@ -1,15 +1,12 @@
 """Encoder-decoder LSTMs for translation: no attention, Bahdanau, or Luong.
 
-The decoder's step is the library's public `AttentionCell` around the decoder LSTMs' cells
-(plain stacked cells without attention): the model is one user of the blocks a user's own
-model is built from. Inference (`zoo.decoding`, greedy and beam search in a
-`keras.ops.while_loop`) calls it through `decode_step`, with the encoder's memory kept out of
-the search state; teacher-forced training scans it over the target where a step needs the
-previous step's attention (Bahdanau, Luong with input feeding). Where it does not (no
-attention, Luong without input feeding), training runs the decoder LSTMs over the whole target
-at once (cuDNN on a GPU) and `AttentionCell.attend_all` attends for all steps in one batched
-call: the same function, computed faster. The keys of the attention are prepared once per
-source sentence (`BaseAttention.prepare_keys`), not at every step.
+The decoder's step is the public `AttentionCell` around the decoder LSTMs' cells (plain cells
+without attention), as in a user's own model. Search (`zoo.decoding`) calls it through
+`decode_step`, the memory kept out of the search state; teacher forcing scans it over the
+target where a step needs the previous step's attention (Bahdanau, Luong with input
+feeding). Otherwise training runs the decoder LSTMs over the whole target at once (cuDNN on
+a GPU) and `AttentionCell.attend_all` attends for all steps in one call. The attention's keys
+are prepared once per source sentence (`BaseAttention.prepare_keys`).
 """
 
 import keras
@@ -172,7 +169,6 @@ class Seq2Seq(keras.Model):
                 )
                 for i in range(2 * num_layers)
             ]
-        # LSTM layers: run whole on the fused training path, step by step through `.cell`.
         self.decoder_layers = [
             keras.layers.LSTM(
                 units,
@@ -183,9 +179,9 @@ class Seq2Seq(keras.Model):
             )
             for i in range(num_layers)
         ]
-        # The decoder's step: the LSTM layers' own cells (the layers run whole on the fused
-        # training path), wrapped with the attention. The attention and its output layer are
-        # also kept as `attention_layer` / `attentional`, where `.keras` files hold them.
+        # The decoder LSTMs run whole on the fused training path; their cells, wrapped with
+        # the attention, are the step. The attention and its output layer are also kept as
+        # `attention_layer` / `attentional`, where `.keras` files hold them.
         cells = self.decoder_layers[0].cell
         if num_layers > 1:  # (a stack of one would drop a level of its state's nesting)
             cells = keras.layers.StackedRNNCells(
@@ -230,8 +226,6 @@ class Seq2Seq(keras.Model):
             target_vocab_size, name="output_projection", dtype=self.dtype_policy
         )
         self.build()
-
-    # -- building ------------------------------------------------------------------------
 
     @property
     def memory_dim(self):
