@@ -2,7 +2,7 @@
 lists, length and coverage penalties, length and token constraints) and sampling.
 
 The model protocol (what `zoo.models.Seq2Seq` and `zoo.models.ListenAttendSpell` provide):
-    `encode(source) -> (memory, memory_mask [B, Ts], state: list of [B, ...])`, where
+    `encode(source) -> (memory, memory_mask [B, Ts], state: nested lists of [B, ...])`, where
         `memory` is any structure (tensor, dict...) of `[B, Ts, ...]` tensors
     `decode_step(tokens [B], state, memory, memory_mask) -> (logits [B, V], state, weights [B, Ts])`
     `target_vocab_size`: V
