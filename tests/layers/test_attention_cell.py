@@ -12,7 +12,7 @@ from keras import ops
 
 from zoo.data.vocabulary import BOS_ID, EOS_ID
 from zoo.decoding import beam_search
-from zoo.layers import AttentionCell, LuongAttention
+from zoo.layers import AttentionCell, LocationSensitiveAttention, LuongAttention
 
 MEMORY = np.random.default_rng(0).normal(size=(2, 4, 3)).astype("float32")
 MASK = np.array([[True, True, True, True], [True, True, False, False]])
@@ -117,6 +117,23 @@ def test_attend_all_is_the_rnn_without_input_feeding(context_first):
     feeding = AttentionCell(keras.layers.LSTMCell(6), LuongAttention(), attention_size=5)
     with pytest.raises(ValueError, match="input_feeding=False"):
         feeding.attend_all(outputs, feeding.initial_state(MEMORY, MASK))
+
+
+def test_every_argument_survives_the_config_round_trip():
+    cell = AttentionCell(
+        keras.layers.GRUCell(4),
+        LocationSensitiveAttention(3, filters=2, kernel_size=3),
+        attention_size=5,
+        input_feeding=False,
+        attend="before",
+        attention_bias=True,
+        context_first=True,
+    )
+    config = cell.get_config()
+    again = AttentionCell.from_config(config)
+    assert again.get_config() == config
+    assert (again.attention_bias, again.context_first, again.attend) == (True, True, "before")
+    assert isinstance(again.attention, LocationSensitiveAttention)
 
 
 def test_bad_arguments_are_named():
