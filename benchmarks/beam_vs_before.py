@@ -69,6 +69,16 @@ class Worker:
         self.process.wait()
 
 
+def tree_at(commit: str, folder: Path) -> Path:
+    """`commit`'s `zoo/` extracted into `folder` (`git archive`), for a worker to import."""
+    folder.mkdir()
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", commit, "zoo"], check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(folder)], input=archive, check=True)
+    return folder
+
+
 def trained_weights(name: str, steps: int, path: Path) -> None:
     """Trains `name` on `dates` for `steps` batches of 64 and saves its weights to `path`."""
     import zoo
@@ -103,14 +113,7 @@ def main() -> None:
 
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        before = Path(tmp, "before")
-        before.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", args.before, "zoo"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+        before = tree_at(args.before, Path(tmp, "before"))
         workers = {"before": Worker(before, args.threads), "now": Worker(ROOT, args.threads)}
         try:
             for name in args.models:

@@ -27,15 +27,10 @@ os.environ.setdefault("KERAS_BACKEND", "jax")
 # `--threads 1` must act before JAX starts: one Eigen thread per computation (as
 # `torch.set_num_threads(1)` below) and the whole process pinned to one core, since XLA keeps
 # worker threads whatever the flag says.
-from timing import per_second, pin_to_one_core, threads_flag  # noqa: E402
+from timing import one_xla_core, per_second, threads_flag  # noqa: E402
 
 THREADS = threads_flag(default=0)
-CORE = None
-if THREADS == 1:
-    os.environ["XLA_FLAGS"] = (
-        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
-    )
-    CORE = pin_to_one_core()
+CORE = one_xla_core(THREADS)
 
 import jax  # noqa: E402
 import keras  # noqa: E402

@@ -29,15 +29,10 @@ from pathlib import Path
 
 os.environ.setdefault("KERAS_BACKEND", "jax")
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-from timing import pin_to_one_core, threads_flag  # noqa: E402
+from timing import one_xla_core, threads_flag  # noqa: E402
 
 THREADS = threads_flag(default=1)
-CORE = None
-if THREADS == 1:
-    os.environ["XLA_FLAGS"] = (
-        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
-    )
-    CORE = pin_to_one_core()
+CORE = one_xla_core(THREADS)
 
 # PyTorch's CUDA wheels bring triton, whose import (by the optimizers, through torch._dynamo)
 # crashed this process beside XLA and TensorFlow (a segmentation fault); training on a CPU

@@ -31,6 +31,17 @@ def pin_to_one_core() -> int | None:
     return core
 
 
+def one_xla_core(threads: int) -> int | None:
+    """With `threads == 1`: one Eigen thread per XLA computation and the process pinned to
+    one core (call before JAX starts); returns the core, or None (not pinned)."""
+    if threads != 1:
+        return None
+    os.environ["XLA_FLAGS"] = (
+        f"{os.environ.get('XLA_FLAGS', '')} --xla_cpu_multi_thread_eigen=false"
+    )
+    return pin_to_one_core()
+
+
 def per_second(run: Callable[[], object], count: float, repeats: int) -> float:
     """`count` items per call of `run`, per second, after one warm-up call (tracing,
     compilation, allocation)."""

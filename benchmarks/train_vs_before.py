@@ -30,7 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 
 import keras  # noqa: E402
-from beam_vs_before import ROOT, Worker, trained_weights  # noqa: E402
+from beam_vs_before import ROOT, Worker, trained_weights, tree_at  # noqa: E402
 
 MODELS = ["lstm_luong_nmt", "lstm_bahdanau_nmt", "lstm_luong_fast_nmt", "lstm_nmt"]
 
@@ -49,14 +49,7 @@ def main() -> None:
     backend = keras.backend.backend()
     results: dict = {}
     with tempfile.TemporaryDirectory() as tmp:
-        before = Path(tmp, "before")
-        before.mkdir()
-        archive = subprocess.run(
-            ["git", "-C", str(ROOT), "archive", args.before, "zoo"],
-            check=True,
-            capture_output=True,
-        ).stdout
-        subprocess.run(["tar", "-x", "-C", str(before)], input=archive, check=True)
+        before = tree_at(args.before, Path(tmp, "before"))
         workers = {"before": Worker(before, args.threads), "now": Worker(ROOT, args.threads)}
         try:
             for name in args.models:
