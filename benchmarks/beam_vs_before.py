@@ -17,6 +17,7 @@ speed-up old / new.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import platform
@@ -24,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -79,6 +81,20 @@ def tree_at(commit: str, folder: Path) -> Path:
     return folder
 
 
+@contextlib.contextmanager
+def workers_at(commit: str, threads: int) -> Iterator[tuple[Path, dict[str, Worker]]]:
+    """A scratch folder and two workers, `"before"` on `commit`'s tree and `"now"` on this
+    one; closed on leaving."""
+    with tempfile.TemporaryDirectory() as tmp:
+        before = tree_at(commit, Path(tmp, "before"))
+        workers = {"before": Worker(before, threads), "now": Worker(ROOT, threads)}
+        try:
+            yield Path(tmp), workers
+        finally:
+            for worker in workers.values():
+                worker.close()
+
+
 def trained_weights(name: str, steps: int, path: Path) -> None:
     """Trains `name` on `dates` for `steps` batches of 64 and saves its weights to `path`."""
     import zoo
@@ -112,24 +128,18 @@ def main() -> None:
     tf.config.threading.set_inter_op_parallelism_threads(args.threads)
 
     results: dict = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        before = tree_at(args.before, Path(tmp, "before"))
-        workers = {"before": Worker(before, args.threads), "now": Worker(ROOT, args.threads)}
-        try:
-            for name in args.models:
-                weights = Path(tmp, f"{name}.npz")
-                trained_weights(name, args.train_steps, weights)
-                for batch in args.batch:
-                    results[f"{name}:beam{args.beam}:batch{batch}"] = compare(
-                        workers, name, weights, batch, args
-                    )
-                # Long sources, where the old search's history rewriting cost the most.
-                results[f"{name}:beam{args.beam}:batch64:long"] = compare(
-                    workers, name, weights, 64, args, long=True
+    with workers_at(args.before, args.threads) as (tmp, workers):
+        for name in args.models:
+            weights = tmp / f"{name}.npz"
+            trained_weights(name, args.train_steps, weights)
+            for batch in args.batch:
+                results[f"{name}:beam{args.beam}:batch{batch}"] = compare(
+                    workers, name, weights, batch, args
                 )
-        finally:
-            for worker in workers.values():
-                worker.close()
+            # Long sources, where the old search's history rewriting cost the most.
+            results[f"{name}:beam{args.beam}:batch64:long"] = compare(
+                workers, name, weights, 64, args, long=True
+            )
 
     report = {
         "benchmark": "beam_vs_before",

@@ -107,7 +107,7 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=4, help="passes over them per round")
     parser.add_argument("--out", default="benchmarks/results/shipped_vs_pytorch.json")
     args = parser.parse_args()
-    torch.set_num_threads(max(args.threads, 1) if args.threads else os.cpu_count())
+    torch.set_num_threads(args.threads or os.cpu_count())
     results = {}
     for corpus in CORPORA:
         text, batches, training = shipped_batches(corpus, args.batches)

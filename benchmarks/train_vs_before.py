@@ -24,13 +24,12 @@ import platform
 import statistics
 import subprocess
 import sys
-import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 
 import keras  # noqa: E402
-from beam_vs_before import ROOT, Worker, trained_weights, tree_at  # noqa: E402
+from beam_vs_before import ROOT, trained_weights, workers_at  # noqa: E402
 
 MODELS = ["lstm_luong_nmt", "lstm_bahdanau_nmt", "lstm_luong_fast_nmt", "lstm_nmt"]
 
@@ -48,17 +47,11 @@ def main() -> None:
     args = parser.parse_args()
     backend = keras.backend.backend()
     results: dict = {}
-    with tempfile.TemporaryDirectory() as tmp:
-        before = tree_at(args.before, Path(tmp, "before"))
-        workers = {"before": Worker(before, args.threads), "now": Worker(ROOT, args.threads)}
-        try:
-            for name in args.models:
-                weights = Path(tmp, f"{name}.npz")
-                trained_weights(name, args.train_steps, weights)
-                results[name] = compare(workers, name, weights, args)
-        finally:
-            for worker in workers.values():
-                worker.close()
+    with workers_at(args.before, args.threads) as (tmp, workers):
+        for name in args.models:
+            weights = tmp / f"{name}.npz"
+            trained_weights(name, args.train_steps, weights)
+            results[name] = compare(workers, name, weights, args)
     report = {
         "benchmark": "train_vs_before",
         "backend": backend,
