@@ -154,13 +154,11 @@ def plan_padding(
     """The padding plan for pairs of `lengths` `int[n, 2]` (source and target steps, the
     target's with its `<s>` / `</s>`): similar-length buckets when asked, and, for a compiled
     step, per-side edges chosen from the batches' longest rows (simulated with `seed`)."""
-    lengths = np.asarray(lengths, "int64").reshape(-1, 2)
-    if len(lengths) == 0 or not (bucket_by_length or compiled):
-        return PaddingPlan()
-    keys = lengths.max(axis=1)
     buckets = BUCKET_BOUNDARIES if bucket_by_length else ()
-    if not compiled:
+    lengths = np.asarray(lengths, "int64").reshape(-1, 2)
+    if not compiled or len(lengths) == 0:  # nothing to choose: each batch to its longest row
         return PaddingPlan(buckets=buckets)
+    keys = lengths.max(axis=1)
     maxima = batch_maxima(
         lengths, batch_size, seed, keys=keys if buckets else None, buckets=buckets
     )

@@ -243,8 +243,10 @@ class TextPipeline:
         """How `dataset` should batch and pad `pairs`, chosen from their lengths
         (`zoo.data.padding`): similar-length buckets if asked, and for a compiled step the
         few lengths each side is padded up to."""
-        lengths = self.lengths(pairs) + [0, 1]  # the target with its <s> / </s>
-        lengths[:, 0] = np.minimum(lengths[:, 0], self.max_source_length)
+        lengths = np.zeros([0, 2], "int64")
+        if compiled:  # only a compiled step's edges come from the lengths (a tokenizing pass)
+            lengths = self.lengths(pairs) + [0, 1]  # the target with its <s> / </s>
+            lengths[:, 0] = np.minimum(lengths[:, 0], self.max_source_length)
         return plan_padding(lengths, batch_size, bucket_by_length, compiled, seed)
 
     def dataset(
