@@ -11,6 +11,18 @@ import pytest  # noqa: E402
 from zoo.tasks import TASK_NAMES, task_examples  # noqa: E402
 
 
+def pytest_collection_modifyitems(config, items):
+    """Runs the longest slow tests first (`@pytest.mark.slow(seconds=N)`, what each took on a
+    2-core machine): pytest-xdist hands tests out in this order, so a 6-minute recipe starting
+    last no longer leaves one process working alone at the end. Other tests keep their order."""
+    items.sort(key=lambda item: -expected_seconds(item))  # a stable sort
+
+
+def expected_seconds(item) -> float:
+    marker = item.get_closest_marker("slow")
+    return marker.kwargs.get("seconds", 0) if marker else 0
+
+
 @pytest.fixture(scope="session")
 def task_data(tmp_path_factory):
     """A small data file (or folder) for each task, in the format a user gives `--data`:

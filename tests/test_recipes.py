@@ -31,8 +31,19 @@ TARGETS = {
 }
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", sorted(TARGETS))
+# Seconds each took on our 2-core machine (beside another test): the longest run first.
+SECONDS = {
+    "lstm_bahdanau_nmt": 780,
+    "lstm_attention_forecaster": 490,
+    "lstm_luong_nmt": 220,
+    "lstm_selfattn_classifier": 125,
+    "lstm_attention_classifier": 55,
+}
+
+
+@pytest.mark.parametrize(
+    "name", [pytest.param(name, marks=pytest.mark.slow(seconds=SECONDS[name])) for name in TARGETS]
+)
 def test_attention_recipe_reaches_its_target(name, tmp_path):
     subprocess.run(
         [sys.executable, str(ROOT / "recipes" / f"{name}.py"), "--runs-root", str(tmp_path)],

@@ -275,7 +275,7 @@ def test_distributed_search_with_a_chief_and_two_workers(dates_tsv, tmp_path):
     assert (tmp_path / "best_hparams.json").is_file() and "Leaderboard" in output
 
 
-@pytest.mark.slow
+@pytest.mark.slow(seconds=200)
 def test_tuning_luong_on_dates_then_training_it(tmp_path):
     subprocess.run(
         zoo_tune(
