@@ -117,7 +117,7 @@ def mstl_mae(run: Path) -> float | None:
         return None
     with open(run / "test_forecasts.csv", newline="") as f:
         rows = list(csv.DictReader(f))
-    from zoo.data.timeseries import read_series_csv
+    from zoo.data.series_csv import read_series_csv
 
     series, _ = read_series_csv(config["data"], config["training"]["target"])
     target, times = series.values[:, 0], series.times

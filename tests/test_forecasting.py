@@ -13,10 +13,12 @@ import pytest
 import zoo
 from zoo.cli import main
 from zoo.data.seasonality import seasonal_naive
-from zoo.data.timeseries import DataFileError, Series, elecdemand, read_series_csv, to_seconds
+from zoo.data.series_csv import read_series_csv
+from zoo.data.timeseries import DataFileError, Series, elecdemand, to_seconds
 from zoo.metrics import forecast_metrics
 from zoo.settings import resolve_settings
-from zoo.tasks.forecasting.pipeline import ForecastPipeline, calendar, csv_window, raw_windows
+from zoo.tasks.forecasting.pipeline import ForecastPipeline, calendar, raw_windows
+from zoo.tasks.forecasting.recent_data import csv_windows
 from zoo.tasks.forecasting.task import TASK, pinball_loss
 from zoo.training import train
 
@@ -197,19 +199,19 @@ def test_a_recent_data_csv_gives_history_and_known_future(tmp_path, load_csv):
         row[1] = ""  # the future: covariates given, target empty
     path = write_csv(tmp_path / "recent.csv", ["timestamp", "load", "workday", "temperature"], rows)
     layout = {"columns": ["load", "workday", "temperature"], "step": 3600, "lookback": 24}
-    window = csv_window({**layout, "horizon": 12}, path)
+    (window,) = csv_windows({**layout, "horizon": 12}, path)
     np.testing.assert_allclose(window["history"], series.values[6:30], rtol=1e-6)
     np.testing.assert_allclose(window["future"], series.values[30:40, 1:], rtol=1e-6)
     assert window["forecast_start"] == series.times[30]
     with pytest.raises(DataFileError, match="at most 8"):
-        csv_window({**layout, "horizon": 8}, path)
+        csv_windows({**layout, "horizon": 8}, path)
     with pytest.raises(DataFileError, match="reads the last 31"):
-        csv_window({**layout, "lookback": 31, "horizon": 12}, path)
+        csv_windows({**layout, "lookback": 31, "horizon": 12}, path)
     other = {**layout, "columns": ["load", "temperature", "workday"], "horizon": 12}
     with pytest.raises(DataFileError, match=r"the model takes \['load', 'temperature'"):
-        csv_window(other, path)
+        csv_windows(other, path)
     with pytest.raises(DataFileError, match="trained on one every 1800 s"):
-        csv_window({**layout, "step": 1800, "horizon": 12}, path)
+        csv_windows({**layout, "step": 1800, "horizon": 12}, path)
 
 
 # -- training, prediction and export --------------------------------------------------------

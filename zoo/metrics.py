@@ -135,7 +135,7 @@ def classification_metrics(
 def forecast_metrics(
     actual: np.ndarray,
     point: np.ndarray,
-    scale: float,
+    scale: float | np.ndarray,
     quantiles: np.ndarray | None = None,
     levels: Sequence[float] = (),
 ) -> dict:
@@ -144,7 +144,8 @@ def forecast_metrics(
     Args:
         actual: The observed values.
         point: The point forecasts.
-        scale: MASE's denominator, the in-sample MAE of a seasonal naive forecast.
+        scale: MASE's denominator, the in-sample MAE of a seasonal naive forecast: one, or
+            one per window (`[windows, 1]`: each series of a panel in its own scale).
         quantiles: Optional quantile forecasts `[windows, horizon, len(levels)]`.
         levels: The quantiles' probabilities, increasing.
 
@@ -167,7 +168,7 @@ def forecast_metrics(
         "smape": float(
             100 * np.mean(2 * np.abs(error) / np.maximum(np.abs(actual) + np.abs(point), 1e-12))
         ),
-        "mase": float(np.mean(np.abs(error)) / scale),
+        "mase": float(np.mean(np.abs(error) / scale)),
         "mae_by_lead": [float(v) for v in np.mean(np.abs(error), axis=0)],
     }
     if quantiles is not None:

@@ -110,14 +110,21 @@ def seasonal_naive(
 
 
 def best_naive_period(
-    values: np.ndarray, origins: np.ndarray, horizon: int, periods: list[int]
+    values: np.ndarray,
+    origins: np.ndarray,
+    horizon: int,
+    periods: list[int],
+    scales: np.ndarray | None = None,
 ) -> int:
-    """The one of `periods` whose seasonal naive forecast has the lowest MAE at `origins`."""
+    """The one of `periods` whose seasonal naive forecast has the lowest MAE at `origins`
+    (each origin's errors divided by its `scales`, if given: its series' scale in a panel)."""
     origins = np.asarray(origins)
     actual = np.asarray(values)[origins[:, None] + np.arange(horizon)]
+    weights = 1.0 if scales is None else 1.0 / np.asarray(scales, "float64")[:, None]
 
     def error(period: int) -> float:
-        return float(np.mean(np.abs(seasonal_naive(values, origins, horizon, period) - actual)))
+        naive = seasonal_naive(values, origins, horizon, period)
+        return float(np.mean(np.abs(naive - actual) * weights))
 
     return min(periods, key=error)
 

@@ -12,21 +12,17 @@ into earlier parts, which is what a forecaster has at that moment.
 
 from __future__ import annotations
 
-import csv
 import datetime
 import importlib.util
-import math
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from zoo.data.labelled import MissingDataPackageError
 from zoo.data.seasonality import Period
-from zoo.data.tsv import DataFileError, check_data_file
+from zoo.data.tsv import DataFileError
 
 DAY = 86_400
-TIMESTAMP_NAMES = ("timestamp", "time", "date", "datetime", "ds")
 EPOCH = datetime.datetime(1970, 1, 1)
 
 
@@ -39,6 +35,10 @@ class Series:
     values: np.ndarray  # float64 [N, 1 + covariates]
     columns: tuple[str, ...]  # target first
     step: int  # seconds between rows
+    # Several series stacked one after the other (a panel, `zoo.data.panels`): the first row
+    # of each and its id. A single series: `(0,)` and no ids.
+    starts: tuple[int, ...] = (0,)
+    ids: tuple[str, ...] = ()
 
     def __len__(self) -> int:
         return len(self.times)
@@ -47,6 +47,17 @@ class Series:
     def rows_per_day(self) -> int | None:
         """Rows in a day, if the step divides a day (the seasonal naive baselines need it)."""
         return DAY // self.step if DAY % self.step == 0 else None
+
+    @property
+    def is_panel(self) -> bool:
+        return bool(self.ids)
+
+    def segments(self) -> list[tuple[str, int, int]]:
+        """`(id, first row, end row)` of each series (one, named after the series, if not a
+        panel)."""
+        ends = [*self.starts[1:], len(self.times)]
+        ids = self.ids or (self.name,)
+        return list(zip(ids, self.starts, ends, strict=True))
 
     def row_of(self, moment: str) -> int:
         """The row at ISO date/time `moment`."""
@@ -67,6 +78,15 @@ class SeriesCorpus:
     validation: list[int]
     test: list[int]
     periods: tuple[Period, ...] = ()  # the seasonal periods found in the training part
+    # A panel's training part: the rows of every series before this time (`train_end` is
+    # then the series' length).
+    train_cutoff: int | None = None
+
+    def training_rows(self) -> np.ndarray:
+        """Row indices of the training part."""
+        if self.train_cutoff is None:
+            return np.arange(self.train_end)
+        return np.flatnonzero(self.series.times < self.train_cutoff)
 
 
 @dataclass(frozen=True)
@@ -143,147 +163,7 @@ def load_elecdemand(
     )
 
 
-# -- user files -------------------------------------------------------------------------------
-
-
-def read_series_csv(
-    path: str | Path, target: str = "", timestamp: str = "", allow_future: bool = False
-) -> tuple[Series, int]:
-    """Reads a CSV of a timestamp column, a numeric target and numeric covariates.
-
-    Args:
-        path: A UTF-8 CSV file with a header row.
-        target: The target column; may be omitted when the file has one value column.
-        timestamp: The timestamp column (ISO dates/times); default a column named timestamp,
-            time, date, datetime or ds, else the first column.
-        allow_future: Whether rows at the end may leave the target empty (the future to
-            forecast, given with its known covariates).
-
-    Returns:
-        The series (empty future targets are NaN) and the number of rows with a target.
-
-    Raises:
-        DataFileError: naming the file, line and column of the first problem: a missing or
-            non-numeric value, NaN, an unparseable, duplicate or out-of-order timestamp,
-            missing or irregularly spaced steps.
-    """
-    path = Path(path)
-    check_data_file(path)
-    try:
-        with open(path, newline="", encoding="utf-8") as f:
-            rows = list(csv.reader(f))
-    except UnicodeDecodeError as error:
-        raise DataFileError(f"{path} is not UTF-8 text (byte {error.start}).") from None
-    if len(rows) < 2:
-        raise DataFileError(f"{path} needs a header row and at least one data row.")
-    header = [name.strip() for name in rows[0]]
-    time_column = _timestamp_column(path, header, timestamp)
-    value_columns = [name for name in header if name != time_column]
-    if not target:
-        if len(value_columns) != 1:
-            raise DataFileError(
-                f"{path} has several value columns {value_columns}: say which one to forecast "
-                "with `--set target=COLUMN`."
-            )
-        target = value_columns[0]
-    if target not in value_columns:
-        raise DataFileError(
-            f"{path} has no target column {target!r}; its columns are {header} "
-            "(set it with `--set target=COLUMN`)."
-        )
-    columns = [target] + [name for name in value_columns if name != target]
-    indices = [header.index(name) for name in columns]
-    time_index = header.index(time_column)
-    times, values, known_rows = [], [], 0
-    for line, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue
-        if len(row) != len(header):
-            raise DataFileError(
-                f"{path}, line {line}: {len(row)} fields where the header has {len(header)}."
-            )
-        try:
-            moment = datetime.datetime.fromisoformat(row[time_index].strip())
-        except ValueError:
-            raise DataFileError(
-                f"{path}, line {line}: cannot read {row[time_index]!r} in column "
-                f"{time_column!r} as a date/time (write ISO 8601, e.g. 2014-12-01 00:30)."
-            ) from None
-        times.append(to_seconds(moment))
-        parsed = []
-        for name, i in zip(columns, indices, strict=True):
-            cell = row[i].strip()
-            if name == target and not cell and allow_future:
-                parsed.append(math.nan)
-                continue
-            parsed.append(_number(path, line, name, cell))
-        if not math.isnan(parsed[0]):
-            if known_rows != len(values):
-                raise DataFileError(
-                    f"{path}, line {line}: the target {target!r} is given after rows that "
-                    "leave it empty; only the last rows (the future to forecast) may."
-                )
-            known_rows += 1
-        values.append(parsed)
-    series_times = np.array(times, dtype="int64")
-    step = _check_grid(path, series_times)
-    series = Series(
-        path.stem, series_times, np.array(values, dtype="float64"), tuple(columns), step
-    )
-    return series, known_rows
-
-
-def _timestamp_column(path: Path, header: list[str], timestamp: str) -> str:
-    if timestamp:
-        if timestamp not in header:
-            raise DataFileError(
-                f"{path} has no timestamp column {timestamp!r}; its columns are {header}."
-            )
-        return timestamp
-    for name in header:
-        if name.lower() in TIMESTAMP_NAMES:
-            return name
-    return header[0]
-
-
-def _number(path: Path, line: int, column: str, cell: str) -> float:
-    if not cell:
-        raise DataFileError(f"{path}, line {line}: column {column!r} is empty.")
-    try:
-        value = float(cell)
-    except ValueError:
-        raise DataFileError(
-            f"{path}, line {line}: column {column!r} holds {cell!r}, not a number."
-        ) from None
-    if not math.isfinite(value):
-        raise DataFileError(
-            f"{path}, line {line}: column {column!r} is {cell!r}; fill or interpolate missing "
-            "values first (the models need every value, in training and in a forecast's input)."
-        )
-    return value
-
-
-def _check_grid(path: Path, times: np.ndarray) -> int:
-    """The step of a regular time grid; raises naming the first line that breaks it."""
-    if len(times) < 2:
-        raise DataFileError(f"{path} holds fewer than two time steps.")
-    gaps = np.diff(times)
-    for i in np.flatnonzero(gaps <= 0):
-        kind = "repeats" if gaps[i] == 0 else "comes before"
-        raise DataFileError(
-            f"{path}, line {i + 3}: timestamp {to_iso(times[i + 1])} {kind} the one on the line "
-            "before; sort the rows by time and remove duplicates."
-        )
-    step = int(np.median(gaps))
-    for i in np.flatnonzero(gaps != step):
-        missing = gaps[i] // step - 1
-        detail = f"{missing} step(s) missing" if gaps[i] % step == 0 else "irregular spacing"
-        raise DataFileError(
-            f"{path}, line {i + 3}: {to_iso(times[i + 1])} follows {to_iso(times[i])}, but the "
-            f"series has a row every {datetime.timedelta(seconds=step)} ({detail}); "
-            "resample it to a regular grid and fill the gaps."
-        )
-    return step
+# -- splits ---------------------------------------------------------------------------------
 
 
 def split_series(

@@ -10,6 +10,7 @@ import math
 import keras
 import numpy as np
 
+from zoo.data.panels import per_row, series_scales
 from zoo.data.seasonality import seasonal_naive
 from zoo.tasks.forecasting.pipeline import ForecastPipeline, raw_windows
 from zoo.tasks.forecasting.predictor import ForecastPredictor
@@ -33,8 +34,11 @@ def calibrate_correction(model: keras.Model, pipeline: ForecastPipeline, corpus)
         pipeline.naive_period,
     )  # fmt: skip
 
+    # In a panel each series weighs alike (errors in its own scale).
+    scale = row_scales(pipeline, corpus)[np.asarray(corpus.validation)][:, None]
+
     def error(weight: float) -> float:
-        return float(np.mean(np.abs(naive + weight * (forecast - naive) - raw["actual"])))
+        return float(np.mean(np.abs(naive + weight * (forecast - naive) - raw["actual"]) / scale))
 
     # The largest weight among the best (the model's own forecast wins a tie).
     pipeline.correction_weight = min(CORRECTION_WEIGHTS, key=lambda w: (error(w), -w))
@@ -54,9 +58,25 @@ def calibrate_interval(model: keras.Model, pipeline: ForecastPipeline, corpus) -
     raw = raw_windows(corpus.series, corpus.validation, pipeline.lookback, pipeline.horizon)
     out = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
     coverage = levels[-1] - levels[0]
-    widening = conformal_widening(out["quantiles"], raw["actual"], coverage)
-    pipeline.interval_widening = widening / pipeline.std[0]
+    if pipeline.series_id:  # in units of each window's spread (`ForecastPipeline.widen`)
+        target = (raw["history"][..., 0] - pipeline.mean[0]) / pipeline.std[0]
+        spread = np.sqrt(target.var(axis=1) + 1e-5)[:, None, None] * pipeline.std[0]
+        pipeline.interval_widening = conformal_widening(
+            out["quantiles"] / spread, raw["actual"] / spread[..., 0], coverage
+        )
+    else:
+        widening = conformal_widening(out["quantiles"], raw["actual"], coverage)
+        pipeline.interval_widening = widening / pipeline.std[0]
     return pipeline.interval_widening
+
+
+def row_scales(pipeline: ForecastPipeline, corpus) -> np.ndarray:
+    """`[rows]`: each row's series' scale on the training part (`panels.series_scales`), by
+    which a panel's series are weighed alike; ones for one series."""
+    if not corpus.series.is_panel:
+        return np.ones(len(corpus.series))
+    scales = series_scales(corpus.series, corpus.training_rows(), pipeline.season)
+    return per_row(corpus.series, scales)
 
 
 def conformal_widening(quantiles: np.ndarray, actual: np.ndarray, coverage: float) -> float:

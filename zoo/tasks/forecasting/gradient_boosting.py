@@ -41,6 +41,9 @@ class BoostedBaseline:
             in a series of a few months it would only stand for "how late", a trend that
             the trees cannot carry past the training part).
         seed: LightGBM's seed.
+        scales: `[rows]` of the series it is fitted on: each row's series' scale, for a panel
+            (levels, targets and the interval widening are then in it, so that one model fits
+            series of any size); None for one series (raw units).
     """
 
     def __init__(
@@ -52,7 +55,9 @@ class BoostedBaseline:
         naive_period: int,
         yearly: bool = False,
         seed: int = 0,
+        scales: np.ndarray | None = None,
     ):
+        self.scales = scales
         self.levels = [float(q) for q in levels]
         self.lookback = lookback
         self.horizon = horizon
@@ -71,19 +76,23 @@ class BoostedBaseline:
         rows = origins[:, None] + lead
         times = series.times[rows]
         history = target[origins[:, None] + np.arange(-self.lookback, 0)]
+        scale = self._scale(origins)
         columns = [
             lead,
             (times % DAY) / DAY,  # time of day
             ((times // DAY) + 3) % 7,  # day of week (Monday 0)
             *([((times // DAY) % 365.25) / 365.25] if self.yearly else []),  # time of year
-            np.repeat(history[:, -1:], self.horizon, axis=1),
-            np.repeat(history.mean(axis=1, keepdims=True), self.horizon, axis=1),
-            *(seasonal_naive(target, origins, self.horizon, m) for m in self.periods),
+            np.repeat(history[:, -1:] / scale, self.horizon, axis=1),
+            np.repeat(history.mean(axis=1, keepdims=True) / scale, self.horizon, axis=1),
+            *(seasonal_naive(target, origins, self.horizon, m) / scale for m in self.periods),
             *(series.values[rows, k] for k in range(1, series.values.shape[1])),
         ]
         return np.stack([np.asarray(c, dtype="float64") for c in columns], -1).reshape(
             len(origins) * self.horizon, len(columns)
         )
+
+    def _scale(self, origins: np.ndarray) -> np.ndarray | float:
+        return 1.0 if self.scales is None else self.scales[np.asarray(origins)][:, None]
 
     def _naive(self, series: Series, origins: np.ndarray) -> np.ndarray:
         return seasonal_naive(series.values[:, 0], origins, self.horizon, self.naive_period)
@@ -125,12 +134,15 @@ class BoostedBaseline:
             quantiles = self.predict(series, validation)
             actual = series.values[validation[:, None] + np.arange(self.horizon), 0]
             coverage = self.levels[-1] - self.levels[0]
-            self.widening = conformal_widening(quantiles, actual, coverage)
+            scale = self._scale(validation)
+            self.widening = conformal_widening(
+                quantiles / np.expand_dims(scale, -1), actual / scale, coverage
+            )
         return self
 
     def _rows(self, series: Series, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         actual = series.values[origins[:, None] + np.arange(self.horizon), 0]
-        residual = actual - self._naive(series, origins)
+        residual = (actual - self._naive(series, origins)) / self._scale(origins)
         return self.features(series, origins), residual.reshape(-1)
 
     def predict(self, series: Series, origins: Sequence[int]) -> np.ndarray:
@@ -142,9 +154,10 @@ class BoostedBaseline:
             [m.predict(x, num_iteration=m.best_iteration or None) for m in self.models], -1
         )
         raw = np.sort(raw.reshape(len(origins), self.horizon, len(self.levels)), axis=-1)
-        quantiles = raw + self._naive(series, origins)[..., None]
+        scale = np.expand_dims(self._scale(origins), -1)
+        quantiles = raw * scale + self._naive(series, origins)[..., None]
         # Away from the median, never across it (as `ForecastPipeline.widen`).
         side = np.sign(np.asarray(self.levels) - 0.5)
         median = quantiles[..., self.levels.index(0.5)][..., None]
-        moved = quantiles + side * self.widening
+        moved = quantiles + side * self.widening * scale
         return np.where(side < 0, np.minimum(moved, median), np.maximum(moved, median))

@@ -18,19 +18,14 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.panels import per_row, series_of_rows, series_scales, shortest_series
 from zoo.data.seasonality import best_naive_period
-from zoo.data.timeseries import (
-    DAY,
-    Series,
-    SeriesCorpus,
-    read_series_csv,
-)
-from zoo.data.tsv import DataFileError
+from zoo.data.timeseries import DAY, Series, SeriesCorpus
 from zoo.runs import read_json
 
 PIPELINE_FILE = "series.json"
 CALENDAR = ("time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos")
-SERIES_DATASETS = ("elecdemand",)
+SERIES_DATASETS = ("elecdemand", "chicago-ridership")
 SEEN_SAMPLE = 300  # rows of the part a run read, kept to recognize its series later
 
 
@@ -62,26 +57,37 @@ class ForecastPipeline:
     # [time, target] of a few hundred of those rows: `zoo evaluate` tells the run's own
     # series by them (and scores only what follows).
     seen_until: int | None = None
-    seen_sample: list = field(default_factory=list)
+    seen_sample: list = field(default_factory=list)  # [time, value (, series id)]
+    # Many series (`zoo.data.panels`): the CSV column of the series id ("" for one series);
+    # the calibrated interval widening is then in units of each window's spread.
+    series_id: str = ""
 
     @classmethod
-    def fit(cls, corpus: SeriesCorpus, lookback: int, horizon: int) -> ForecastPipeline:
+    def fit(
+        cls, corpus: SeriesCorpus, lookback: int, horizon: int, series_id: str = ""
+    ) -> ForecastPipeline:
         series = corpus.series
-        train = series.values[: corpus.train_end]
+        rows = corpus.training_rows()
+        train = series.values[rows]
         std = train.std(axis=0)
-        target = train[:, 0]
-        season = _season(series, len(target))
-        scale = float(np.mean(np.abs(target[season:] - target[:-season])))
+        season = _season(series, shortest_series(series) if series.is_panel else len(rows))
+        scales = series_scales(series, rows, season)
         candidates = [1, *(p.rows for p in corpus.periods if p.rows <= lookback)]
         # Ranked on the validation part where it holds enough forecasts (nearest the future),
-        # else on up to a few thousand training origins (evenly spread).
+        # else on up to a few thousand training origins (evenly spread); each series weighs
+        # alike (errors in its own scale).
         if len(corpus.validation) >= 30:
             ranked_on = np.asarray(corpus.validation)
         else:
             ranked_on = np.asarray(corpus.train[:: max(1, len(corpus.train) // 4000)])
-        naive = best_naive_period(series.values[:, 0], ranked_on, horizon, candidates)
-        validation = corpus.validation
-        last_seen = validation[-1] + horizon - 1 if validation else corpus.train_end - 1
+        naive = best_naive_period(series.values[:, 0], ranked_on, horizon, candidates,
+                                  per_row(series, scales)[ranked_on])  # fmt: skip
+        validation = np.asarray(corpus.validation, dtype="int64")
+        seen = rows if not len(validation) else np.flatnonzero(
+            series.times <= series.times[validation + horizon - 1].max()
+        )  # fmt: skip
+        sample = seen[np.linspace(0, len(seen) - 1, min(SEEN_SAMPLE, len(seen))).astype(int)]
+        of_row = series_of_rows(series)
         return cls(
             columns=list(series.columns),
             step=series.step,
@@ -89,15 +95,22 @@ class ForecastPipeline:
             horizon=horizon,
             mean=[float(v) for v in train.mean(axis=0)],
             std=[float(v) if v > 0 else 1.0 for v in std],  # a constant column stays as is
-            mase_scale=scale if scale > 0 else 1.0,
+            # One series: its own; a panel: the mean over its series (each series' forecasts
+            # are scored against their own, `scoring.forecast_windows`).
+            mase_scale=float(np.mean(list(scales.values()))),
             season=season,
             periods=[[p.name, p.rows] for p in corpus.periods],
             naive_period=naive,
-            seen_until=int(series.times[last_seen]),
+            seen_until=int(series.times[seen].max()),
             seen_sample=[
-                [int(series.times[i]), float(series.values[i, 0])]
-                for i in np.linspace(0, last_seen, min(SEEN_SAMPLE, last_seen + 1)).astype(int)
-            ],
+                [
+                    int(series.times[i]),
+                    float(series.values[i, 0]),
+                    *([series.ids[of_row[i]]] if series.is_panel else []),
+                ]
+                for i in sample
+            ],  # fmt: skip
+            series_id=series_id,
         )
 
     def save(self, directory: str | Path) -> None:
@@ -129,6 +142,7 @@ class ForecastPipeline:
             "periods": self.periods,
             "seen_until": self.seen_until,
             "seen_sample": self.seen_sample,
+            **({"series_id": self.series_id} if self.series_id else {}),
         }
 
     # -- raw windows ---------------------------------------------------------------------
@@ -173,14 +187,18 @@ class ForecastPipeline:
         correction = quantiles[..., median_index] - tf.cast(future[..., -1], quantiles.dtype)
         return quantiles - (1.0 - self.correction_weight) * correction[..., None]
 
-    def widen(self, quantiles, levels: Sequence[float]):
+    def widen(self, quantiles, levels: Sequence[float], history=None):
         """Moves the quantiles below the median down and those above it up by the calibrated
-        widening (never across the median)."""
+        widening (never across the median); for a panel, times the spread of each window's
+        (scaled) target `history [B, L, ...]`."""
         if not self.interval_widening:
             return quantiles
         median = quantiles[..., levels.index(0.5)][..., None]
         side = tf.constant([float(np.sign(q - 0.5)) for q in levels], tf.float32)
-        moved = quantiles + side * self.interval_widening
+        amount = self.interval_widening
+        if self.series_id:
+            amount *= window_spread(history[..., 0])[:, None, None]
+        moved = quantiles + side * amount
         return tf.where(side < 0, tf.minimum(moved, median), tf.maximum(moved, median))
 
     def scale_target(self, values):
@@ -190,8 +208,16 @@ class ForecastPipeline:
         return values * self.std[0] + self.mean[0]
 
     def dataset(
-        self, series: Series, origins: Sequence[int], batch_size: int, shuffle=False, seed=0
+        self,
+        series: Series,
+        origins: Sequence[int],
+        batch_size: int,
+        shuffle=False,
+        seed=0,
+        weights: np.ndarray | None = None,
     ) -> tf.data.Dataset:
+        """Model inputs and scaled targets at `origins`, with `weights [origins]` (a panel's
+        series weights) if given."""
         windows = self.windows(series, origins)
         history, future = self.prepare(
             tf.constant(windows["history"]),
@@ -199,7 +225,11 @@ class ForecastPipeline:
             tf.constant(windows["forecast_start"]),
         )
         target = self.scale_target(windows["actual"]).astype("float32")
-        data = tf.data.Dataset.from_tensor_slices(((history, future), target))
+        examples = (history, future), target
+        if weights is not None:  # one per forecast step, as the loss has them
+            weights = np.repeat(np.asarray(weights, "float32")[:, None], target.shape[1], 1)
+            examples = (*examples, weights)
+        data = tf.data.Dataset.from_tensor_slices(examples)
         if shuffle:
             data = data.shuffle(len(target), seed=seed, reshuffle_each_iteration=True)
         return data.batch(batch_size).prefetch(2)
@@ -243,6 +273,20 @@ def check_scale(scaled, name: str):
         return tf.identity(scaled)
 
 
+def window_spread(target):
+    """The standard deviation of each window's target history `[B, L]` (as the models'
+    instance normalization computes it)."""
+    return tf.sqrt(tf.math.reduce_variance(target, axis=1) + 1e-5)
+
+
+def series_weights(series: Series, origins: Sequence[int], scales: dict[str, float]):
+    """Training weights `[origins]` under which every series counts alike: each window's
+    weight is inversely proportional to its series' scale (`panels.series_scales`), so the loss
+    is MASE-like and the busiest station does not drown the quiet ones; mean 1."""
+    weights = 1.0 / per_row(series, scales)[np.asarray(origins)]
+    return weights / weights.mean()
+
+
 def calendar(times):
     """Time of day and day of week as points on circles, from int64 seconds `[..., T]`."""
     day_fraction = tf.cast(tf.math.floormod(times, DAY), tf.float32) / DAY
@@ -260,50 +304,3 @@ def _season(series: Series, train_rows: int) -> int:
         if train_rows > 2 * season:
             return season
     return 1
-
-
-def check_layout(series: Series, layout: dict) -> None:
-    """Raises unless `series` has the columns (target first) and step the model was trained on."""
-    if list(series.columns) != layout["columns"]:
-        raise DataFileError(
-            f"{series.name} has columns {list(series.columns)}; the model takes "
-            f"{layout['columns']} (target first)."
-        )
-    if series.step != layout["step"]:
-        raise DataFileError(
-            f"{series.name} has a row every {series.step} s; the model was trained on one "
-            f"every {layout['step']} s."
-        )
-
-
-def csv_window(layout: dict, path: str | Path) -> dict[str, Any]:
-    """The model inputs of a recent-data CSV: the last `lookback` rows with a target are the
-    history; rows after them with an empty target (and their covariates) the future."""
-    series, known = read_series_csv(path, layout["columns"][0], allow_future=True)
-    check_layout(series, layout)
-    lookback, horizon = layout["lookback"], layout["horizon"]
-    if known < lookback:
-        raise DataFileError(
-            f"{path} has {known} rows with a value of {layout['columns'][0]!r}; the model reads "
-            f"the last {lookback}."
-        )
-    future = series.values[known:, 1:]
-    times = series.times[known:]
-    if not len(future):
-        if len(layout["columns"]) > 1:
-            raise DataFileError(
-                f"{path} has no rows to forecast: append up to {horizon} rows with the time, the "
-                f"covariates {layout['columns'][1:]} and an empty {layout['columns'][0]!r}."
-            )
-        times = series.times[-1] + series.step * np.arange(1, horizon + 1)
-        future = np.zeros((horizon, 0))
-    if len(future) > horizon:
-        raise DataFileError(
-            f"{path} asks for {len(future)} steps ahead; the model forecasts at most {horizon}."
-        )
-    return {
-        "history": series.values[known - lookback : known].astype("float32"),
-        "future": future.astype("float32"),
-        "forecast_start": int(times[0]),
-        "times": times,
-    }

@@ -40,7 +40,7 @@ class ForecastPredictor:
         quantiles, input_weights, temporal_weights = self.model.forecast_with_attention(*inputs)
         quantiles = tf.cast(quantiles, tf.float32)
         quantiles = self.pipeline.shrink(quantiles, inputs[1], self.model.median_index)
-        quantiles = self.pipeline.widen(quantiles, self.levels)
+        quantiles = self.pipeline.widen(quantiles, self.levels, inputs[0])
         quantiles = self.pipeline.unscale_target(quantiles)
         return {
             "forecast": quantiles[..., self.model.median_index],
@@ -75,7 +75,11 @@ class ExportedForecaster:
         self.layout = {key: about[key] for key in ("columns", "step", "lookback", "horizon")}
         # Recorded by exports since seasonal periods are detected (older ones lack them).
         self.layout.update(
-            {key: about[key] for key in ("periods", "seen_until", "seen_sample") if key in about}
+            {
+                key: about[key]
+                for key in ("periods", "seen_until", "seen_sample", "series_id")
+                if key in about
+            }
         )
         self.mase_scale = about["mase_scale"]
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from zoo import plots
+from zoo.data.panels import series_of_rows
 from zoo.data.seasonality import Period, naive_name, seasonal_naive
 from zoo.data.timeseries import (
     Series,
@@ -22,9 +23,11 @@ from zoo.data.timeseries import (
 )
 from zoo.data.tsv import DataFileError
 from zoo.metrics import forecast_metrics
+from zoo.tasks.forecasting.calibration import row_scales
 from zoo.tasks.forecasting.gradient_boosting import BoostedBaseline
-from zoo.tasks.forecasting.pipeline import CALENDAR, check_layout, raw_windows
+from zoo.tasks.forecasting.pipeline import CALENDAR, raw_windows
 from zoo.tasks.forecasting.predictor import ForecastPredictor
+from zoo.tasks.forecasting.recent_data import check_layout
 
 
 def baselines(layout: dict, series: Series) -> dict[str, int]:
@@ -44,69 +47,151 @@ def baselines(layout: dict, series: Series) -> dict[str, int]:
     return named
 
 
-def seen_rows(series: Series, layout: dict) -> int:
-    """How many rows at the start of `series` the run read in training, early stopping or
-    calibration: 0 unless `series` is the run's own series (its values at the recorded
-    sample of training times agree), however its times overlap."""
+def seen_rows(series: Series, layout: dict) -> list[int]:
+    """How many rows at the start of each of `series`' series (`Series.segments`) the run read
+    in training, early stopping or calibration: 0 unless it is one of the run's own series (its
+    values at the recorded sample of training times agree), however its times overlap."""
     sample, seen_until = layout.get("seen_sample"), layout.get("seen_until")
     if not sample or seen_until is None:
-        return 0
-    times, values = np.asarray(sample, dtype="float64").T
-    at = np.minimum(np.searchsorted(series.times, times.astype("int64")), len(series) - 1)
-    present = series.times[at] == times.astype("int64")
+        return [0] * len(series.starts)
+    seen = []
+    for key, start, end in series.segments():
+        # A panel's sample names each row's series; one series' sample names none.
+        mine = [row[:2] for row in sample if not series.is_panel or row[2:] == [key]]
+        seen.append(_seen_in(series.times[start:end], series.values[start:end, 0], mine,
+                             seen_until) if mine else 0)  # fmt: skip
+    return seen
+
+
+def _seen_in(times: np.ndarray, target: np.ndarray, sample: list, seen_until: int) -> int:
+    sample_times, values = np.asarray(sample, dtype="float64").T
+    sample_times = sample_times.astype("int64")
+    at = np.minimum(np.searchsorted(times, sample_times), len(times) - 1)
+    present = times[at] == sample_times
     if not present.any():
         return 0
-    same = np.isclose(series.values[at[present], 0], values[present], rtol=1e-6, atol=1e-9)
+    same = np.isclose(target[at[present]], values[present], rtol=1e-6, atol=1e-9)
     if same.mean() < 0.9:  # another series over the same months (a second meter...)
         return 0
-    return int(np.searchsorted(series.times, seen_until, side="right"))
+    return int(np.searchsorted(times, seen_until, side="right"))
 
 
 def forecast_windows(predictor, windows: Windows) -> dict[str, Any]:
-    """Forecasts of the model and the baselines at the windows' origins, and their metrics."""
+    """Forecasts of the model and the baselines at the windows' origins, and their metrics
+    (for a panel, also per series: `metrics["by_series"]`)."""
     layout, series = predictor.layout, windows.series
     check_layout(series, layout)
-    lookback, horizon = layout["lookback"], layout["horizon"]
+    horizon = layout["horizon"]
     seasons = baselines(layout, series)
     note = None
     if windows.origins is None:  # a user's file: rolling origins over what the run never read
-        first = max(lookback, max(seasons.values()))
-        check_length(series, first, horizon)
-        seen = 0 if windows.include_seen else seen_rows(series, layout)
-        if seen:
-            note = (
-                f"rows up to {to_iso(series.times[seen - 1])} ({seen}) are the series the run "
-                "trained and validated on: not scored (--include-training-span scores them)"
-            )
-            if seen + horizon > len(series):
-                raise DataFileError(
-                    f"{series.name} holds no forecast window after the part the run trained "
-                    f"and validated on (up to {to_iso(series.times[seen - 1])}): give later "
-                    "data, or pass --include-training-span to score it anyway."
-                )
-        origins = np.asarray(rolling_origins(max(first, seen), len(series), first, horizon))
+        origins, note = _unseen_origins(series, layout, seasons, windows.include_seen)
     else:
         origins = np.asarray(windows.origins)
     if not len(origins):
         raise DataFileError(f"{series.name} holds no complete forecast window to score.")
-    raw = raw_windows(series, origins, lookback, horizon)
+    raw = raw_windows(series, origins, layout["lookback"], horizon)
     out = predictor.forecast(raw["history"], raw["future"], raw["forecast_start"])
     actual = raw["actual"]
     target = series.values[:, 0]
     naive = {name: seasonal_naive(target, origins, horizon, m) for name, m in seasons.items()}
-    scale = predictor.mase_scale  # the training part's, recorded in exports too
+    if series.is_panel:  # each series' errors in its own scale
+        scale = _panel_scales(series, origins, seasons)[:, None]
+        scaled_by = ("each series' seasonal naive forecast's MAE over its rows before its "
+                     "first scored forecast (the mean of them)")  # fmt: skip
+    else:
+        scale = predictor.mase_scale  # the training part's, recorded in exports too
+        scaled_by = "the seasonal naive forecast's MAE on the training part"
     metrics = forecast_metrics(actual, out["forecast"], scale, out["quantiles"], predictor.levels)
     metrics["baselines"] = {
         name: forecast_metrics(actual, values, scale) for name, values in naive.items()
     }
     # MASE's denominator, so that a reader can tell what it was scaled by.
-    metrics["mase_scale"] = {"value": float(scale), "is": "the seasonal naive forecast's MAE "
-                             "on the training part"}  # fmt: skip
+    metrics["mase_scale"] = {"value": float(np.mean(scale)), "is": scaled_by}
     metrics["target"] = layout["columns"][0]
     metrics["step_hours"] = layout["step"] / 3600
+    if series.is_panel:
+        metrics["by_series"] = by_series(series, origins, actual, out["forecast"], naive, scale)
     if note:
         metrics["not_scored"] = note
-    return {"metrics": metrics, "origins": origins, "raw": raw, "out": out, "naive": naive}
+    ids = [series.ids[i] for i in series_of_rows(series)[origins]] if series.is_panel else None
+    return {
+        "metrics": metrics, "origins": origins, "raw": raw, "out": out, "naive": naive,
+        "series": ids,
+    }  # fmt: skip
+
+
+def _unseen_origins(
+    series: Series, layout: dict, seasons: dict[str, int], include_seen: bool
+) -> tuple[np.ndarray, str | None]:
+    """Rolling origins over each series of a user's file, after the part the run read."""
+    first, horizon = max(layout["lookback"], max(seasons.values())), layout["horizon"]
+    seen = [0] * len(series.starts) if include_seen else seen_rows(series, layout)
+    origins: list[int] = []
+    for (_, start, end), skip in zip(series.segments(), seen, strict=True):
+        if not series.is_panel:
+            check_length(series, first, horizon)
+            if skip and skip + horizon > end:
+                raise DataFileError(
+                    f"{series.name} holds no forecast window after the part the run trained "
+                    f"and validated on (up to {to_iso(series.times[skip - 1])}): give later "
+                    "data, or pass --include-training-span to score it anyway."
+                )
+        local = rolling_origins(max(first, skip), end - start, first, horizon)
+        origins += [start + o for o in local]
+    note = None
+    if series.is_panel and any(seen):
+        note = (
+            f"{sum(map(bool, seen))} of {len(seen)} series are the run's own: their rows up to "
+            f"{to_iso(layout['seen_until'])} ({sum(seen)} rows) are what the run trained and "
+            "validated on: not scored (--include-training-span scores them)"
+        )
+    elif seen[0]:
+        note = (
+            f"rows up to {to_iso(series.times[seen[0] - 1])} ({seen[0]}) are the series the run "
+            "trained and validated on: not scored (--include-training-span scores them)"
+        )
+    return np.asarray(origins, dtype="int64"), note
+
+
+def _panel_scales(series: Series, origins: np.ndarray, seasons: dict[str, int]) -> np.ndarray:
+    """`[origins]`: the MAE of the longest seasonal naive forecast (that fits twice) over the
+    rows of each origin's series before its first scored origin; 1 where that is 0."""
+    of_row = series_of_rows(series)
+    out = np.ones(len(origins))
+    for i, (_, start, _) in enumerate(series.segments()):
+        mine = of_row[origins] == i
+        if not mine.any():
+            continue
+        values = series.values[start : origins[mine].min(), 0]
+        lag = max((m for m in seasons.values() if len(values) > 2 * m), default=1)
+        scale = float(np.mean(np.abs(values[lag:] - values[:-lag]))) if len(values) > lag else 0
+        out[mine] = scale if scale > 0 else 1.0
+    return out
+
+
+def by_series(series: Series, origins, actual, forecast, naive: dict, scale) -> dict:
+    """Per series of a panel: forecasts scored, MAE and MASE of the model and of the best
+    seasonal naive forecast there."""
+    of_row = series_of_rows(series)
+    table = {}
+    for i, key in enumerate(series.ids):
+        mine = of_row[origins] == i
+        if not mine.any():
+            continue
+
+        def mase(values, mine=mine):
+            return float(np.mean(np.abs(values[mine] - actual[mine]) / scale[mine]))
+
+        best = min(naive, key=lambda name: mase(naive[name]))
+        table[key] = {
+            "count": int(mine.sum()),
+            "mae": float(np.mean(np.abs(forecast[mine] - actual[mine]))),
+            "mase": mase(forecast),
+            "best_naive": best,
+            "best_naive_mase": mase(naive[best]),
+        }
+    return table
 
 
 def add_boosted_baseline(result: dict, corpus, pipeline, levels: list[float], seed: int) -> None:
@@ -115,32 +200,42 @@ def add_boosted_baseline(result: dict, corpus, pipeline, levels: list[float], se
     at the result's origins beside the seasonal naive ones."""
     periods = [rows for _, rows in pipeline.periods if rows <= pipeline.lookback]
     yearly = any(name == "year" for name, _ in pipeline.periods)
+    scales = row_scales(pipeline, corpus) if corpus.series.is_panel else None
     boosted = BoostedBaseline(levels, pipeline.lookback, pipeline.horizon, periods,
-                              pipeline.naive_period or 1, yearly, seed)  # fmt: skip
+                              pipeline.naive_period or 1, yearly, seed, scales)  # fmt: skip
     boosted.fit(corpus.series, corpus.train, corpus.validation)
     quantiles = boosted.predict(corpus.series, result["origins"])
     median = quantiles[..., levels.index(0.5)]
     result["naive"]["LightGBM"] = median
+    scale = result["metrics"]["mase_scale"]["value"]
+    if corpus.series.is_panel:  # per series, as the model's
+        scale = _panel_scales(
+            corpus.series,
+            result["origins"],
+            baselines({"periods": pipeline.periods}, corpus.series),
+        )[:, None]
     result["metrics"]["baselines"]["LightGBM"] = forecast_metrics(
-        result["raw"]["actual"], median, result["metrics"]["mase_scale"]["value"], quantiles,
-        levels,
-    )  # fmt: skip
+        result["raw"]["actual"], median, scale, quantiles, levels
+    )
 
 
 def write_forecasts(path: Path, result: dict, levels: Sequence[float]) -> Path:
-    """One CSV row per forecast step: origin, time, actual, forecast, quantiles, baselines."""
-    raw, out, naive = result["raw"], result["out"], result["naive"]
+    """One CSV row per forecast step: (series,) origin, time, actual, forecast, quantiles,
+    baselines."""
+    raw, out, naive, ids = result["raw"], result["out"], result["naive"], result.get("series")
     step = int(result["metrics"]["step_hours"] * 3600)
     staging = path.with_name(f".{path.name}.tmp")
     with open(staging, "w", newline="") as f:
         writer = csv.writer(f)
         writer.writerow(
-            ["origin", "time", "lead", "actual", "forecast", *(f"q{q}" for q in levels), *naive]
-        )
+            [*(["series"] if ids else []), "origin", "time", "lead", "actual", "forecast",
+             *(f"q{q}" for q in levels), *naive]
+        )  # fmt: skip
         for i, start in enumerate(raw["forecast_start"]):
             for h in range(raw["actual"].shape[1]):
                 writer.writerow(
                     [
+                        *([ids[i]] if ids else []),
                         to_iso(start),
                         to_iso(start + h * step),
                         h + 1,
@@ -159,9 +254,14 @@ def save_plots(run: Path, result: dict, predictor: ForecastPredictor, count: int
     raw, out, metrics = result["raw"], result["out"], result["metrics"]
     hours = np.arange(raw["actual"].shape[1]) * metrics["step_hours"]
     chosen = np.unique(np.linspace(0, len(raw["actual"]) - 1, count).round().astype(int))
+    ids = result.get("series")
+    titles = [
+        f"{f'{ids[i]}: ' if ids else ''}forecast from {to_iso(raw['forecast_start'][i])}"
+        for i in range(len(raw["actual"]))
+    ]
     panels = [
         {
-            "title": f"forecast from {to_iso(raw['forecast_start'][i])}",
+            "title": titles[i],
             "hours": hours,
             "actual": raw["actual"][i],
             "forecast": out["forecast"][i],
@@ -181,6 +281,5 @@ def save_plots(run: Path, result: dict, predictor: ForecastPredictor, count: int
         for i in chosen[:count]:
             plots.forecast_attention(
                 out["input_attention"][i], out["temporal_attention"][i], features,
-                run / "attention" / f"test_{i}.png", metrics["step_hours"],
-                title=f"forecast from {to_iso(raw['forecast_start'][i])}",
+                run / "attention" / f"test_{i}.png", metrics["step_hours"], title=titles[i],
             )  # fmt: skip

@@ -16,6 +16,9 @@ SETTINGS = TaskSettings(
         "stride": 1,  # rows between training origins
         "target": "",  # a CSV column; default: the file's only value column
         "timestamp": "",  # a CSV column; default: one named timestamp/time/date, else the first
+        # A CSV column naming each row's series: many series in one long file, one model for
+        # all (`zoo.data.panels`); "" for a file of one series.
+        "series_id": "",
         "plot_examples": 3,  # test windows drawn in the run's forecast plots
         # The gradient-boosted baseline (LightGBM, same inputs) scored beside the model.
         "gradient_boosted_baseline": True,

@@ -14,28 +14,40 @@ import keras
 import numpy as np
 
 from zoo import plots
+from zoo.data.panels import (
+    PANEL_DATASETS,
+    chicago_ridership,
+    detect_panel_periods,
+    shortest_series,
+    split_panel,
+)
 from zoo.data.seasonality import default_horizon, default_lookback, detect_periods
+from zoo.data.series_csv import read_panel_csv, read_series_csv
 from zoo.data.timeseries import (
     SeriesCorpus,
     Windows,
     elecdemand,
     load_elecdemand,
-    read_series_csv,
     spikes,
     split_series,
     to_iso,
 )
 from zoo.data.tsv import DataFileError, check_data_file
 from zoo.tasks.base import Task
-from zoo.tasks.forecasting.calibration import calibrate_correction, calibrate_interval
+from zoo.tasks.forecasting.calibration import (
+    calibrate_correction,
+    calibrate_interval,
+    row_scales,
+)
 from zoo.tasks.forecasting.pipeline import (
     CALENDAR,
     SERIES_DATASETS,
     ForecastPipeline,
-    csv_window,
     raw_windows,
+    series_weights,
 )
 from zoo.tasks.forecasting.predictor import ExportedForecaster, ForecastPredictor
+from zoo.tasks.forecasting.recent_data import csv_windows
 from zoo.tasks.forecasting.scoring import (
     add_boosted_baseline,
     forecast_windows,
@@ -93,22 +105,41 @@ class ForecastingTask(Task):
             if settings["target"] not in ("", "Demand"):
                 raise ValueError("elecdemand forecasts `Demand`; leave `target` unset.")
             series = elecdemand()
+        elif data == "chicago-ridership":
+            if settings["target"] not in ("", "ridership") or settings["series_id"]:
+                raise ValueError(
+                    "chicago-ridership forecasts each station's `ridership`; leave `target` "
+                    "and `series_id` unset."
+                )
+            series = chicago_ridership()
         elif not (Path(data).suffix.lower() == ".csv" or Path(data).exists()):
             raise DataFileError(
                 f"Unknown forecasting dataset {data!r}. Use one of {list(SERIES_DATASETS)} or "
-                "the path of a .csv file with a timestamp column, the target and covariates."
+                "the path of a .csv file with a timestamp column, the target and covariates "
+                "(and a series id column for many series: `--set series_id=COLUMN`)."
+            )
+        elif settings["series_id"]:
+            series, _ = read_panel_csv(
+                data, settings["series_id"], settings["target"], settings["timestamp"]
             )
         else:
             series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+        if not series.is_panel:
             for warning in spikes(series):
                 print(f"Warning: {data}: {warning}", file=sys.stderr)
         # Found before the split (which needs the window sizes) on the first 80 %: never more
         # than the training part of the default split.
-        periods = detect_periods(series.values[: round(0.8 * len(series)), 0], series.step)
+        if series.is_panel:
+            periods, rows = detect_panel_periods(series), shortest_series(series)
+        else:
+            periods = detect_periods(series.values[: round(0.8 * len(series)), 0], series.step)
+            rows = len(series)
         horizon = settings["horizon"] or default_horizon(series.step)
-        lookback = settings["lookback"] or default_lookback(periods, horizon, len(series))
+        lookback = settings["lookback"] or default_lookback(periods, horizon, rows)
         if data == "elecdemand":
             return load_elecdemand(series, lookback, horizon, settings["stride"], periods)
+        if series.is_panel:
+            return split_panel(series, lookback, horizon, settings["stride"], periods=periods)
         return split_series(series, lookback, horizon, settings["stride"], periods=periods)
 
     def settings_from_data(self, corpus: SeriesCorpus) -> dict:
@@ -122,7 +153,12 @@ class ForecastingTask(Task):
         if data in SERIES_DATASETS:
             corpus = self.load_data(data, settings)
             return Windows(corpus.series, corpus.test)
-        series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+        if settings.get("series_id"):
+            series, _ = read_panel_csv(
+                data, settings["series_id"], settings["target"], settings["timestamp"]
+            )
+        else:
+            series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
         return Windows(series, include_seen=settings.get("include_training_span", False))
 
     def examples(self, corpus: SeriesCorpus) -> list[dict]:
@@ -139,7 +175,8 @@ class ForecastingTask(Task):
     # -- training ------------------------------------------------------------------------
 
     def fit_pipeline(self, corpus: SeriesCorpus, training: dict) -> ForecastPipeline:
-        return ForecastPipeline.fit(corpus, corpus.lookback, corpus.horizon)
+        series_id = training.get("series_id") or PANEL_DATASETS.get(corpus.name, "")
+        return ForecastPipeline.fit(corpus, corpus.lookback, corpus.horizon, series_id)
 
     def load_pipeline(self, run: Path) -> ForecastPipeline:
         return ForecastPipeline.load(run)
@@ -161,10 +198,16 @@ class ForecastingTask(Task):
         )
 
     def datasets(self, pipeline: ForecastPipeline, corpus: SeriesCorpus, training: dict):
-        batch = training["batch_size"]
+        batch, series = training["batch_size"], corpus.series
+        weights = (None, None)
+        if series.is_panel:  # every series counts alike
+            scales = dict(zip(series.ids, row_scales(pipeline, corpus)[list(series.starts)],
+                              strict=True))  # fmt: skip
+            weights = tuple(series_weights(series, part, scales)
+                            for part in (corpus.train, corpus.validation))  # fmt: skip
         return (
-            pipeline.dataset(corpus.series, corpus.train, batch, True, training["seed"]),
-            pipeline.dataset(corpus.series, corpus.validation, batch),
+            pipeline.dataset(series, corpus.train, batch, True, training["seed"], weights[0]),
+            pipeline.dataset(series, corpus.validation, batch, weights=weights[1]),
         )
 
     # -- evaluation ----------------------------------------------------------------------
@@ -177,7 +220,9 @@ class ForecastingTask(Task):
         pipeline.save(run)
         predictor = ForecastPredictor(model, pipeline)
         result = forecast_windows(predictor, Windows(corpus.series, corpus.test))
-        result["metrics"]["interval_widening"] = pipeline.interval_widening * pipeline.std[0]
+        result["metrics"]["interval_widening"] = pipeline.interval_widening * (
+            1.0 if pipeline.series_id else pipeline.std[0]  # a panel's: in window spreads
+        )
         result["metrics"]["correction_weight"] = pipeline.correction_weight
         if training.get("gradient_boosted_baseline", True):  # runs before it had none
             add_boosted_baseline(result, corpus, pipeline, predictor.levels, training["seed"])
@@ -208,6 +253,13 @@ class ForecastingTask(Task):
                 f"  {name:24s} {m['mae']:8.4f} {m['rmse']:8.4f} {m['smape']:8.2f} "
                 f"{m['mase']:6.3f} {pinball} {cover}"
             )
+        by_series = metrics.get("by_series")
+        if by_series:
+            wins = sum(m["mase"] < m["best_naive_mase"] for m in by_series.values())
+            lines.append(
+                f"  per series: the model's MASE is below the best seasonal naive's on {wins} of "
+                f"{len(by_series)} series (metrics.json: by_series)"
+            )
         if "mase_scale" in metrics:
             lines.append(
                 f"  MASE divides by {metrics['mase_scale']['value']:.6g}: "
@@ -232,34 +284,36 @@ class ForecastingTask(Task):
     def predict(self, predictor, inputs: list) -> list[dict]:
         rows, levels = [], predictor.levels
         for path in inputs:
-            window = csv_window(predictor.layout, path)
-            out = predictor.forecast(
-                window["history"][None], window["future"][None], [window["forecast_start"]]
-            )
-            for step, time in enumerate(window["times"]):
-                rows.append(
-                    {
-                        "file": str(path),
-                        "time": to_iso(time),
-                        "forecast": float(out["forecast"][0, step]),
-                        "quantiles": {
-                            str(q): float(v)
-                            for q, v in zip(levels, out["quantiles"][0, step], strict=True)
-                        },
-                    }
+            for window in csv_windows(predictor.layout, path):
+                out = predictor.forecast(
+                    window["history"][None], window["future"][None], [window["forecast_start"]]
                 )
+                for step, time in enumerate(window["times"]):
+                    rows.append(
+                        {
+                            "file": str(path),
+                            **({"series": window["series"]} if window["series"] else {}),
+                            "time": to_iso(time),
+                            "forecast": float(out["forecast"][0, step]),
+                            "quantiles": {
+                                str(q): float(v)
+                                for q, v in zip(levels, out["quantiles"][0, step], strict=True)
+                            },
+                        }
+                    )
         return rows
 
     def format_row(self, row: dict) -> str:
         low, *_, high = row["quantiles"].values()
         levels = list(row["quantiles"])
+        series = f"{row['series']}\t" if "series" in row else ""
         return (
-            f"{row['time']}\t{row['forecast']:.4f}\t"
+            f"{series}{row['time']}\t{row['forecast']:.4f}\t"
             f"[{low:.4f}, {high:.4f}] ({levels[0]}-{levels[-1]} quantiles)"
         )
 
     def plot_attention(self, predictor, item: Any, path: Path) -> Path | None:
-        window = csv_window(predictor.layout, item)
+        window = csv_windows(predictor.layout, item)[0]  # a panel's first series
         out = predictor.forecast(
             window["history"][None], window["future"][None], [window["forecast_start"]]
         )
