@@ -45,7 +45,7 @@ def read_series_csv(
     path = Path(path)
     header, lines = _read_rows(path)
     columns = _value_columns(path, header, target, timestamp, series_id="")
-    return _parse(path, path.stem, header, lines, columns, allow_future)
+    return _parse(path, path.stem, header, lines, columns, allow_future, where=str(path))
 
 
 def read_panel_csv(
@@ -88,7 +88,8 @@ def read_panel_csv(
         groups.setdefault(key, []).append((line, row))
     parts, known = [], []
     for key, rows in groups.items():
-        series, count = _parse(path, key, header, rows, columns, allow_future)
+        where = f"{path} (series {key!r})"
+        series, count = _parse(path, key, header, rows, columns, allow_future, where)
         parts.append(series)
         known.append(count)
     steps = {series.step for series in parts}
@@ -143,6 +144,7 @@ def _parse(
     lines: list[tuple[int, list[str]]],
     columns: tuple[str, list[str]],
     allow_future: bool,
+    where: str,
 ) -> tuple[Series, int]:
     time_column, names = columns
     target = names[0]
@@ -172,13 +174,13 @@ def _parse(
         if not math.isnan(parsed[0]):
             if known_rows != len(values):
                 raise DataFileError(
-                    f"{path}, line {line}: the target {target!r} is given after rows that "
+                    f"{where}, line {line}: the target {target!r} is given after rows that "
                     "leave it empty; only the last rows (the future to forecast) may."
                 )
             known_rows += 1
         values.append(parsed)
     series_times = np.array(times, dtype="int64")
-    step = _check_grid(path, series_times, [line for line, _ in lines])
+    step = _check_grid(where, series_times, [line for line, _ in lines])
     series = Series(name, series_times, np.array(values, dtype="float64"), tuple(names), step)
     return series, known_rows
 
@@ -213,7 +215,7 @@ def _number(path: Path, line: int, column: str, cell: str) -> float:
     return value
 
 
-def _check_grid(path: Path, times: np.ndarray, lines: list[int]) -> int:
+def _check_grid(path: str, times: np.ndarray, lines: list[int]) -> int:
     """The step of a regular time grid; raises naming the first line that breaks it."""
     if len(times) < 2:
         raise DataFileError(f"{path} holds fewer than two time steps (line {lines[0]}).")
