@@ -210,7 +210,7 @@ def test_a_recent_data_csv_gives_history_and_known_future(tmp_path, load_csv):
     other = {**layout, "columns": ["load", "temperature", "workday"], "horizon": 12}
     with pytest.raises(DataFileError, match=r"the model takes \['load', 'temperature'"):
         csv_windows(other, path)
-    with pytest.raises(DataFileError, match="trained on one every 1800 s"):
+    with pytest.raises(DataFileError, match="trained on one every 0:30:00"):
         csv_windows({**layout, "step": 1800, "horizon": 12}, path)
 
 

@@ -18,6 +18,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from zoo.data.calendar_steps import months_per_step, step_name
+
 DAY = 86_400
 WEEK = 7 * DAY
 YEAR = 365 * DAY
@@ -39,7 +41,10 @@ class Period:
 
 
 def candidate_periods(step: int) -> list[Period]:
-    """The calendar periods worth testing for rows `step` seconds apart, shortest first."""
+    """The calendar periods worth testing for rows `step` seconds apart (or a `MONTH` or
+    `QUARTER` apart: a year of 12 or 4 rows), shortest first."""
+    if months_per_step(step):
+        return [Period("year", 12 // months_per_step(step))]
     candidates = []
     for name, seconds in (("day", DAY), ("week", WEEK), ("year", YEAR)):
         if seconds > step and seconds % step == 0:
@@ -83,7 +88,9 @@ def detect_periods(values: np.ndarray, step: int, margin: float = MARGIN) -> lis
 
 def default_horizon(step: int) -> int:
     """Rows forecast at once by default: a day ahead for sub-daily rows, a week for daily
-    rows, 8 rows otherwise."""
+    rows, a year for monthly and quarterly rows, 8 rows otherwise."""
+    if months_per_step(step):
+        return 12 // months_per_step(step)
     if step < DAY and DAY % step == 0:
         return DAY // step
     if step == DAY:
@@ -133,5 +140,5 @@ def naive_name(period: Period | None, step: int) -> str:
     """How a seasonal naive forecast is called: "same time last week", "last value"..."""
     if period is None:
         return "last value"
-    unit = "time" if step < DAY else "day"
+    unit = "time" if step < DAY else step_name(step) if months_per_step(step) else "day"
     return "same time yesterday" if period.name == "day" else f"same {unit} last {period.name}"

@@ -14,8 +14,17 @@ from pathlib import Path
 
 import numpy as np
 
+from zoo.data.calendar_steps import (
+    MONTH,
+    QUARTER,
+    calendar_step,
+    month_index,
+    months_per_step,
+    parse_moment,
+    step_name,
+)
 from zoo.data.panels import stack
-from zoo.data.timeseries import Series, to_iso, to_seconds
+from zoo.data.timeseries import DAY, Series, to_iso, to_seconds
 from zoo.data.tsv import DataFileError, check_data_file
 
 TIMESTAMP_NAMES = ("timestamp", "time", "date", "datetime", "ds")
@@ -157,11 +166,12 @@ def _parse(
                 f"{path}, line {line}: {len(row)} fields where the header has {len(header)}."
             )
         try:
-            moment = datetime.datetime.fromisoformat(row[time_index].strip())
+            moment = parse_moment(row[time_index])
         except ValueError:
             raise DataFileError(
                 f"{path}, line {line}: cannot read {row[time_index]!r} in column "
-                f"{time_column!r} as a date/time (write ISO 8601, e.g. 2014-12-01 00:30)."
+                f"{time_column!r} as a date/time (write ISO 8601, e.g. 2014-12-01 00:30, or "
+                "2014-12 for a month)."
             ) from None
         times.append(to_seconds(moment))
         parsed = []
@@ -227,6 +237,8 @@ def _check_grid(path: str, times: np.ndarray, lines: list[int]) -> int:
             f"line {lines[i]}; sort the rows by time and remove duplicates."
         )
     step = int(np.median(gaps))
+    if step >= 28 * DAY:  # calendar months or quarters, whose length in seconds varies
+        return _check_calendar_grid(path, times, lines)
     for i in np.flatnonzero(gaps != step):
         missing = gaps[i] // step - 1
         detail = f"{missing} step(s) missing" if gaps[i] % step == 0 else "irregular spacing"
@@ -237,3 +249,26 @@ def _check_grid(path: str, times: np.ndarray, lines: list[int]) -> int:
             "fill the gaps."
         )
     return step
+
+
+def _check_calendar_grid(path: str, times: np.ndarray, lines: list[int]) -> int:
+    """`MONTH` or `QUARTER` for rows a calendar month (quarter) apart; raises naming the first
+    line that breaks the grid."""
+    found = calendar_step(times)
+    if found:
+        return found
+    months = np.diff([month_index(t) for t in times])
+    step = MONTH if np.median(months) < 2 else QUARTER
+    expected = months_per_step(step)
+    for i in range(1, len(times)):
+        if months[i - 1] != expected or calendar_step(times[i - 1 : i + 1]) != step:
+            raise DataFileError(
+                f"{path}, line {lines[i]}: {to_iso(times[i])} follows {to_iso(times[i - 1])}, "
+                f"but the series has a row every {step_name(step)}: each row must fall on the "
+                "same day (or each on its month's last day) of consecutive "
+                f"{step_name(step)}s; fill the missing ones."
+            )
+    raise DataFileError(
+        f"{path}: rows a {step_name(step)} apart must all fall on the same day and time of "
+        "their month, or all on their month's last day."
+    )

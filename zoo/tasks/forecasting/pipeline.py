@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.calendar_steps import months_per_step
 from zoo.data.panels import per_row, series_of_rows, series_scales, shortest_series
 from zoo.data.seasonality import best_naive_period
 from zoo.data.timeseries import DAY, Series, SeriesCorpus
@@ -25,6 +26,7 @@ from zoo.runs import read_json
 
 PIPELINE_FILE = "series.json"
 CALENDAR = ("time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos")
+MONTHLY_CALENDAR = ("month_of_year_sin", "month_of_year_cos")  # rows a month or quarter apart
 SERIES_DATASETS = ("elecdemand", "chicago-ridership")
 SEEN_SAMPLE = 300  # rows of the part a run read, kept to recognize its series later
 
@@ -130,7 +132,7 @@ class ForecastPipeline:
 
     @property
     def history_features(self) -> list[str]:
-        return [*self.columns, *CALENDAR]
+        return [*self.columns, *calendar_names(self.step)]
 
     def layout(self) -> dict[str, Any]:
         """What a caller needs to shape inputs (recorded in exports)."""
@@ -160,15 +162,15 @@ class ForecastPipeline:
         std = tf.constant(self.std, tf.float32)
         start = tf.cast(forecast_start, tf.int64)[:, None]
         steps_ahead = tf.shape(future, out_type=tf.int64)[1]
-        past_times = start + self.step * tf.range(-self.lookback, 0, dtype=tf.int64)[None]
-        future_times = start + self.step * tf.range(steps_ahead, dtype=tf.int64)[None]
+        past = tf.range(-self.lookback, 0, dtype=tf.int64)[None]
+        ahead = tf.range(steps_ahead, dtype=tf.int64)[None]
         # Checked in the graph, so that the export refuses what the library refuses.
         history = check_scale((history - mean) / std, "history")
         future = check_scale((future - mean[1:]) / std[1:], "future")
-        known = [future, calendar(future_times)]
+        known = [future, calendar_at(start, ahead, self.step)]
         if self.naive_period:
             known.append(self.naive_forecast(history[..., 0], steps_ahead)[..., None])
-        history = tf.concat([history, calendar(past_times)], axis=-1)
+        history = tf.concat([history, calendar_at(start, past, self.step)], axis=-1)
         return history, tf.concat(known, axis=-1)
 
     def naive_forecast(self, history, steps):
@@ -287,6 +289,46 @@ def series_weights(series: Series, origins: Sequence[int], scales: dict[str, flo
     return weights / weights.mean()
 
 
+def calendar_names(step: int) -> tuple[str, ...]:
+    """The calendar features of rows `step` apart (what `calendar_at` computes)."""
+    return MONTHLY_CALENDAR if months_per_step(step) else CALENDAR
+
+
+def driving_features(layout: dict) -> list[str]:
+    """What DA-RNN's input attention weighs: the covariates and the calendar features."""
+    return [*layout["columns"][1:], *calendar_names(layout["step"])]
+
+
+def calendar_at(start, offsets, step: int):
+    """Calendar features `[B, T, len(calendar_names(step))]` of the rows `offsets [1, T]` steps
+    from the times `start [B, 1]` (int64 seconds): time of day and day of week, or the month
+    of year for rows a calendar month or quarter apart."""
+    months = months_per_step(step)
+    if not months:
+        return calendar(start + step * offsets)
+    month = tf.math.floormod(month_of(start) + months * offsets, 12)
+    angle = 2 * math.pi * tf.cast(month, tf.float32) / 12
+    return tf.stack([tf.sin(angle), tf.cos(angle)], axis=-1)
+
+
+def month_of(seconds):
+    """Months since January 1970 of int64 `seconds` since 1970 (the proleptic Gregorian
+    calendar, from days since 1970 as in Hinnant's `civil_from_days`)."""
+    z = tf.math.floordiv(seconds, DAY) + 719_468
+    era = tf.math.floordiv(z, 146_097)
+    day_of_era = z - era * 146_097
+    year_of_era = tf.math.floordiv(
+        day_of_era - tf.math.floordiv(day_of_era, 1460) + tf.math.floordiv(day_of_era, 36_524)
+        - tf.math.floordiv(day_of_era, 146_096), 365
+    )  # fmt: skip
+    day_of_year = day_of_era - (365 * year_of_era + tf.math.floordiv(year_of_era, 4)
+                                - tf.math.floordiv(year_of_era, 100))  # fmt: skip
+    shifted = tf.math.floordiv(5 * day_of_year + 2, 153)  # months from March
+    month = tf.where(shifted < 10, shifted + 2, shifted - 10)  # 0 = January
+    year = year_of_era + era * 400 + tf.cast(month <= 1, tf.int64)
+    return (year - 1970) * 12 + month
+
+
 def calendar(times):
     """Time of day and day of week as points on circles, from int64 seconds `[..., T]`."""
     day_fraction = tf.cast(tf.math.floormod(times, DAY), tf.float32) / DAY
@@ -298,9 +340,13 @@ def calendar(times):
 
 
 def _season(series: Series, train_rows: int) -> int:
-    """The longest of week / day / one step that fits the training part twice."""
+    """The longest of week / day / one step that fits the training part twice (a year of
+    months or quarters)."""
     per_day = series.rows_per_day
-    for season in (7 * per_day, per_day) if per_day else ():
+    seasons = (7 * per_day, per_day) if per_day else ()
+    if months_per_step(series.step):
+        seasons = (12 // months_per_step(series.step),)
+    for season in seasons:
         if train_rows > 2 * season:
             return season
     return 1

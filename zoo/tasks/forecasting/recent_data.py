@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from zoo.data.calendar_steps import advance, step_name
 from zoo.data.series_csv import read_panel_csv, read_series_csv
 from zoo.data.timeseries import Series
 from zoo.data.tsv import DataFileError
@@ -24,8 +25,8 @@ def check_layout(series: Series, layout: dict) -> None:
         )
     if series.step != layout["step"]:
         raise DataFileError(
-            f"{series.name} has a row every {series.step} s; the model was trained on one "
-            f"every {layout['step']} s."
+            f"{series.name} has a row every {step_name(series.step)}; the model was trained on "
+            f"one every {step_name(layout['step'])}."
         )
 
 
@@ -69,7 +70,7 @@ def _window(layout: dict, name: str, series: Series, start: int, known: int, end
                 f"{name} has no rows to forecast: append up to {horizon} rows with the time, the "
                 f"covariates {layout['columns'][1:]} and an empty {layout['columns'][0]!r}."
             )
-        times = series.times[end - 1] + series.step * np.arange(1, horizon + 1)
+        times = advance(series.times[end - 1], np.arange(1, horizon + 1), series.step)
         future = np.zeros((horizon, 0))
     if len(future) > horizon:
         raise DataFileError(

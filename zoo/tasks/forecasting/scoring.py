@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from zoo import plots
+from zoo.data.calendar_steps import advance
 from zoo.data.panels import series_of_rows
 from zoo.data.seasonality import Period, naive_name, seasonal_naive
 from zoo.data.timeseries import (
@@ -25,7 +26,7 @@ from zoo.data.tsv import DataFileError
 from zoo.metrics import forecast_metrics
 from zoo.tasks.forecasting.calibration import row_scales
 from zoo.tasks.forecasting.gradient_boosting import BoostedBaseline
-from zoo.tasks.forecasting.pipeline import CALENDAR, raw_windows
+from zoo.tasks.forecasting.pipeline import driving_features, raw_windows
 from zoo.tasks.forecasting.predictor import ForecastPredictor
 from zoo.tasks.forecasting.recent_data import check_layout
 
@@ -223,7 +224,7 @@ def write_forecasts(path: Path, result: dict, levels: Sequence[float]) -> Path:
     """One CSV row per forecast step: (series,) origin, time, actual, forecast, quantiles,
     baselines."""
     raw, out, naive, ids = result["raw"], result["out"], result["naive"], result.get("series")
-    step = int(result["metrics"]["step_hours"] * 3600)
+    step = round(result["metrics"]["step_hours"] * 3600)
     staging = path.with_name(f".{path.name}.tmp")
     with open(staging, "w", newline="") as f:
         writer = csv.writer(f)
@@ -237,7 +238,7 @@ def write_forecasts(path: Path, result: dict, levels: Sequence[float]) -> Path:
                     [
                         *([ids[i]] if ids else []),
                         to_iso(start),
-                        to_iso(start + h * step),
+                        to_iso(advance(start, h, step)),
                         h + 1,
                         f"{raw['actual'][i, h]:.6g}",
                         f"{out['forecast'][i, h]:.6g}",
@@ -277,7 +278,7 @@ def save_plots(run: Path, result: dict, predictor: ForecastPredictor, count: int
     plots.lead_time_errors(curves, hours, run / "mae_by_lead.png", metrics["target"])
     if out["input_attention"].any() or out["temporal_attention"].any():
         (run / "attention").mkdir(exist_ok=True)
-        features = [*predictor.layout["columns"][1:], *CALENDAR]  # the driving series
+        features = driving_features(predictor.layout)
         for i in chosen[:count]:
             plots.forecast_attention(
                 out["input_attention"][i], out["temporal_attention"][i], features,

@@ -40,9 +40,9 @@ from zoo.tasks.forecasting.calibration import (
     row_scales,
 )
 from zoo.tasks.forecasting.pipeline import (
-    CALENDAR,
     SERIES_DATASETS,
     ForecastPipeline,
+    driving_features,
     raw_windows,
     series_weights,
 )
@@ -184,7 +184,7 @@ class ForecastingTask(Task):
     def model_sizes(self, pipeline: ForecastPipeline) -> dict:
         return {
             "num_features": len(pipeline.history_features),
-            "num_known": len(pipeline.covariates) + len(CALENDAR) + bool(pipeline.naive_period),
+            "num_known": len(driving_features(pipeline.layout())) + bool(pipeline.naive_period),
             "lookback": pipeline.lookback,
         }
 
@@ -319,7 +319,7 @@ class ForecastingTask(Task):
         )
         if not out["input_attention"].any() and not out["temporal_attention"].any():
             return None
-        features = [*predictor.layout["columns"][1:], *CALENDAR]  # the driving series
+        features = driving_features(predictor.layout)
         return plots.forecast_attention(
             out["input_attention"][0], out["temporal_attention"][0], features, path,
             predictor.layout["step"] / 3600, title=f"forecast from {to_iso(window['times'][0])}",
