@@ -257,6 +257,10 @@ def test_evaluating_the_training_file_scores_only_what_the_run_never_read(
     recorded = json.loads((trained_run / "metrics.json").read_text())
     again = json.loads((trained_run / "evaluations" / "load" / "metrics.json").read_text())
     assert again["mae"] == pytest.approx(recorded["mae"], rel=1e-5)
+    # The run's LightGBM baseline was kept with it: the same forecasts again.
+    for key in ("mae", "rmse", "pinball", "coverage"):
+        kept, fitted = again["baselines"]["LightGBM"][key], recorded["baselines"]["LightGBM"][key]
+        assert kept == pytest.approx(fitted, rel=1e-6), key
     rows = (trained_run / "evaluations" / "load" / "test_forecasts.csv").read_text().splitlines()
     assert len(rows) == 1 + 12 * 34
 
@@ -281,6 +285,7 @@ def test_evaluate_scores_a_whole_file_when_asked_or_when_it_is_another_series(
     assert main(["evaluate", str(trained_run), "--data", str(other_csv)]) == 0
     out = capsys.readouterr().out
     assert f"scored {whole} examples" in out and "not scored" not in out
+    assert "LightGBM" in out  # beside the model on any file
 
 
 def test_a_file_that_ends_inside_the_training_span_is_refused_with_the_fix(

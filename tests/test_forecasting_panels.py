@@ -109,7 +109,7 @@ def test_evaluating_the_run_s_own_panel_scores_only_what_it_never_read(panel_run
     assert main(["evaluate", str(run), "--data", str(other)]) == 0
     assert "not scored" not in capsys.readouterr().out
     fresh = json.loads((run / "evaluations" / "new_shops" / "metrics.json").read_text())
-    assert fresh["count"] > recorded["count"]
+    assert fresh["count"] > recorded["count"] and "LightGBM" in fresh["baselines"]
 
 
 def test_predict_forecasts_every_series_of_a_recent_csv_and_the_export_agrees(

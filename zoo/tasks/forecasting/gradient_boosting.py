@@ -13,8 +13,11 @@ Plain numpy and LightGBM (no TensorFlow).
 
 from __future__ import annotations
 
+import json
 import math
+import shutil
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
@@ -161,3 +164,38 @@ class BoostedBaseline:
         median = quantiles[..., self.levels.index(0.5)][..., None]
         moved = quantiles + side * self.widening * scale
         return np.where(side < 0, np.minimum(moved, median), np.maximum(moved, median))
+
+    # -- kept with the run, for `zoo evaluate --data` --------------------------------------
+
+    def save(self, directory: str | Path) -> Path:
+        """Writes the boosters (LightGBM's text format, cut at their best iteration) and the
+        settings to `directory`, whole or not at all."""
+        directory = Path(directory)
+        staging = directory.with_name(f".{directory.name}.tmp")
+        shutil.rmtree(staging, ignore_errors=True)
+        staging.mkdir(parents=True)
+        for i, booster in enumerate(self.models):
+            booster.save_model(staging / f"quantile_{i}.txt",
+                               num_iteration=booster.best_iteration or None)  # fmt: skip
+        settings = {key: getattr(self, key) for key in SAVED}
+        (staging / "baseline.json").write_text(json.dumps(settings, indent=2))
+        shutil.rmtree(directory, ignore_errors=True)
+        staging.rename(directory)
+        return directory
+
+    @classmethod
+    def load(cls, directory: str | Path) -> BoostedBaseline:
+        import lightgbm
+
+        directory = Path(directory)
+        settings = json.loads((directory / "baseline.json").read_text())
+        baseline = cls(**{key: settings[key] for key in SAVED if key != "widening"})
+        baseline.widening = settings["widening"]
+        baseline.models = [
+            lightgbm.Booster(model_file=str(directory / f"quantile_{i}.txt"))
+            for i in range(len(baseline.levels))
+        ]
+        return baseline
+
+
+SAVED = ("levels", "lookback", "horizon", "periods", "naive_period", "yearly", "seed", "widening")

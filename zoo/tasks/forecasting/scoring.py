@@ -118,7 +118,7 @@ def forecast_windows(predictor, windows: Windows) -> dict[str, Any]:
     ids = [series.ids[i] for i in series_of_rows(series)[origins]] if series.is_panel else None
     return {
         "metrics": metrics, "origins": origins, "raw": raw, "out": out, "naive": naive,
-        "series": ids,
+        "series": ids, "scale": scale,
     }  # fmt: skip
 
 
@@ -195,28 +195,34 @@ def by_series(series: Series, origins, actual, forecast, naive: dict, scale) -> 
     return table
 
 
-def add_boosted_baseline(result: dict, corpus, pipeline, levels: list[float], seed: int) -> None:
+def add_boosted_baseline(
+    result: dict, corpus, pipeline, levels: list[float], seed: int
+) -> BoostedBaseline:
     """Fits the LightGBM baseline (`gradient_boosting.BoostedBaseline`) on the corpus' training
-    and validation parts, with the pipeline's window sizes and periods, and adds its forecasts
-    at the result's origins beside the seasonal naive ones."""
+    and validation parts, with the pipeline's window sizes and periods, adds its forecasts at
+    the result's origins beside the seasonal naive ones, and returns it."""
     periods = [rows for _, rows in pipeline.periods if rows <= pipeline.lookback]
     yearly = any(name == "year" for name, _ in pipeline.periods)
     scales = row_scales(pipeline, corpus) if corpus.series.is_panel else None
     boosted = BoostedBaseline(levels, pipeline.lookback, pipeline.horizon, periods,
                               pipeline.naive_period or 1, yearly, seed, scales)  # fmt: skip
     boosted.fit(corpus.series, corpus.train, corpus.validation)
-    quantiles = boosted.predict(corpus.series, result["origins"])
-    median = quantiles[..., levels.index(0.5)]
+    add_saved_baseline(result, boosted, corpus.series)
+    return boosted
+
+
+def add_saved_baseline(result: dict, boosted: BoostedBaseline, series: Series) -> None:
+    """Adds the forecasts of a fitted LightGBM baseline at the result's origins of `series`
+    (a panel's series in their scale before the first scored forecast, as MASE's)."""
+    origins, scale = result["origins"], result["scale"]
+    if series.is_panel:
+        boosted.scales = np.ones(len(series))
+        boosted.scales[origins] = scale[:, 0]
+    quantiles = boosted.predict(series, origins)
+    median = quantiles[..., boosted.levels.index(0.5)]
     result["naive"]["LightGBM"] = median
-    scale = result["metrics"]["mase_scale"]["value"]
-    if corpus.series.is_panel:  # per series, as the model's
-        scale = _panel_scales(
-            corpus.series,
-            result["origins"],
-            baselines({"periods": pipeline.periods}, corpus.series),
-        )[:, None]
     result["metrics"]["baselines"]["LightGBM"] = forecast_metrics(
-        result["raw"]["actual"], median, scale, quantiles, levels
+        result["raw"]["actual"], median, scale, quantiles, boosted.levels
     )
 
 

@@ -39,6 +39,7 @@ from zoo.tasks.forecasting.calibration import (
     calibrate_interval,
     row_scales,
 )
+from zoo.tasks.forecasting.gradient_boosting import BoostedBaseline
 from zoo.tasks.forecasting.pipeline import (
     SERIES_DATASETS,
     ForecastPipeline,
@@ -50,12 +51,15 @@ from zoo.tasks.forecasting.predictor import ExportedForecaster, ForecastPredicto
 from zoo.tasks.forecasting.recent_data import csv_windows
 from zoo.tasks.forecasting.scoring import (
     add_boosted_baseline,
+    add_saved_baseline,
     forecast_windows,
     save_plots,
     write_forecasts,
 )
 from zoo.tasks.forecasting.serving import ForecastServing
 from zoo.tasks.forecasting.settings import SETTINGS
+
+BOOSTED_DIRECTORY = "lightgbm"  # in a run: the LightGBM baseline's boosters
 
 
 def pinball_loss(levels: Sequence[float]):
@@ -225,13 +229,19 @@ class ForecastingTask(Task):
         )
         result["metrics"]["correction_weight"] = pipeline.correction_weight
         if training.get("gradient_boosted_baseline", True):  # runs before it had none
-            add_boosted_baseline(result, corpus, pipeline, predictor.levels, training["seed"])
+            boosted = add_boosted_baseline(
+                result, corpus, pipeline, predictor.levels, training["seed"]
+            )
+            boosted.save(run / BOOSTED_DIRECTORY)  # for `zoo evaluate --data` on other files
         write_forecasts(run / self.predictions_file, result, predictor.levels)
         save_plots(run, result, predictor, training["plot_examples"])
         return result["metrics"]
 
     def score(self, predictor, windows: Windows, predictions: Path | None = None) -> dict:
         result = forecast_windows(predictor, windows)
+        boosted = getattr(predictor, "boosted", None)
+        if boosted is not None:
+            add_saved_baseline(result, boosted, windows.series)
         if predictions is not None:
             write_forecasts(predictions, result, predictor.levels)
         return result["metrics"]
@@ -271,6 +281,14 @@ class ForecastingTask(Task):
 
     def predictor(self, model: keras.Model, pipeline: ForecastPipeline, options: Mapping):
         return ForecastPredictor(model, pipeline)
+
+    def load_predictor(self, run: Path, **options: Any) -> ForecastPredictor:
+        predictor = super().load_predictor(run, **options)
+        # The run's LightGBM baseline, scored beside the model by `zoo evaluate` (runs from
+        # before it was kept have none).
+        if (Path(run) / BOOSTED_DIRECTORY / "baseline.json").is_file():
+            predictor.boosted = BoostedBaseline.load(Path(run) / BOOSTED_DIRECTORY)
+        return predictor
 
     def exported_predictor(self, loaded: Any, about: dict) -> ExportedForecaster:
         return ExportedForecaster(loaded, about)
