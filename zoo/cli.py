@@ -123,6 +123,7 @@ def cmd_train(args: argparse.Namespace) -> None:
         resume=not args.new,
         distribution=args.distribute,
         devices=args.devices,
+        init_from=args.init_from,
         **settings,
     )
     if args.distribute == "multi-worker" and not is_chief(parse_tf_config(os.getenv("TF_CONFIG"))):

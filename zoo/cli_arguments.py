@@ -32,6 +32,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, help="initialization seed (the data split: split_seed)")
     p.add_argument("--hparams", help="JSON file of hyperparameters (e.g. best_hparams.json)")
     add_preset_option(p)
+    p.add_argument(
+        "--init-from",
+        metavar="RUN",
+        help="fine-tune: start from this finished run's weights (same model; its architecture, "
+        "vocabularies and scaling are kept; --set changes training settings only)",
+    )
     p.add_argument("--runs-root", default="runs", help="where run directories go (default: runs)")
     p.add_argument("--run-dir", help="use (or resume) exactly this run directory")
     p.add_argument("--new", action="store_true", help="start a new run even if one is unfinished")

@@ -33,7 +33,7 @@ from typing import Any
 
 import keras
 
-from zoo import distribute, plots
+from zoo import distribute, fine_tuning, plots
 from zoo.catalog import ModelSpec, as_spec
 from zoo.progress import ProgressLines
 from zoo.runs import (
@@ -90,6 +90,7 @@ def train(
     verbose: int | str = "auto",
     distribution: str | None = None,
     devices: int | str | None = None,
+    init_from: str | Path | None = None,
     **settings: Any,
 ) -> Path:
     """Trains a registered model on `data` (its default dataset if `None`), evaluates it.
@@ -110,6 +111,9 @@ def train(
             (the cluster of `TF_CONFIG`; needs `run_dir` on storage every worker reaches).
             See `zoo.distribute`; `batch_size` stays the global batch.
         devices: For `"mirrored"`: a number of GPUs, or `"cpu:N"` for N CPU replicas.
+        init_from: A finished run of the same model to fine-tune: its weights, architecture,
+            pipeline and data-derived settings; `settings` change only training settings
+            (`zoo.fine_tuning`).
         **settings: Model arguments (see `zoo.spec(name).defaults`) and training settings
             (see `training_defaults(model, data)`).
 
@@ -124,6 +128,10 @@ def train(
     held_out = {"validation_data": validation_data, "test_data": test_data}
     held_out = {k: v for k, v in held_out.items() if v is not None}  # recorded only if given
     model_args, training = resolve_settings(spec, data, settings)
+    if init_from is not None:
+        source = fine_tuning.source_run(init_from, spec)
+        model_args, training = fine_tuning.fine_tuning_settings(source, spec, settings)
+        training["init_from"] = str(Path(init_from).resolve())  # recorded in the run's config
     if distribution == "multi-worker" and run_dir is None:
         raise ValueError(
             "Multi-worker training needs --run-dir: one directory every worker reaches (shared "
@@ -239,7 +247,11 @@ def _train_model(
 ) -> keras.Model:
     """Builds, fits and saves (`run/model.keras`) the model on the replicas of `cluster`."""
     with cluster.scope():
-        model = build_compiled(spec, model_args, training, pipeline)
+        if training.get("init_from"):  # the source's weights, compiled for this run
+            model = fine_tuning.load_source_model(training["init_from"])
+            task.compile(model, training)
+        else:
+            model = build_compiled(spec, model_args, training, pipeline)
         _fit(task, model, pipeline, corpus, training, run, callbacks, verbose, cluster,
              restore_from)  # fmt: skip
     save_atomically(run / "model.keras", model.save)
@@ -287,7 +299,8 @@ def _fit(
     """
     train_data, validation_data = task.datasets(pipeline, corpus, training)
     train_data, validation_data = cluster.prepare(train_data), cluster.prepare(validation_data)
-    task.initialize(model, pipeline, corpus, training)
+    if not training.get("init_from"):  # fine-tuned weights are kept as they are
+        task.initialize(model, pipeline, corpus, training)
     checkpoints = run / "checkpoints"
     backup = checkpoints / "backup"
     best_weights = checkpoints / "best.weights.h5"
@@ -362,7 +375,10 @@ def _pipeline(task: Task, run: Path, corpus: Any, training: dict) -> Any:
     try:
         return task.load_pipeline(run)
     except (OSError, ValueError, KeyError):
-        pipeline = task.fit_pipeline(corpus, training)
+        if training.get("init_from"):  # fine-tuning reads the data as its source did
+            pipeline = task.load_pipeline(Path(training["init_from"]))
+        else:
+            pipeline = task.fit_pipeline(corpus, training)
         pipeline.save(run)
         return pipeline
 
