@@ -146,7 +146,8 @@ def test_zoo_train_with_the_preset_trains_with_exactly_the_recipes_settings(name
 
 
 RUN_OPTIONS = {
-    "validation_data", "test_data", "runs_root", "run_dir", "resume", "distribution", "devices"
+    "validation_data", "test_data", "runs_root", "run_dir", "resume", "distribution", "devices",
+    "init_from",
 }  # fmt: skip
 
 
