@@ -3,6 +3,7 @@
 import itertools
 import json
 import math
+import shutil
 import struct
 import subprocess
 import sys
@@ -645,3 +646,22 @@ def test_minutes_of_audio_are_refused_with_the_limit():
     recognizer = SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), beam_size=3)
     with pytest.raises(ValueError, match=r"Audio of 31.0 s is over the 30 s a recognizer takes"):
         recognizer.transcribe([np.zeros(31 * 16000, np.int16)])
+
+
+def test_a_recognizer_fine_tuned_on_other_recordings_starts_from_its_weights(
+    trained_run, speech_dir, tmp_path
+):
+    """`--init-from`, as the synthetic-to-real adaptation uses it: the new run reads the new
+    recordings through the source's characters and features and starts from its weights."""
+    recordings = tmp_path / "recordings"
+    shutil.copytree(speech_dir, recordings)
+    run = train("lstm_las_asr", str(recordings), runs_root=tmp_path, init_from=trained_run,
+                epochs=1, learning_rate=1e-30, verbose=0)  # fmt: skip
+    weights = [keras.saving.load_model(r / "model.keras", compile=False).get_weights()
+               for r in (run, trained_run)]  # fmt: skip
+    for tuned, source in zip(*weights, strict=True):
+        np.testing.assert_array_equal(tuned, source)
+    assert (
+        json.loads((run / "config.json").read_text())["model_args"]
+        == json.loads((trained_run / "config.json").read_text())["model_args"]
+    )
