@@ -120,14 +120,19 @@ def learning_curves(history_csv: str | Path, path: str | Path) -> Path:
 
 
 def forecasts(
-    panels: Sequence[dict], path: str | Path, unit: str = "", interval: float | None = None
+    panels: Sequence[dict],
+    path: str | Path,
+    unit: str = "",
+    interval: float | None = None,
+    time_unit: str = "hours",
 ) -> Path:
-    """Forecast against actual, one panel per window: each dict holds `title`, `hours` (x
-    values), `actual`, `forecast` and optionally `low` / `high` (the interval band)."""
+    """Forecast against actual, one panel per window: each dict holds `title`, `x` (times
+    after the origin, in `time_unit`), `actual`, `forecast` and optionally `low` / `high`
+    (the interval band)."""
     path = Path(path)
     fig, axes = plt.subplots(len(panels), 1, figsize=(8, 2.4 * len(panels)), squeeze=False)
     for ax, panel in zip(axes[:, 0], panels, strict=True):
-        x = panel["hours"]
+        x = panel["x"]
         if panel.get("low") is not None:
             label = f"{interval:.0%} interval" if interval else "interval"
             ax.fill_between(x, panel["low"], panel["high"], alpha=0.25, label=label)
@@ -136,7 +141,7 @@ def forecasts(
         ax.set_title(panel["title"], fontsize=9)
         ax.set_ylabel(unit)
         ax.legend(fontsize=7, loc="upper left")
-    axes[-1, 0].set_xlabel("hours after the forecast origin")
+    axes[-1, 0].set_xlabel(f"{time_unit} after the forecast origin")
     _save(fig, path)
     return path
 
@@ -146,17 +151,19 @@ def forecast_attention(
     temporal_weights: np.ndarray,
     features: Sequence[str],
     path: str | Path,
-    step_hours: float = 1.0,
+    step_size: float = 1.0,
     title: str = "",
+    time_unit: str = "hours",
 ) -> Path:
     """A DA-RNN forecast's two attentions: the input attention of each driving series over the
     history (`[lookback, features]`) and the temporal attention of each forecast step over the
-    history (`[steps, lookback]`). Each colour scale runs from 0 to its largest weight."""
+    history (`[steps, lookback]`), the history's axis in `time_unit` (`step_size` per row).
+    Each colour scale runs from 0 to its largest weight."""
     path = Path(path)
     input_weights = np.asarray(input_weights, "float32")
     temporal_weights = np.asarray(temporal_weights, "float32")
     lookback = input_weights.shape[0]
-    past = (np.arange(-lookback, 0) * step_hours)[[0, -1]]
+    past = (np.arange(-lookback, 0) * step_size)[[0, -1]]
     fig, axes = plt.subplots(2, 1, figsize=(9, 7))
     panels = (
         (input_weights.T, "input attention", "driving series", list(features)),
@@ -168,7 +175,7 @@ def forecast_attention(
         image = ax.imshow(weights, cmap="viridis", vmin=0, vmax=top, aspect="auto", extent=extent)
         if labels:
             ax.set_yticks(range(len(labels)), labels, fontsize=7)
-        ax.set_xlabel("history (hours before the forecast start)")
+        ax.set_xlabel(f"history ({time_unit} before the forecast start)")
         ax.set_ylabel(ylabel)
         ax.set_title(f"{title}: {name}" if title else name, fontsize=9)
         fig.colorbar(image, ax=ax, fraction=0.04)
@@ -177,14 +184,19 @@ def forecast_attention(
 
 
 def lead_time_errors(
-    curves: dict[str, Sequence[float]], hours: Sequence[float], path: str | Path, unit: str = ""
+    curves: dict[str, Sequence[float]],
+    leads: Sequence[float],
+    path: str | Path,
+    unit: str = "",
+    time_unit: str = "hours",
 ) -> Path:
-    """MAE by lead time, one line per forecaster (model, twin, baselines)."""
+    """MAE by lead time (`leads`, in `time_unit`), one line per forecaster (model, twin,
+    baselines)."""
     path = Path(path)
     fig, ax = plt.subplots(figsize=(7, 3.5))
     for name, values in curves.items():
-        ax.plot(hours, values, label=name, linewidth=1.3)
-    ax.set_xlabel("lead time (hours)")
+        ax.plot(leads, values, label=name, linewidth=1.3)
+    ax.set_xlabel(f"lead time ({time_unit})")
     ax.set_ylabel(f"MAE {unit}".strip())
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)

@@ -93,3 +93,11 @@ def test_a_year_is_the_period_of_monthly_and_quarterly_rows():
     assert detect_periods(seasonal, MONTH) == [Period("year", 12)]
     assert detect_periods(np.cumsum(rng.normal(size=96)), MONTH) == []  # a random walk
     assert default_lookback([Period("year", 12)], 12, 96) == 24
+
+
+def test_plots_count_rows_in_the_unit_of_their_step():
+    from zoo.data.calendar_steps import time_axis
+
+    assert time_axis(1800) == (0.5, "hours") and time_axis(86_400) == (1.0, "days")
+    assert time_axis(7 * 86_400) == (7.0, "days")
+    assert time_axis(MONTH) == (1.0, "months") and time_axis(QUARTER) == (1.0, "quarters")

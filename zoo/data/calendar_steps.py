@@ -33,6 +33,16 @@ def step_name(step: int) -> str:
     return names.get(step) or str(datetime.timedelta(seconds=step))
 
 
+def time_axis(step: int) -> tuple[float, str]:
+    """How plots count rows `step` apart: (size of a step, unit): hours for sub-daily rows,
+    days for daily or longer ones, months or quarters."""
+    if months_per_step(step):
+        return 1.0, step_name(step) + "s"
+    if step < 86_400:
+        return step / 3600, "hours"
+    return step / 86_400, "days"
+
+
 def parse_moment(text: str) -> datetime.datetime:
     """An ISO date/time; `YYYY-MM` is the first of that month."""
     text = text.strip()

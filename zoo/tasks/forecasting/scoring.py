@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from zoo import plots
-from zoo.data.calendar_steps import advance
+from zoo.data.calendar_steps import advance, time_axis
 from zoo.data.panels import series_of_rows
 from zoo.data.seasonality import Period, naive_name, seasonal_naive
 from zoo.data.timeseries import (
@@ -259,7 +259,8 @@ def write_forecasts(path: Path, result: dict, levels: Sequence[float]) -> Path:
 def save_plots(run: Path, result: dict, predictor: ForecastPredictor, count: int) -> None:
     """Forecasts of a few test windows, MAE by lead time, and the first window's attention."""
     raw, out, metrics = result["raw"], result["out"], result["metrics"]
-    hours = np.arange(raw["actual"].shape[1]) * metrics["step_hours"]
+    size, time_unit = time_axis(round(metrics["step_hours"] * 3600))
+    leads = np.arange(raw["actual"].shape[1]) * size
     chosen = np.unique(np.linspace(0, len(raw["actual"]) - 1, count).round().astype(int))
     ids = result.get("series")
     titles = [
@@ -269,7 +270,7 @@ def save_plots(run: Path, result: dict, predictor: ForecastPredictor, count: int
     panels = [
         {
             "title": titles[i],
-            "hours": hours,
+            "x": leads,
             "actual": raw["actual"][i],
             "forecast": out["forecast"][i],
             "low": out["quantiles"][i, :, 0],
@@ -278,15 +279,16 @@ def save_plots(run: Path, result: dict, predictor: ForecastPredictor, count: int
         for i in chosen[:count]
     ]
     if panels:
-        plots.forecasts(panels, run / "forecasts.png", metrics["target"], metrics.get("interval"))
+        plots.forecasts(panels, run / "forecasts.png", metrics["target"], metrics.get("interval"),
+                        time_unit)  # fmt: skip
     curves = {predictor.model.name: metrics["mae_by_lead"]}
     curves.update({name: m["mae_by_lead"] for name, m in metrics["baselines"].items()})
-    plots.lead_time_errors(curves, hours, run / "mae_by_lead.png", metrics["target"])
+    plots.lead_time_errors(curves, leads, run / "mae_by_lead.png", metrics["target"], time_unit)
     if out["input_attention"].any() or out["temporal_attention"].any():
         (run / "attention").mkdir(exist_ok=True)
         features = driving_features(predictor.layout)
         for i in chosen[:count]:
             plots.forecast_attention(
                 out["input_attention"][i], out["temporal_attention"][i], features,
-                run / "attention" / f"test_{i}.png", metrics["step_hours"], title=titles[i],
+                run / "attention" / f"test_{i}.png", size, title=titles[i], time_unit=time_unit,
             )  # fmt: skip

@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from zoo import plots
+from zoo.data.calendar_steps import time_axis
 from zoo.data.panels import (
     PANEL_DATASETS,
     chicago_ridership,
@@ -338,9 +339,10 @@ class ForecastingTask(Task):
         if not out["input_attention"].any() and not out["temporal_attention"].any():
             return None
         features = driving_features(predictor.layout)
+        size, time_unit = time_axis(predictor.layout["step"])
         return plots.forecast_attention(
-            out["input_attention"][0], out["temporal_attention"][0], features, path,
-            predictor.layout["step"] / 3600, title=f"forecast from {to_iso(window['times'][0])}",
+            out["input_attention"][0], out["temporal_attention"][0], features, path, size,
+            title=f"forecast from {to_iso(window['times'][0])}", time_unit=time_unit,
         )  # fmt: skip
 
     # -- serving -------------------------------------------------------------------------
