@@ -17,7 +17,8 @@ from zoo.data.series_csv import read_series_csv
 from zoo.data.timeseries import DataFileError, Series, elecdemand, to_seconds
 from zoo.metrics import forecast_metrics
 from zoo.settings import resolve_settings
-from zoo.tasks.forecasting.pipeline import ForecastPipeline, calendar, raw_windows
+from zoo.tasks.forecasting.calendar_features import calendar
+from zoo.tasks.forecasting.pipeline import ForecastPipeline, raw_windows
 from zoo.tasks.forecasting.recent_data import csv_windows
 from zoo.tasks.forecasting.task import TASK, pinball_loss
 from zoo.training import train

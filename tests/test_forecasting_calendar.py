@@ -11,14 +11,15 @@ import tensorflow as tf
 from zoo.cli import main
 from zoo.data.calendar_steps import MONTH, month_index, parse_moment
 from zoo.data.timeseries import to_seconds
-from zoo.tasks.forecasting.pipeline import calendar_at, calendar_names, month_of
+from zoo.tasks.forecasting.calendar_features import calendar_at, calendar_names, month_of
 from zoo.training import train
 
 
 def test_month_of_year_features_by_hand():
     # From 2023-11-01, one row back and three ahead: October to February.
     start = tf.constant([[to_seconds(parse_moment("2023-11-01"))]], tf.int64)
-    features = calendar_at(start, tf.constant([[-1, 0, 1, 2, 3]], tf.int64), MONTH).numpy()[0]
+    offsets = tf.constant([[-1, 0, 1, 2, 3]], tf.int64)
+    features = calendar_at(start, offsets, MONTH, calendar_names(MONTH)).numpy()[0]
     months = np.array([9, 10, 11, 0, 1])  # October = 9, January = 0
     expected = np.stack([np.sin(2 * math.pi * months / 12), np.cos(2 * math.pi * months / 12)], -1)
     np.testing.assert_allclose(features, expected, atol=1e-6)
@@ -69,3 +70,29 @@ def test_a_monthly_series_trains_with_a_year_as_its_period(monthly_csv, tmp_path
     assert main(["predict", str(run), "--csv", str(recent)]) == 0
     out = [line.split("\t")[0] for line in capsys.readouterr().out.splitlines() if "\t" in line]
     assert out[0] == "2020-01-01 00:00:00" and out[-1] == "2020-12-01 00:00:00" and len(out) == 12
+
+
+def test_daily_rows_with_a_yearly_period_read_the_time_of_year_instead_of_the_day():
+    from zoo.data.seasonality import Period
+    from zoo.tasks.forecasting.calendar_features import CALENDAR, YEARLY_DAILY, calendar_for
+
+    year, week, day = Period("year", 365), Period("week", 7), Period("day", 48)
+    assert calendar_for(86_400, [week, year]) == YEARLY_DAILY
+    assert calendar_for(86_400, [week]) == CALENDAR  # as before periods chose them
+    assert calendar_for(1800, [day, Period("week", 336)]) == CALENDAR
+    assert calendar_names(86_400, None) == CALENDAR  # a run from before: the step's defaults
+    # 2001-07-02 is day 11,505 since 1970 (a Monday); a year is 365.2425 days.
+    start = tf.constant([[to_seconds(parse_moment("2001-07-02"))]], tf.int64)
+    features = calendar_at(start, tf.constant([[0, 1]], tf.int64), 86_400, YEARLY_DAILY).numpy()[0]
+    fraction = (np.array([11_505, 11_506]) % 365.2425) / 365.2425
+    weekday = np.array([0, 1]) / 7
+    expected = np.stack(
+        [
+            np.sin(2 * math.pi * weekday),
+            np.cos(2 * math.pi * weekday),
+            np.sin(2 * math.pi * fraction),
+            np.cos(2 * math.pi * fraction),
+        ],
+        -1,
+    )
+    np.testing.assert_allclose(features, expected, atol=1e-5)

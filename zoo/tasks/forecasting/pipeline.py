@@ -9,7 +9,6 @@ predictors return raw units.
 from __future__ import annotations
 
 import json
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,12 +20,11 @@ import tensorflow as tf
 from zoo.data.calendar_steps import months_per_step
 from zoo.data.panels import per_row, series_of_rows, series_scales, shortest_series
 from zoo.data.seasonality import best_naive_period
-from zoo.data.timeseries import DAY, Series, SeriesCorpus
+from zoo.data.timeseries import Series, SeriesCorpus
 from zoo.runs import read_json
+from zoo.tasks.forecasting.calendar_features import calendar_at, calendar_for, calendar_names
 
 PIPELINE_FILE = "series.json"
-CALENDAR = ("time_of_day_sin", "time_of_day_cos", "day_of_week_sin", "day_of_week_cos")
-MONTHLY_CALENDAR = ("month_of_year_sin", "month_of_year_cos")  # rows a month or quarter apart
 SERIES_DATASETS = ("elecdemand", "chicago-ridership")
 SEEN_SAMPLE = 300  # rows of the part a run read, kept to recognize its series later
 
@@ -63,6 +61,9 @@ class ForecastPipeline:
     # Many series (`zoo.data.panels`): the CSV column of the series id ("" for one series);
     # the calibrated interval widening is then in units of each window's spread.
     series_id: str = ""
+    # The calendar features' names (`calendar_features`); None in runs from before they were
+    # chosen by the periods found (the step's defaults).
+    calendar: list | None = None
 
     @classmethod
     def fit(
@@ -113,6 +114,7 @@ class ForecastPipeline:
                 for i in sample
             ],  # fmt: skip
             series_id=series_id,
+            calendar=list(calendar_for(series.step, corpus.periods)),
         )
 
     def save(self, directory: str | Path) -> None:
@@ -132,7 +134,7 @@ class ForecastPipeline:
 
     @property
     def history_features(self) -> list[str]:
-        return [*self.columns, *calendar_names(self.step)]
+        return [*self.columns, *calendar_names(self.step, self.calendar)]
 
     def layout(self) -> dict[str, Any]:
         """What a caller needs to shape inputs (recorded in exports)."""
@@ -145,6 +147,7 @@ class ForecastPipeline:
             "seen_until": self.seen_until,
             "seen_sample": self.seen_sample,
             **({"series_id": self.series_id} if self.series_id else {}),
+            **({"calendar": self.calendar} if self.calendar else {}),
         }
 
     # -- raw windows ---------------------------------------------------------------------
@@ -167,10 +170,11 @@ class ForecastPipeline:
         # Checked in the graph, so that the export refuses what the library refuses.
         history = check_scale((history - mean) / std, "history")
         future = check_scale((future - mean[1:]) / std[1:], "future")
-        known = [future, calendar_at(start, ahead, self.step)]
+        names = calendar_names(self.step, self.calendar)
+        known = [future, calendar_at(start, ahead, self.step, names)]
         if self.naive_period:
             known.append(self.naive_forecast(history[..., 0], steps_ahead)[..., None])
-        history = tf.concat([history, calendar_at(start, past, self.step)], axis=-1)
+        history = tf.concat([history, calendar_at(start, past, self.step, names)], axis=-1)
         return history, tf.concat(known, axis=-1)
 
     def naive_forecast(self, history, steps):
@@ -287,56 +291,6 @@ def series_weights(series: Series, origins: Sequence[int], scales: dict[str, flo
     is MASE-like and the busiest station does not drown the quiet ones; mean 1."""
     weights = 1.0 / per_row(series, scales)[np.asarray(origins)]
     return weights / weights.mean()
-
-
-def calendar_names(step: int) -> tuple[str, ...]:
-    """The calendar features of rows `step` apart (what `calendar_at` computes)."""
-    return MONTHLY_CALENDAR if months_per_step(step) else CALENDAR
-
-
-def driving_features(layout: dict) -> list[str]:
-    """What DA-RNN's input attention weighs: the covariates and the calendar features."""
-    return [*layout["columns"][1:], *calendar_names(layout["step"])]
-
-
-def calendar_at(start, offsets, step: int):
-    """Calendar features `[B, T, len(calendar_names(step))]` of the rows `offsets [1, T]` steps
-    from the times `start [B, 1]` (int64 seconds): time of day and day of week, or the month
-    of year for rows a calendar month or quarter apart."""
-    months = months_per_step(step)
-    if not months:
-        return calendar(start + step * offsets)
-    month = tf.math.floormod(month_of(start) + months * offsets, 12)
-    angle = 2 * math.pi * tf.cast(month, tf.float32) / 12
-    return tf.stack([tf.sin(angle), tf.cos(angle)], axis=-1)
-
-
-def month_of(seconds):
-    """Months since January 1970 of int64 `seconds` since 1970 (the proleptic Gregorian
-    calendar, from days since 1970 as in Hinnant's `civil_from_days`)."""
-    z = tf.math.floordiv(seconds, DAY) + 719_468
-    era = tf.math.floordiv(z, 146_097)
-    day_of_era = z - era * 146_097
-    year_of_era = tf.math.floordiv(
-        day_of_era - tf.math.floordiv(day_of_era, 1460) + tf.math.floordiv(day_of_era, 36_524)
-        - tf.math.floordiv(day_of_era, 146_096), 365
-    )  # fmt: skip
-    day_of_year = day_of_era - (365 * year_of_era + tf.math.floordiv(year_of_era, 4)
-                                - tf.math.floordiv(year_of_era, 100))  # fmt: skip
-    shifted = tf.math.floordiv(5 * day_of_year + 2, 153)  # months from March
-    month = tf.where(shifted < 10, shifted + 2, shifted - 10)  # 0 = January
-    year = year_of_era + era * 400 + tf.cast(month <= 1, tf.int64)
-    return (year - 1970) * 12 + month
-
-
-def calendar(times):
-    """Time of day and day of week as points on circles, from int64 seconds `[..., T]`."""
-    day_fraction = tf.cast(tf.math.floormod(times, DAY), tf.float32) / DAY
-    # 1970-01-01 was a Thursday: +3 makes Monday 0.
-    week_fraction = tf.cast(tf.math.floormod(tf.math.floordiv(times, DAY) + 3, 7), tf.float32) / 7
-    angles = 2 * math.pi * tf.stack([day_fraction, week_fraction], axis=-1)
-    return tf.concat([tf.sin(angles[..., :1]), tf.cos(angles[..., :1]),
-                      tf.sin(angles[..., 1:]), tf.cos(angles[..., 1:])], axis=-1)  # fmt: skip
 
 
 def _season(series: Series, train_rows: int) -> int:

@@ -24,9 +24,10 @@ from zoo.data.timeseries import (
 )
 from zoo.data.tsv import DataFileError
 from zoo.metrics import forecast_metrics
+from zoo.tasks.forecasting.calendar_features import driving_features
 from zoo.tasks.forecasting.calibration import row_scales
 from zoo.tasks.forecasting.gradient_boosting import BoostedBaseline
-from zoo.tasks.forecasting.pipeline import driving_features, raw_windows
+from zoo.tasks.forecasting.pipeline import raw_windows
 from zoo.tasks.forecasting.predictor import ForecastPredictor
 from zoo.tasks.forecasting.recent_data import check_layout
 

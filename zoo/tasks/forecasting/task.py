@@ -35,6 +35,7 @@ from zoo.data.timeseries import (
 )
 from zoo.data.tsv import DataFileError, check_data_file
 from zoo.tasks.base import Task
+from zoo.tasks.forecasting.calendar_features import driving_features
 from zoo.tasks.forecasting.calibration import (
     calibrate_correction,
     calibrate_interval,
@@ -44,7 +45,6 @@ from zoo.tasks.forecasting.gradient_boosting import BoostedBaseline
 from zoo.tasks.forecasting.pipeline import (
     SERIES_DATASETS,
     ForecastPipeline,
-    driving_features,
     raw_windows,
     series_weights,
 )
