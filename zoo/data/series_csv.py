@@ -111,6 +111,19 @@ def read_panel_csv(
     return stack(parts, path.stem), known
 
 
+def read_csv_series(
+    path: str | Path,
+    target: str = "",
+    timestamp: str = "",
+    series_id: str = "",
+    allow_future: bool = False,
+) -> Series:
+    """`read_panel_csv` when `series_id` names the id column, else `read_series_csv`."""
+    if series_id:
+        return read_panel_csv(path, series_id, target, timestamp, allow_future)[0]
+    return read_series_csv(path, target, timestamp, allow_future)[0]
+
+
 def _read_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
     """The header and `(line number, fields)` of every non-empty row."""
     check_data_file(path)

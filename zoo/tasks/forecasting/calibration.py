@@ -75,8 +75,12 @@ def row_scales(pipeline: ForecastPipeline, corpus) -> np.ndarray:
     which a panel's series are weighed alike; ones for one series."""
     if not corpus.series.is_panel:
         return np.ones(len(corpus.series))
-    scales = series_scales(corpus.series, corpus.training_rows(), pipeline.season)
-    return per_row(corpus.series, scales)
+    return per_row(corpus.series, training_scales(pipeline, corpus))
+
+
+def training_scales(pipeline: ForecastPipeline, corpus) -> dict[str, float]:
+    """Each series' scale on the training part, by id (`panels.series_scales`)."""
+    return series_scales(corpus.series, corpus.training_rows(), pipeline.season)
 
 
 def conformal_widening(quantiles: np.ndarray, actual: np.ndarray, coverage: float) -> float:

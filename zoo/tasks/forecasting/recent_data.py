@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 
 from zoo.data.calendar_steps import advance, step_name
-from zoo.data.series_csv import read_panel_csv, read_series_csv
+from zoo.data.series_csv import read_csv_series
 from zoo.data.timeseries import Series
 from zoo.data.tsv import DataFileError
 
@@ -32,11 +32,8 @@ def check_layout(series: Series, layout: dict) -> None:
 
 def read_data(layout: dict, path: str | Path, include_future: bool = False) -> Series:
     """The series (a panel when the run was trained on one) of a CSV in the run's layout."""
-    target, series_id = layout["columns"][0], layout.get("series_id")
-    if series_id:
-        series, _ = read_panel_csv(path, series_id, target, allow_future=include_future)
-    else:
-        series, _ = read_series_csv(path, target, allow_future=include_future)
+    series = read_csv_series(path, layout["columns"][0], series_id=layout.get("series_id", ""),
+                             allow_future=include_future)  # fmt: skip
     check_layout(series, layout)
     return series
 

@@ -23,7 +23,7 @@ from zoo.data.panels import (
     split_panel,
 )
 from zoo.data.seasonality import default_horizon, default_lookback, detect_periods
-from zoo.data.series_csv import read_panel_csv, read_series_csv
+from zoo.data.series_csv import read_csv_series
 from zoo.data.timeseries import (
     SeriesCorpus,
     Windows,
@@ -39,7 +39,7 @@ from zoo.tasks.forecasting.calendar_features import driving_features
 from zoo.tasks.forecasting.calibration import (
     calibrate_correction,
     calibrate_interval,
-    row_scales,
+    training_scales,
 )
 from zoo.tasks.forecasting.gradient_boosting import BoostedBaseline
 from zoo.tasks.forecasting.pipeline import (
@@ -123,12 +123,9 @@ class ForecastingTask(Task):
                 "the path of a .csv file with a timestamp column, the target and covariates "
                 "(and a series id column for many series: `--set series_id=COLUMN`)."
             )
-        elif settings["series_id"]:
-            series, _ = read_panel_csv(
-                data, settings["series_id"], settings["target"], settings["timestamp"]
-            )
         else:
-            series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+            series = read_csv_series(data, settings["target"], settings["timestamp"],
+                                     settings["series_id"])  # fmt: skip
         if not series.is_panel:
             for warning in spikes(series):
                 print(f"Warning: {data}: {warning}", file=sys.stderr)
@@ -158,12 +155,8 @@ class ForecastingTask(Task):
         if data in SERIES_DATASETS:
             corpus = self.load_data(data, settings)
             return Windows(corpus.series, corpus.test)
-        if settings.get("series_id"):
-            series, _ = read_panel_csv(
-                data, settings["series_id"], settings["target"], settings["timestamp"]
-            )
-        else:
-            series, _ = read_series_csv(data, settings["target"], settings["timestamp"])
+        series = read_csv_series(data, settings["target"], settings["timestamp"],
+                                 settings.get("series_id", ""))  # fmt: skip
         return Windows(series, include_seen=settings.get("include_training_span", False))
 
     def examples(self, corpus: SeriesCorpus) -> list[dict]:
@@ -206,8 +199,7 @@ class ForecastingTask(Task):
         batch, series = training["batch_size"], corpus.series
         weights = (None, None)
         if series.is_panel:  # every series counts alike
-            scales = dict(zip(series.ids, row_scales(pipeline, corpus)[list(series.starts)],
-                              strict=True))  # fmt: skip
+            scales = training_scales(pipeline, corpus)
             weights = tuple(series_weights(series, part, scales)
                             for part in (corpus.train, corpus.validation))  # fmt: skip
         return (
