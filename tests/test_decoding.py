@@ -105,6 +105,29 @@ def test_greedy_takes_the_argmax_at_each_step():
     np.testing.assert_allclose(to_numpy(result.log_prob)[0], score, rtol=1e-4)
 
 
+@pytest.mark.parametrize("seed", range(3))
+@pytest.mark.parametrize("options", [{}, {"min_length": 3}, {"prefix": [[5, 4], [6, 0]]}])
+def test_greedy_loop_answers_as_the_beam_loop_with_one_hypothesis(seed, options):
+    # A beam of one runs the lighter greedy loop; n-gram blocking longer than any output
+    # blocks nothing and sends the same search through the beam loop: every field must agree
+    # (rows end at different steps: eos_bias -1 makes lengths vary).
+    model = tiny_model(seed=seed, eos_bias=-1.0)
+    if "prefix" in options:
+        options = {"prefix": np.array(options["prefix"], "int32")}
+    search = {"beam_size": 1, "length_penalty": 0.6, "max_length_ratio": 1.0,
+              "max_length_offset": 4, **options}  # fmt: skip
+    fast = beam_search(model, SOURCE, **search)
+    beam = beam_search(model, SOURCE, no_repeat_ngram_size=50, **search)
+    for field in ("tokens", "length"):
+        np.testing.assert_array_equal(
+            to_numpy(getattr(fast, field)), to_numpy(getattr(beam, field))
+        )
+    for field in ("log_prob", "score", "attention"):
+        np.testing.assert_allclose(
+            to_numpy(getattr(fast, field)), to_numpy(getattr(beam, field)), rtol=1e-6, atol=1e-7
+        )
+
+
 def test_attention_is_returned_per_output_token():
     model = tiny_model(eos_bias=-4.0)
     result = beam_search(model, SOURCE, beam_size=3, max_length_ratio=1.0, max_length_offset=2)

@@ -35,6 +35,7 @@ from zoo.decoding.constraints import (
     repeated_ngrams,
     with_prefix,
 )
+from zoo.decoding.greedy import greedy_loop
 
 __all__ = ["NEVER_EMITTED", "Decoded", "beam_search", "greedy_search"]
 DEAD = NEG_INF / 2  # scores below this belong to no real hypothesis
@@ -158,6 +159,13 @@ def beam_search(
     limit_penalty = ops.reshape(length_penalty_of(limit, length_penalty), [batch, k])[:, 0]
 
     never = never_emitted(vocab_size, blocked_tokens)
+    if k == 1 and not coverage_penalty and not no_repeat_ngram_size:  # the same answer, faster
+        tokens, log_prob, attention, length = greedy_loop(
+            model, memory, memory_mask, state, limit, steps, never, min_length, prefix,
+            return_attention,
+        )  # fmt: skip
+        score = log_prob / length_penalty_of(length, length_penalty)
+        return Decoded(tokens, log_prob, attention, length, score)
     # GNMT's penalty of a hypothesis that ends at step t (length t + 1), looked up per step.
     step_penalty = length_penalty_of(ops.arange(1, steps + 1), length_penalty)
     first_row = ops.arange(batch) * k  # row of each sentence's first hypothesis

@@ -49,13 +49,13 @@ class Translator:
             # One trace for every batch size and source length.
             ids = tf.TensorSpec([None, None], tf.int32)
             self._decode = tf.function(self.decode_ids, input_signature=[ids])
-            self._decode_text = tf.function(
-                lambda source_ids: self.decode_ids(source_ids, with_attention=False),
-                input_signature=[ids],
-            )
         else:  # the search compiled by the backend, the text ops around it in TF eager
             self._decode = self._compiled_search(with_attention=True)
-            self._decode_text = self._compiled_search(with_attention=False)
+        # Text in, text out: on TensorFlow one graph from strings to strings (the text ops
+        # run eagerly cost ten times the search at batch 1), elsewhere TF graphs around the
+        # backend's compiled search.
+        self._translate_texts = self._text_function(self.translations)
+        self._annotate_texts = self._text_function(self.annotations, with_attention=True)
 
     @property
     def pipeline(self) -> TextPipeline:
@@ -72,20 +72,65 @@ class Translator:
 
         return get_task("translation").load_predictor(Path(run_dir), **search)
 
-    def decode_ids(self, source_ids, with_attention: bool = True):
-        """The search's result for `int[batch, Ts]` ids, with the translations as text."""
+    def decode_ids(self, source_ids, with_attention: bool = True, as_text: bool = True):
+        """The search's result for `int[batch, Ts]` ids (`tokens`, `log_prob`, `length`, and
+        `attention` if asked), with the translations as text unless `as_text=False`."""
         result = decoding.beam_search(
             self.model, source_ids, return_attention=with_attention, **self.search
         )
-        out = {
-            "translation": self.text.decode_target(result.tokens),
-            "tokens": result.tokens,
-            "log_prob": result.log_prob,
-            "length": result.length,
-        }
+        out = {"tokens": result.tokens, "log_prob": result.log_prob, "length": result.length}
+        if as_text:
+            out["translation"] = self.text.decode_target(result.tokens)
         if with_attention:
             out["attention"] = result.attention
         return out
+
+    def translations(self, texts, result) -> dict:
+        """The search's `result` for `texts` (`string[batch]`) as text, placeholders restored:
+        `translation` `string[batch]` and `log_prob` (graph ops: the export serves them)."""
+        translation = self.text.decode_target(result["tokens"])
+        return {"translation": self.text.restore(translation, texts),
+                "log_prob": result["log_prob"]}  # fmt: skip
+
+    def annotations(self, texts, result) -> dict:
+        """`translations` with the tokens shown on the attention maps: `source_tokens` and
+        `target_tokens` (ragged `string[batch, (tokens)]`, placeholders restored), the
+        `attention` weights `[batch, T, Ts]` and each output's `length` (`</s>` included)."""
+        pieces = self.text.target_pieces(result["tokens"])
+        target_tokens = tf.RaggedTensor.from_tensor(pieces, lengths=result["length"])
+        return {
+            **self.translations(texts, result),
+            "source_tokens": self.text.restore_tokens(self.text.source_tokens(texts), texts),
+            "target_tokens": self.text.restore_tokens(target_tokens, texts),
+            "attention": result["attention"],
+            "length": result["length"],
+        }
+
+    def _text_function(self, finish, with_attention: bool = False):
+        """`string[batch]` -> `finish(texts, search result)`: one `tf.function` on TensorFlow;
+        on JAX / PyTorch the backend's compiled search between two TF graphs (the text ops)."""
+        strings = tf.TensorSpec([None], tf.string)
+        if keras.backend.backend() == "tensorflow":
+
+            def run(texts):
+                ids = self.text.encode_source(texts)
+                return finish(texts, self.decode_ids(ids, with_attention, as_text=False))
+
+            return tf.function(run, input_signature=[strings])
+        encode = tf.function(self.text.encode_source, input_signature=[strings])
+        search = decoding.compiled_search(
+            self.model, return_attention=with_attention, **self.search
+        )
+        finish = tf.function(finish, reduce_retracing=True)
+
+        def run(texts):
+            result = search(encode(texts).numpy())
+            out = {"tokens": result.tokens, "log_prob": result.log_prob, "length": result.length}
+            if with_attention:
+                out["attention"] = result.attention
+            return finish(texts, {k: tf.constant(v) for k, v in out.items()})
+
+        return run
 
     def _compiled_search(self, with_attention: bool):
         """`decode_ids` for the JAX and PyTorch backends (`zoo.decoding.compiled_search`)."""
@@ -122,21 +167,12 @@ class Translator:
                 raise EmptyInputError(
                     f"Text {i} is empty: give a sentence to translate, received {text!r}."
                 )
-        shown = self.text.restore_tokens(self.text.source_tokens(texts), texts)
-        source_tokens = [[t.decode("utf-8") for t in row] for row in shown.to_list()]
-        out = self._decode(self.text.encode_source(texts))
-        translated = self.text.restore(out["translation"], texts)
-        translations = [t.decode("utf-8") for t in translated.numpy()]
-        attention = out["attention"].numpy()
-        lengths = out["length"].numpy()
-        tokens = out["tokens"].numpy()
-        vocabulary = self.text.target_vocab.tokens
-        rows = [[vocabulary[i] for i in row[:n]] for row, n in zip(tokens, lengths, strict=True)]
-        pieces = tf.ragged.constant(rows, dtype=tf.string, ragged_rank=1)
-        shown = self.text.restore_tokens(pieces, texts)
-        target_tokens = [[t.decode("utf-8") for t in row] for row in shown.to_list()]
+        out = self._annotate_texts(tf.constant(texts))
+        source_tokens = [[t.decode("utf-8") for t in row] for row in out["source_tokens"].to_list()]
+        target_tokens = [[t.decode("utf-8") for t in row] for row in out["target_tokens"].to_list()]
+        attention, lengths = out["attention"].numpy(), out["length"].numpy()
         return {
-            "translation": translations,
+            "translation": [t.decode("utf-8") for t in out["translation"].numpy()],
             "log_prob": out["log_prob"].numpy(),
             "source_tokens": source_tokens,
             "target_tokens": target_tokens,
@@ -201,8 +237,8 @@ class Translator:
         out: list[str] = []
         for start in range(0, len(texts), batch_size):
             chunk = texts[start : start + batch_size]
-            batch = self._decode_text(self.text.encode_source(chunk))["translation"]
-            out += [t.decode("utf-8") for t in self.text.restore(batch, chunk).numpy()]
+            translations = self._translate_texts(tf.constant(chunk))["translation"]
+            out += [t.decode("utf-8") for t in translations.numpy()]
         return out
 
 

@@ -44,18 +44,14 @@ class TranslationServing:
         archive.add_endpoint("n_best", self.n_best, input_signature=self.signature)
         return archive
 
-    def _run(self, texts, with_attention):
-        text = self.translator.text
-        source_tokens = text.source_tokens(texts)
-        source_ids = text.encode_source(texts)
+    def _search(self, texts, with_attention):
         # One padding column keeps an all-empty batch from having zero source steps.
-        source_ids = tf.pad(source_ids, [[0, 0], [0, 1]])
-        return source_tokens, self.translator.decode_ids(source_ids, with_attention)
+        source_ids = tf.pad(self.translator.text.encode_source(texts), [[0, 0], [0, 1]])
+        return self.translator.decode_ids(source_ids, with_attention, as_text=False)
 
     def serve(self, text):
-        _, out = self._run(text, with_attention=False)  # no weights recorded: faster
-        translation = self.translator.text.restore(out["translation"], text)
-        return {"translation": translation, "log_prob": out["log_prob"]}
+        # No weights recorded: faster.
+        return self.translator.translations(text, self._search(text, with_attention=False))
 
     def n_best(self, text):
         pipeline = self.translator.text
@@ -70,18 +66,14 @@ class TranslationServing:
         }
 
     def attention(self, text):
-        pipeline = self.translator.text
-        source_tokens, out = self._run(text, with_attention=True)
-        target_ids = out["tokens"]
-        target_tokens = tf.RaggedTensor.from_tensor(
-            pipeline.target_pieces(target_ids), lengths=out["length"]
-        )
-        source_tokens = pipeline.restore_tokens(source_tokens, text)
-        target_tokens = pipeline.restore_tokens(target_tokens, text)
-        sources = tf.shape(source_tokens.to_tensor())[1]
+        out = self.translator.annotations(text, self._search(text, with_attention=True))
+        source_tokens = out["source_tokens"].to_tensor(default_value="")
+        weights = out["attention"]
         return {
-            "translation": pipeline.restore(out["translation"], text),
-            "source_tokens": source_tokens.to_tensor(default_value=""),
-            "target_tokens": target_tokens.to_tensor(default_value="", shape=tf.shape(target_ids)),
-            "weights": out["attention"][:, :, :sources],
+            "translation": out["translation"],
+            "source_tokens": source_tokens,
+            "target_tokens": out["target_tokens"].to_tensor(
+                default_value="", shape=tf.shape(weights)[:2]
+            ),
+            "weights": weights[:, :, : tf.shape(source_tokens)[1]],
         }
