@@ -67,7 +67,7 @@ def masked_softmax(scores, query_mask=None, value_mask=None, causal=False):
         causal_keep = ops.expand_dims(columns <= rows, 0)
         keep = causal_keep if keep is None else ops.logical_and(keep, causal_keep)
     if keep is not None:
-        scores = ops.where(keep, scores, ops.full_like(scores, -1e9))
+        scores = ops.where(keep, scores, -1e9)
     weights = ops.softmax(scores, axis=-1)
     if keep is not None:
         weights = weights * ops.cast(keep, "float32")
