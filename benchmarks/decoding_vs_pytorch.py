@@ -18,7 +18,8 @@ the zoo's.
 Every configuration runs in this one process, interleaved over rounds (so drifting load hits
 them alike); medians, with the ratios the issue's targets are stated in (zoo greedy / PyTorch
 greedy at batch 64 and 1, zoo beam 4 / zoo greedy at batch 64). With `--threads 1` (the
-default) the process is pinned to one core.
+default) the process is pinned to one core. The zoo runs on the Keras backend set
+(`KERAS_BACKEND=jax` times the JAX-compiled search between the TF text graphs).
 """
 
 from __future__ import annotations
@@ -114,7 +115,9 @@ class TorchTranslator:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run", help="a finished lstm_luong_nmt run directory (default sizes)")
-    parser.add_argument("--out", default="benchmarks/results/decoding_vs_pytorch.json")
+    parser.add_argument(
+        "--out", help="default: benchmarks/results/decoding_vs_pytorch_<backend>.json"
+    )
     parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--repeats", type=int, default=5, help="calls timed per round")
     parser.add_argument("--threads", type=int, default=1, help="threads for both frameworks")
@@ -190,7 +193,7 @@ def main() -> None:
         "latency": latency,
         "ratios": {k: round(v, 3) for k, v in ratios.items()},
     }
-    out = Path(args.out)
+    out = Path(args.out or f"benchmarks/results/decoding_vs_pytorch_{keras.backend.backend()}.json")
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=2) + "\n")
     print(json.dumps(report, indent=2))
