@@ -7,13 +7,14 @@ with the same weights.
 
 The zoo side is what `zoo translate` and `zoo predict` run: `Translator.translate_all` (greedy
 and beam 4, translations only) and `Translator.translate` (greedy, with attention maps and
-tokens). The PyTorch side is `benchmarks/torch_seq2seq.TorchSeq2Seq` (Luong "general"
-attention with input feeding, an `nn.LSTMCell` loop stopping when every row has put `</s>`)
-holding the run's own weights, with the text handled in Python: whitespace collapsed, split
-into characters, looked up in the run's vocabulary, and the output ids joined back. Both
-sides get the same `dates` test sentences, batched as `zoo translate` batches a file (cut from
-the lines sorted by length); the script checks first that PyTorch's greedy translations equal
-the zoo's.
+tokens), and on TensorFlow the SavedModel `zoo export` writes (its `serving_default`
+signature, greedy and beam 4). The PyTorch side is `benchmarks/torch_seq2seq.TorchSeq2Seq`
+(Luong "general" attention with input feeding, an `nn.LSTMCell` loop stopping when every row
+has put `</s>`) holding the run's own weights, with the text handled in Python: whitespace
+collapsed, split into characters, looked up in the run's vocabulary, and the output ids joined
+back. Both sides get the same `dates` test sentences, batched as `zoo translate` batches a
+file (cut from the lines sorted by length); the script checks first that PyTorch's greedy
+translations equal the zoo's.
 
 Every configuration runs in this one process, interleaved over rounds (so drifting load hits
 them alike); medians, with the ratios the issue's targets are stated in (zoo greedy / PyTorch
@@ -29,6 +30,7 @@ import json
 import os
 import platform
 import statistics
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 
@@ -46,7 +48,8 @@ from torch_seq2seq import TorchSeq2Seq  # noqa: E402
 
 from zoo.data import load_translation  # noqa: E402
 from zoo.data.vocabulary import EOS_ID, PAD_ID, UNK_ID  # noqa: E402
-from zoo.tasks.translation.predictor import Translator  # noqa: E402
+from zoo.serving import export  # noqa: E402
+from zoo.tasks.translation.predictor import ExportedTranslator, Translator  # noqa: E402
 
 BATCHES = (1, 64)
 
@@ -150,6 +153,19 @@ def main() -> None:
             batch,
         )
         runs[f"torch:greedy:batch{batch}"] = (lambda t=texts: twin.translate_all(t), batch)
+    if keras.backend.backend() == "tensorflow":  # the export's signature, as TF Serving runs it
+        for beam_size in (1, 4):
+            root = Path(tempfile.mkdtemp()) / "exports"
+            served = ExportedTranslator(tf.saved_model.load(
+                str(export(args.run, root=root, warmup=sentences[:1], beam_size=beam_size))
+            ))  # fmt: skip
+            for batch in BATCHES:
+                texts = sentences[:batch]
+                name = "greedy" if beam_size == 1 else "beam4"
+                runs[f"export:{name}:batch{batch}"] = (
+                    lambda t=texts, s=served: s.translate_all(t),
+                    batch,
+                )
     samples: dict[str, list[float]] = {key: [] for key in runs}
     for round_ in range(args.rounds):  # interleaved
         for key, (run, batch) in runs.items():

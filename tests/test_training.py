@@ -210,9 +210,15 @@ def test_logs_get_one_line_per_epoch_instead_of_a_progress_bar():
 
 def test_one_decode_trace_serves_every_shape(trained_run):
     translator = Translator.load(trained_run)
-    translator.translate(["3 de marzo de 2015"])
-    translator.translate(["Samstag, 14. Juli 1990", "2031年12月1日", "1 mai 2000"])
-    assert translator._decode.experimental_get_tracing_count() == 1
+    # Strings in, strings out: one graph each for translations and for attention maps.
+    for texts in (
+        ["3 de marzo de 2015"],
+        ["Samstag, 14. Juli 1990", "2031年12月1日", "1 mai 2000"],
+    ):
+        translator.translate(texts)
+        translator.translate_all(texts)
+    assert translator._annotate_texts.experimental_get_tracing_count() == 1
+    assert translator._translate_texts.experimental_get_tracing_count() == 1
 
 
 @pytest.mark.parametrize(

@@ -51,8 +51,8 @@ class Translator:
             self._decode = tf.function(self.decode_ids, input_signature=[ids])
         else:  # the search compiled by the backend, the text ops around it in TF eager
             self._decode = self._compiled_search(with_attention=True)
-        # Text in, text out: on TensorFlow one graph from strings to strings (the text ops
-        # run eagerly cost ten times the search at batch 1), elsewhere TF graphs around the
+        # Text in, text out: on TensorFlow one graph from strings to strings (run eagerly,
+        # the text ops cost ten times the search at batch 1), elsewhere TF graphs around the
         # backend's compiled search.
         self._translate_texts = self._text_function(self.translations)
         self._annotate_texts = self._text_function(self.annotations, with_attention=True)
