@@ -135,14 +135,11 @@ class LuongAttention(BaseAttention):
         return key
 
     def _score(self, query, keys):
-        # One einsum each, not matmuls around transposes: TensorFlow would transpose the keys
-        # at every decoding step and turn a projection of `[B, Tq, U]` into a dozen ops.
         if self.score == "dot":
-            scores = ops.einsum("bqu,bvu->bqv", query, keys)
+            scores = ops.matmul(query, ops.transpose(keys, (0, 2, 1)))
         elif self.score == "general":
             # (q W) k^T: one projection per query, not one per key at every step.
-            projected = ops.einsum("bqu,uw->bqw", query, ops.cast(self.kernel, query.dtype))
-            scores = ops.einsum("bqw,bvw->bqv", projected, keys)
+            scores = ops.matmul(ops.matmul(query, self.kernel), ops.transpose(keys, (0, 2, 1)))
         else:
             hidden = ops.tanh(
                 ops.expand_dims(ops.matmul(query, self.query_kernel), 2) + ops.expand_dims(keys, 1)
