@@ -28,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 import tempfile
 from collections.abc import Callable
@@ -36,7 +35,7 @@ from pathlib import Path
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
-from timing import per_second, pin_to_one_core, threads_flag  # noqa: E402
+from timing import machine, per_second, pin_to_one_core, threads_flag  # noqa: E402
 
 CORE = pin_to_one_core() if threads_flag(default=1) == 1 else None
 
@@ -199,13 +198,7 @@ def main() -> None:
         "threads": args.threads,
         "pinned_core": CORE,
         "backend": keras.backend.backend(),
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "torch": torch.__version__,
-        },
+        "machine": machine(tf, keras, torch),
         "latency": latency,
         "ratios": {k: round(v, 3) for k, v in ratios.items()},
     }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import platform
 import time
 from collections.abc import Callable
 
@@ -50,3 +51,9 @@ def per_second(run: Callable[[], object], count: float, repeats: int) -> float:
     for _ in range(repeats):
         run()
     return count * repeats / (time.perf_counter() - start)
+
+
+def machine(*modules) -> dict:
+    """What a result was measured on: the platform, the CPU count and each module's version."""
+    about = {"platform": platform.platform(), "cpus": os.cpu_count()}
+    return about | {module.__name__: module.__version__ for module in modules}

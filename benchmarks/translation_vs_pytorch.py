@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import statistics
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +31,7 @@ from pathlib import Path
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 # One thread each is pinned to one core before the frameworks start their thread pools.
-from timing import per_second, pin_to_one_core, threads_flag  # noqa: E402
+from timing import machine, per_second, pin_to_one_core, threads_flag  # noqa: E402
 
 CORE = pin_to_one_core() if threads_flag(default=1) == 1 else None
 
@@ -176,13 +175,7 @@ def main() -> None:
         "rounds": args.rounds,
         "threads": args.threads,
         "pinned_core": CORE,
-        "machine": {
-            "platform": platform.platform(),
-            "cpus": os.cpu_count(),
-            "tensorflow": tf.__version__,
-            "keras": keras.__version__,
-            "torch": torch.__version__,
-        },
+        "machine": machine(tf, keras, torch),
         "training": training,
         "decoding": decoding,
         "training_ratios": {k: round(v, 3) for k, v in ratios.items()},
