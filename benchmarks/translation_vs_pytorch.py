@@ -123,10 +123,12 @@ def main() -> None:
     for name, model in models.items():
         for beam in (1, 4):
             translator = Translator(model, text, beam_size=beam)
+            # The search on ids, one trace for every shape (as the export traces it).
+            search = tf.function(translator.decode_ids, [tf.TensorSpec([None, None], tf.int32)])
             for batch in (1, BATCH):
                 ids = inputs["source"][:batch]
                 decode[f"zoo:{name}:beam{beam}:batch{batch}"] = (
-                    lambda t=translator, i=ids: t._decode(i)["translation"].numpy(),
+                    lambda s=search, i=ids: s(i)["translation"].numpy(),
                     batch,
                 )
     for name, model in torch_models.items():

@@ -35,9 +35,7 @@ def calendar_for(step: int, periods: Sequence[Period]) -> tuple[str, ...]:
 def calendar_names(step: int, chosen: Sequence[str] | None = None) -> tuple[str, ...]:
     """The features a pipeline computes: `chosen`, or the step's defaults (runs from before
     they were chosen by the periods)."""
-    if chosen:
-        return tuple(chosen)
-    return MONTHLY if months_per_step(step) else CALENDAR
+    return tuple(chosen) if chosen else calendar_for(step, ())
 
 
 def driving_features(layout: dict) -> list[str]:

@@ -45,15 +45,9 @@ class Translator:
             "max_length_offset": max_length_offset,
         }
         self._n_best_decoders: dict = {}  # n -> a compiled n-best search, made when asked
-        if keras.backend.backend() == "tensorflow":
-            # One trace for every batch size and source length.
-            ids = tf.TensorSpec([None, None], tf.int32)
-            self._decode = tf.function(self.decode_ids, input_signature=[ids])
-        else:  # the search compiled by the backend, the text ops around it in TF eager
-            self._decode = self._compiled_search(with_attention=True)
-        # Text in, text out: on TensorFlow one graph from strings to strings (run eagerly,
-        # the text ops cost ten times the search at batch 1), elsewhere TF graphs around the
-        # backend's compiled search.
+        # Text in, text out, one trace for every batch size and source length: on TensorFlow
+        # one graph from strings to strings (run eagerly, the text ops cost ten times the
+        # search at batch 1), elsewhere TF graphs around the backend's compiled search.
         self._translate_texts = self._text_function(self.translations)
         self._annotate_texts = self._text_function(self.annotations, with_attention=True)
 
@@ -78,11 +72,9 @@ class Translator:
         result = decoding.beam_search(
             self.model, source_ids, return_attention=with_attention, **self.search
         )
-        out = {"tokens": result.tokens, "log_prob": result.log_prob, "length": result.length}
+        out = search_result(result, with_attention)
         if as_text:
             out["translation"] = self.text.decode_target(result.tokens)
-        if with_attention:
-            out["attention"] = result.attention
         return out
 
     def translations(self, texts, result) -> dict:
@@ -124,33 +116,10 @@ class Translator:
         finish = tf.function(finish, reduce_retracing=True)
 
         def run(texts):
-            result = search(encode(texts).numpy())
-            out = {"tokens": result.tokens, "log_prob": result.log_prob, "length": result.length}
-            if with_attention:
-                out["attention"] = result.attention
+            out = search_result(search(encode(texts).numpy()), with_attention)
             return finish(texts, {k: tf.constant(v) for k, v in out.items()})
 
         return run
-
-    def _compiled_search(self, with_attention: bool):
-        """`decode_ids` for the JAX and PyTorch backends (`zoo.decoding.compiled_search`)."""
-        search = decoding.compiled_search(
-            self.model, return_attention=with_attention, **self.search
-        )
-
-        def decode(source_ids):
-            result = search(np.asarray(source_ids))
-            out = {
-                "translation": self.text.decode_target(tf.constant(result.tokens)),
-                "tokens": tf.constant(result.tokens),
-                "log_prob": tf.constant(result.log_prob),
-                "length": tf.constant(result.length),
-            }
-            if with_attention:
-                out["attention"] = tf.constant(result.attention)
-            return out
-
-        return decode
 
     def translate(self, texts: list[str] | str) -> dict:
         """Translations of `texts`, with log-probabilities and attention maps.
@@ -298,6 +267,14 @@ class ExportedTranslator:
                 weights[i, : len(target[i]), : len(source[i])] for i in range(len(texts))
             ],
         }
+
+
+def search_result(decoded: decoding.Decoded, with_attention: bool) -> dict:
+    """A search's `tokens`, `log_prob` and `length` (and `attention` if asked) as a dict."""
+    out = {"tokens": decoded.tokens, "log_prob": decoded.log_prob, "length": decoded.length}
+    if with_attention:
+        out["attention"] = decoded.attention
+    return out
 
 
 def hypothesis_lists(translations, scores, log_probs, n: int) -> list[list[dict]]:
