@@ -58,6 +58,22 @@ def test_list_and_describe_read_the_registry_without_any_backend(command):
         assert described["training"]["beam_size"] == 4 and described["training"]["epochs"] == 10
 
 
+def test_output_into_a_closed_pipe_ends_quietly():
+    # `zoo list | head -1`: the reader's end is closed before zoo writes, so every write fails.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        script = "import sys; from zoo.cli import main; sys.exit(main(['list']))"
+        result = subprocess.run(
+            [sys.executable, "-c", script], stdout=write_end, stderr=subprocess.PIPE, text=True,
+            timeout=300,
+        )  # fmt: skip
+    finally:
+        os.close(write_end)
+    assert result.returncode == 141
+    assert result.stderr == ""
+
+
 def test_tensorflow_start_up_noise_is_dropped_and_real_errors_kept():
     from zoo.startup import unexpected_lines
 

@@ -25,6 +25,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         start_tensorflow_quietly()
     try:
         return HANDLERS[args.command](args) or 0
+    except BrokenPipeError:  # `zoo list | head`: the reader stopped; no error to report
+        # Python flushes stdout again at exit; pointing it at /dev/null keeps that quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141  # the shell's code for a command ended by SIGPIPE
     except EXPECTED_ERRORS as error:
         print(f"zoo {args.command}: error: {error}", file=sys.stderr)
         return 2
