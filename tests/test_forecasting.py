@@ -563,3 +563,44 @@ def test_a_correction_that_does_not_pay_on_validation_is_dropped(tmp_path, corre
     np.testing.assert_allclose(
         out["quantiles"][..., 2] - out["forecast"], pipeline.std[0], rtol=1e-4
     )
+
+
+@pytest.mark.parametrize(
+    "errors, kept",
+    [
+        # Weights 0, 0.5, 1 over 4 blocks. Weight 1 is best (mean 1.0). Weight 0.5's paired
+        # differences (0.4, -0.2, 0.4, -0.2): mean 0.1 within its standard error
+        # 0.3464 / 2 = 0.1732, so the smaller weight is kept; weight 0's (1, 1, 1, 1.4): mean
+        # 1.1 over its standard error 0.2 / 2 = 0.1, dropped.
+        ([[2.0, 2.0, 2.0, 2.4], [1.4, 0.8, 1.4, 0.8], [1.0, 1.0, 1.0, 1.0]], 1),
+        # The same mean gain, but in every block: no noise, the best weight stays.
+        ([[2.0, 2.0, 2.0, 2.4], [1.1, 1.1, 1.1, 1.1], [1.0, 1.0, 1.0, 1.0]], 2),
+        # One block: no standard error, the best weight.
+        ([[2.0], [1.5], [1.0]], 2),
+        # A correction that changes nothing: all of it (a tie goes to the model).
+        ([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0]], 2),
+    ],
+)
+def test_the_correction_kept_is_the_smallest_within_one_standard_error_of_the_best(errors, kept):
+    from zoo.tasks.forecasting.calibration import one_standard_error_weight
+
+    assert one_standard_error_weight(np.asarray(errors)) == kept
+
+
+def test_forecasts_that_overlap_in_time_share_a_block():
+    """Blocks of validation origins for the standard error: origins a step apart with a
+    horizon of 4 go 4 to a block; origins a horizon apart are a block each; a panel's series
+    share the blocks of their common times."""
+    from zoo.tasks.forecasting.calibration import origin_blocks
+
+    hours = np.arange(100, dtype="int64") * 3600
+    single = Series("s", hours, np.zeros((100, 1)), ("y",), 3600)
+    blocks = origin_blocks(single, np.arange(10, 22), horizon=4)
+    np.testing.assert_array_equal(blocks, [0, 0, 0, 0, 1, 1, 1, 1, 2, 2, 2, 2])
+    np.testing.assert_array_equal(origin_blocks(single, [24, 48, 72], horizon=24), [0, 1, 2])
+    panel = Series("p", np.concatenate([hours, hours]), np.zeros((200, 1)), ("y",), 3600,
+                   starts=(0, 100), ids=("a", "b"))  # fmt: skip
+    origins = np.array([10, 12, 14, 16, 110, 112, 114, 116])
+    np.testing.assert_array_equal(
+        origin_blocks(panel, origins, horizon=4), [0, 0, 1, 1, 0, 0, 1, 1]
+    )

@@ -140,7 +140,7 @@ class BoostedBaseline:
             scale = self._scale(validation)
             self.widening = conformal_widening(
                 quantiles / np.expand_dims(scale, -1), actual / scale, coverage
-            )
+            ).tolist()
         return self
 
     def _rows(self, series: Series, origins: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -162,7 +162,8 @@ class BoostedBaseline:
         # Away from the median, never across it (as `ForecastPipeline.widen`).
         side = np.sign(np.asarray(self.levels) - 0.5)
         median = quantiles[..., self.levels.index(0.5)][..., None]
-        moved = quantiles + side * self.widening * scale
+        widening = np.asarray(self.widening, "float64").reshape(-1, 1)  # per lead (or one)
+        moved = quantiles + side * widening * scale
         return np.where(side < 0, np.minimum(moved, median), np.maximum(moved, median))
 
     # -- kept with the run, for `zoo evaluate --data` --------------------------------------

@@ -41,9 +41,9 @@ class ForecastPipeline:
     std: list[float]
     mase_scale: float  # in-sample MAE of the seasonal naive forecast (MASE's denominator)
     season: int  # rows of that season
-    # Added below the median and above it (scaled units), calibrated on the validation part
-    # after training (conformalized quantile regression); 0 until then.
-    interval_widening: float = 0.0
+    # Added below the median and above it (scaled units), one per lead time, calibrated on the
+    # validation part after training (conformalized quantile regression); 0 until then.
+    interval_widening: float | list[float] = 0.0
     # The seasonal periods found in the training part, as [name, rows].
     periods: list = field(default_factory=list)
     # Rows back of the seasonal naive forecast the model gets as its last known input and
@@ -195,13 +195,16 @@ class ForecastPipeline:
 
     def widen(self, quantiles, levels: Sequence[float], history=None):
         """Moves the quantiles below the median down and those above it up by the calibrated
-        widening (never across the median); for a panel, times the spread of each window's
-        (scaled) target `history [B, L, ...]`."""
-        if not self.interval_widening:
+        widening of each lead time (never across the median; steps past the horizon take the
+        last lead's); for a panel, times the spread of each window's (scaled) target `history
+        [B, L, ...]`. Runs from before the widening was per lead hold one number."""
+        widening = np.atleast_1d(np.asarray(self.interval_widening, "float32"))
+        if not widening.any():
             return quantiles
         median = quantiles[..., levels.index(0.5)][..., None]
         side = tf.constant([float(np.sign(q - 0.5)) for q in levels], tf.float32)
-        amount = self.interval_widening
+        lead = tf.minimum(tf.range(tf.shape(quantiles)[1]), len(widening) - 1)
+        amount = tf.gather(tf.constant(widening), lead)[None, :, None]
         if self.series_id:
             amount *= window_spread(history[..., 0])[:, None, None]
         moved = quantiles + side * amount

@@ -217,9 +217,10 @@ class ForecastingTask(Task):
         pipeline.save(run)
         predictor = ForecastPredictor(model, pipeline)
         result = forecast_windows(predictor, Windows(corpus.series, corpus.test))
-        result["metrics"]["interval_widening"] = pipeline.interval_widening * (
-            1.0 if pipeline.series_id else pipeline.std[0]  # a panel's: in window spreads
-        )
+        unit = 1.0 if pipeline.series_id else pipeline.std[0]  # a panel's: in window spreads
+        result["metrics"]["interval_widening"] = [
+            w * unit for w in np.atleast_1d(pipeline.interval_widening).tolist()
+        ]
         result["metrics"]["correction_weight"] = pipeline.correction_weight
         if training.get("gradient_boosted_baseline", True):  # runs before it had none
             boosted = add_boosted_baseline(
