@@ -604,3 +604,28 @@ def test_forecasts_that_overlap_in_time_share_a_block():
     np.testing.assert_array_equal(
         origin_blocks(panel, origins, horizon=4), [0, 0, 1, 1, 0, 0, 1, 1]
     )
+
+
+def test_the_interval_is_widened_lead_time_by_lead_time():
+    """Conformal widening per lead, by hand: 4 origins, 2 leads, quantiles (-1, 0, 1) and 50 %
+    coverage, so each lead takes the ceil(5 x 0.5) / 4 = 75 % 'higher' quantile of its scores
+    (how far a value lies outside the interval): lead 0 (-1, -0.5, 1, 2) gives 2, lead 1
+    (-1, -1, -1, 0.5) gives 0.5 (pooled, the eight scores would give 0.5 for both). The
+    pipeline moves the outer quantiles by each lead's widening, steps past the horizon by the
+    last lead's, and a run from before (one number) by that number at every step."""
+    from zoo.tasks.forecasting.calibration import conformal_widening
+
+    quantiles = np.broadcast_to(np.array([-1.0, 0.0, 1.0]), (4, 2, 3))
+    actual = np.array([[0.0, 0.0], [0.5, 0.0], [2.0, 0.0], [3.0, -1.5]])
+    widening = conformal_widening(quantiles, actual, coverage=0.5)
+    np.testing.assert_array_equal(widening, [2.0, 0.5])
+
+    pipeline = ForecastPipeline(columns=["y"], step=3600, lookback=4, horizon=2, mean=[0.0],
+                                std=[1.0], mase_scale=1.0, season=1)  # fmt: skip
+    levels = [0.1, 0.5, 0.9]
+    pipeline.interval_widening = widening.tolist()
+    widened = pipeline.widen(keras.ops.zeros((1, 3, 3)), levels).numpy()
+    np.testing.assert_allclose(widened[0], [[-2.0, 0.0, 2.0], [-0.5, 0.0, 0.5], [-0.5, 0.0, 0.5]])
+    pipeline.interval_widening = 0.7
+    widened = pipeline.widen(keras.ops.zeros((1, 3, 3)), levels).numpy()
+    np.testing.assert_allclose(widened[0], [[-0.7, 0.0, 0.7]] * 3, rtol=1e-6)
