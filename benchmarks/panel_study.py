@@ -111,10 +111,15 @@ def table(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("panels", nargs="*", choices=list(PANELS), default=list(PANELS))
+    # Checked below: argparse refuses an empty list against `choices` (Python 3.11).
+    parser.add_argument("panels", nargs="*", help=f"any of {', '.join(PANELS)} (default: all)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     args = parser.parse_args()
+    unknown = sorted(set(args.panels) - set(PANELS))
+    if unknown:
+        parser.error(f"unknown panels: {', '.join(unknown)}; choose from {', '.join(PANELS)}")
+    args.panels = args.panels or list(PANELS)
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
     with tempfile.TemporaryDirectory() as folder:
         for panel in args.panels:
