@@ -16,9 +16,9 @@ ROOT = Path(__file__).parents[1]
 # 75.6-78.5% test accuracy depending on the seed (published LSTMs without pretrained
 # embeddings: 77-81%); 0.75 guards against regressions without failing on seed noise. The
 # forecaster must beat "same time yesterday" (0.313 GW) by 25% (it reaches 0.169-0.187 GW over
-# seeds 0-2); its 80% interval covers 67.3-76.8% of December (the holiday week, unlike any
-# validation day, is what it misses), so 0.65 guards against regressions without failing on
-# seed noise.
+# seeds 0-2); its 80% interval, calibrated per lead time, covers 74.1-78.8% of December (the
+# holiday week, unlike any validation day, is what it misses; pooled over the leads it covered
+# 67.3-76.8%), so 0.70 guards against regressions without failing on seed noise.
 # `lstm_luong_fast_nmt` is `lstm_luong_nmt` trained through the fused loop; that the fused path
 # computes the same loss and gradients is proven in tests/models/test_seq2seq.py, so its recipe
 # (163 s of CI) is not run again here.
@@ -56,7 +56,7 @@ def test_attention_recipe_reaches_its_target(name, tmp_path):
     metric, target = TARGETS[name]
     if metric == "mae":  # lower is better
         assert metrics[metric] <= target, metrics
-        assert 0.65 <= metrics["coverage"] <= 0.9, metrics  # the 80% interval
+        assert 0.70 <= metrics["coverage"] <= 0.9, metrics  # the 80% interval
     else:
         assert metrics[metric] >= target, metrics
 
