@@ -1,0 +1,96 @@
+"""bfloat16 against float32 on this CPU, family by family: each recipe trained as users run it
+(`python recipes/<model>.py`, seed 0) with `precision=float32` and `precision=mixed_bfloat16`,
+its training speed and its test metric side by side.
+
+    python benchmarks/precision_study.py                        # one model of each family
+    python benchmarks/precision_study.py lstm_forecaster --precisions float32 mixed_bfloat16
+
+Speed is what `zoo train` prints for every epoch (Keras' `ms/step`), the median over the
+epochs after the first (which also compiles); the two precisions of a model run one after the
+other on the same machine, so compare their ratio, not the absolute times. The metric is the
+recipe's own test metric (`metrics.json`). Results go to
+`benchmarks/results/precision_study.json` and a Markdown table is printed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from timing import machine
+
+ROOT = Path(__file__).parents[1]
+OUT = ROOT / "benchmarks" / "results" / "precision_study.json"
+# One model of each family (the twins: the same recurrent layers as the attention models, and
+# the fastest recipes), with the headline metric of its task.
+MODELS = {
+    "lstm_nmt": "exact_match",
+    "lstm_classifier": "accuracy",
+    "lstm_forecaster": "mae",
+    "lstm_ctc_asr": "cer",
+}
+STEP_TIME = re.compile(r" - (\d+(?:\.\d+)?)(ms|s)/step")
+
+
+def train_once(name: str, precision: str, runs_root: Path) -> dict:
+    hparams = runs_root / f"{name}-{precision}.json"
+    hparams.write_text(json.dumps({"precision": precision}))
+    start = time.perf_counter()
+    out = subprocess.run(
+        [sys.executable, str(ROOT / "recipes" / f"{name}.py"), "--seed", "0", "--new",
+         "--hparams", str(hparams), "--runs-root", str(runs_root / precision)],
+        check=True, cwd=ROOT, capture_output=True, text=True,
+    )  # fmt: skip
+    seconds = time.perf_counter() - start
+    steps = [
+        float(v) * (1.0 if unit == "ms" else 1000.0) for v, unit in STEP_TIME.findall(out.stdout)
+    ]
+    if len(steps) < 2:
+        raise RuntimeError(f"{name} ({precision}) printed fewer than two epochs:\n{out.stdout}")
+    run = max((runs_root / precision / name).iterdir())
+    metrics = json.loads((run / "metrics.json").read_text())
+    return {
+        "ms_per_step": statistics.median(steps[1:]),
+        "first_epoch_ms_per_step": steps[0],
+        "epochs": len(steps),
+        "recipe_seconds": seconds,
+        "metrics": metrics,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("models", nargs="*", help=f"any of {', '.join(MODELS)} (default: all)")
+    parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
+    args = parser.parse_args()
+    unknown = sorted(set(args.models) - set(MODELS))
+    if unknown:
+        parser.error(f"unknown models: {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+    report = json.loads(OUT.read_text()) if OUT.is_file() else {}
+    report["machine"] = machine()
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in args.models or list(MODELS):
+            report[name] = {p: train_once(name, p, Path(scratch)) for p in args.precisions}
+            OUT.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"{name} done", file=sys.stderr, flush=True)
+    print("| model | metric | " + " | ".join(f"{p} ms/step, metric" for p in args.precisions)
+          + " | speed-up |")  # fmt: skip
+    print("|---|---|" + "---|" * len(args.precisions) + "---|")
+    for name, metric in MODELS.items():
+        if name not in report:
+            continue
+        runs = report[name]
+        cells = [f"{r['ms_per_step']:.0f}, {r['metrics'][metric]:.4g}" for r in runs.values()]
+        times = [r["ms_per_step"] for r in runs.values()]
+        print(f"| `{name}` | {metric} | {' | '.join(cells)} | {times[0] / times[-1]:.2f}x |")
+
+
+if __name__ == "__main__":
+    main()
