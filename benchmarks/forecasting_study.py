@@ -27,6 +27,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
+from timing import chosen
 
 ROOT = Path(__file__).parents[1]
 OUT = ROOT / "benchmarks" / "results" / "forecasting_study.json"
@@ -251,14 +252,10 @@ def table(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    # Checked below: argparse refuses an empty list against `choices` (Python 3.11).
     parser.add_argument("series", nargs="*", help=f"any of {', '.join(SERIES)} (default: all)")
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     args = parser.parse_args()
-    unknown = sorted(set(args.series) - set(SERIES))
-    if unknown:
-        parser.error(f"unknown series: {', '.join(unknown)}; choose from {', '.join(SERIES)}")
-    args.series = args.series or list(SERIES)
+    args.series = chosen(parser, args.series, SERIES, "series")
     results = json.loads(OUT.read_text()) if OUT.is_file() else {}
     with tempfile.TemporaryDirectory() as folder:
         for name in args.series:

@@ -29,6 +29,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from timing import chosen
+
 ROOT = Path(__file__).parents[1]
 OUT = ROOT / "benchmarks" / "results" / "panel_study.json"
 MODELS = ("lstm_forecaster", "lstm_attention_forecaster")
@@ -111,15 +113,11 @@ def table(results: dict) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    # Checked below: argparse refuses an empty list against `choices` (Python 3.11).
     parser.add_argument("panels", nargs="*", help=f"any of {', '.join(PANELS)} (default: all)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--models", nargs="+", default=list(MODELS))
     args = parser.parse_args()
-    unknown = sorted(set(args.panels) - set(PANELS))
-    if unknown:
-        parser.error(f"unknown panels: {', '.join(unknown)}; choose from {', '.join(PANELS)}")
-    args.panels = args.panels or list(PANELS)
+    args.panels = chosen(parser, args.panels, PANELS, "panels")
     results = json.loads(OUT.read_text()) if OUT.exists() else {}
     with tempfile.TemporaryDirectory() as folder:
         for panel in args.panels:

@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from timing import machine
+from timing import chosen, machine
 
 ROOT = Path(__file__).parents[1]
 OUT = ROOT / "benchmarks" / "results" / "precision_study.json"
@@ -70,13 +70,11 @@ def main() -> None:
     parser.add_argument("models", nargs="*", help=f"any of {', '.join(MODELS)} (default: all)")
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
     args = parser.parse_args()
-    unknown = sorted(set(args.models) - set(MODELS))
-    if unknown:
-        parser.error(f"unknown models: {', '.join(unknown)}; choose from {', '.join(MODELS)}")
+    args.models = chosen(parser, args.models, MODELS, "models")
     report = json.loads(OUT.read_text()) if OUT.is_file() else {}
     report["machine"] = machine()
     with tempfile.TemporaryDirectory() as scratch:
-        for name in args.models or list(MODELS):
+        for name in args.models:
             report[name] = {p: train_once(name, p, Path(scratch)) for p in args.precisions}
             OUT.write_text(json.dumps(report, indent=2) + "\n")
             print(f"{name} done", file=sys.stderr, flush=True)

@@ -1,4 +1,4 @@
-"""The timing the speed benchmarks share."""
+"""What the benchmarks share: timing, the machine description, the names a run picks."""
 
 from __future__ import annotations
 
@@ -57,3 +57,12 @@ def machine(*modules) -> dict:
     """What a result was measured on: the platform, the CPU count and each module's version."""
     about = {"platform": platform.platform(), "cpus": os.cpu_count()}
     return about | {module.__name__: module.__version__ for module in modules}
+
+
+def chosen(parser: argparse.ArgumentParser, given: list[str], known, what: str) -> list[str]:
+    """The names given on the command line (all of `known` if none), each checked against
+    `known` (argparse cannot: with `nargs="*"` it refuses an empty list against `choices`)."""
+    unknown = sorted(set(given) - set(known))
+    if unknown:
+        parser.error(f"unknown {what}: {', '.join(unknown)}; choose from {', '.join(known)}")
+    return list(given) or list(known)
