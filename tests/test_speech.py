@@ -130,7 +130,7 @@ def test_bad_speech_data_is_named(tmp_path):
         speech.read_speech_folder(tmp_path / "a.wav")
     with pytest.raises(DataFileError, match="Unknown speech dataset"):
         TASK.load_data("no-such-data", {"split_seed": 0})
-    with pytest.raises(DataFileError, match="test set of real recordings"):
+    with pytest.raises(DataFileError, match="test set only"):
         TASK.load_data("asterisk-prompts", {"split_seed": 0})
 
 
@@ -149,7 +149,7 @@ def test_asterisk_prompts_or_the_apt_command():
 
 
 def test_log_mel_frames_mask_and_padding_independence():
-    layer = LogMelFeatures(16000, 20)
+    layer = LogMelFeatures(16000, 20, floor_db=None, variance_floor=1e-5)
     rng = np.random.default_rng(0)
     short = rng.normal(0, 0.1, 3000).astype("float32")
     alone, mask_alone = layer(short[None], np.array([3000]))
@@ -167,6 +167,52 @@ def test_log_mel_frames_mask_and_padding_independence():
     np.testing.assert_allclose(real.mean(axis=0), 0.0, atol=1e-4)
     np.testing.assert_allclose(real.std(axis=0), 1.0, atol=1e-2)
     assert np.all(to_numpy(padded)[0, 19:] == 0.0)
+
+
+def telephone_like(seconds: float = 1.0, seed: int = 0) -> np.ndarray:
+    """Noise band-limited to 300-3,400 Hz plus rounding-level noise above: what 8 kHz audio
+    resampled to 16 kHz holds."""
+    rng = np.random.default_rng(seed)
+    n = int(16000 * seconds)
+    spectrum = np.fft.rfft(rng.normal(0, 0.1, n))
+    hz = np.fft.rfftfreq(n, 1 / 16000)
+    spectrum[(hz < 300) | (hz > 3400)] = 0
+    fade = np.minimum(1.0, np.minimum(np.arange(n), np.arange(n)[::-1]) / 800)  # 50 ms edges
+    return (np.fft.irfft(spectrum, n) * fade + rng.normal(0, 2e-5, n)).astype("float32")
+
+
+def test_log_mel_floors_by_hand():
+    audio = telephone_like()[None]
+    length = np.array([audio.shape[1]])
+    layer = LogMelFeatures(16000, 20, floor_db=30.0, variance_floor=0.5)
+    features, _ = layer(audio, length)
+    mel = to_numpy(layer.spectrogram(audio)).T[:, :, 0]  # [frames, bins]
+    log_mel = np.log(mel + 1e-6)
+    log_mel = np.maximum(log_mel, log_mel.max() - 3.0 * np.log(10.0))  # 30 dB
+    expected = (log_mel - log_mel.mean(0)) / np.sqrt(log_mel.var(0) + 0.5)
+    np.testing.assert_allclose(to_numpy(features)[0], expected, atol=1e-4)
+
+
+def test_log_mel_floors_keep_empty_bands_flat():
+    audio = telephone_like()[None]
+    length = np.array([audio.shape[1]])
+    floored, _ = LogMelFeatures(16000, 40)(audio, length)
+    plain, _ = LogMelFeatures(16000, 40, floor_db=None, variance_floor=1e-5)(audio, length)
+    upper = slice(34, 40)  # mel bands above about 4.5 kHz: nothing but rounding noise
+    assert to_numpy(plain)[0, :, upper].std(axis=0).min() > 0.9  # noise blown up to full scale
+    assert to_numpy(floored)[0, :, upper].std(axis=0).max() < 0.05
+    assert to_numpy(floored)[0, :, 10:25].std(axis=0).min() > 0.3  # the speech band kept
+
+
+def test_log_mel_loads_old_configs_without_floors():
+    config = LogMelFeatures(16000, 20).get_config()
+    assert config["floor_db"] == 60.0 and config["variance_floor"] == 1.0
+    old = {k: v for k, v in config.items() if k not in ("floor_db", "variance_floor")}
+    restored = LogMelFeatures.from_config(old)
+    assert restored.floor_db is None and restored.variance_floor == 1e-5
+    assert LogMelFeatures.from_config(config).floor_db == 60.0
+    with pytest.raises(ValueError, match="floor_db"):
+        LogMelFeatures(16000, 20, floor_db=-3)
 
 
 def test_spec_augment_masks_only_in_training():
@@ -484,7 +530,8 @@ def test_synthesizer_without_its_library_says_how_to_install_it(monkeypatch):
 def numpy_log_mel(audio, rate=16000, bins=20, fft=512, window=400, hop=160):
     """Log-mel features the textbook way: centred frames (mirrored ends), periodic Hann window
     in the middle of each FFT frame, power spectrum, HTK mel triangles from 20 Hz to Nyquist,
-    log, then zero mean and unit variance per band."""
+    log floored 60 dB below the peak, then zero mean per band, divided by the root of the
+    band's variance + 1."""
     padded = np.pad(audio, fft // 2, mode="reflect")
     frames = 1 + (len(padded) - fft) // hop
     hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(window) / window)
@@ -510,7 +557,8 @@ def numpy_log_mel(audio, rate=16000, bins=20, fft=512, window=400, hop=160):
     )
     weights[0] = 0.0  # the DC bin belongs to no band
     log_mel = np.log(power @ weights + 1e-6)
-    return (log_mel - log_mel.mean(0)) / np.sqrt(log_mel.var(0) + 1e-5)
+    log_mel = np.maximum(log_mel, log_mel.max() - 6 * np.log(10))
+    return (log_mel - log_mel.mean(0)) / np.sqrt(log_mel.var(0) + 1.0)
 
 
 def test_log_mel_features_match_a_numpy_reference():

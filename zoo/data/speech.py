@@ -30,12 +30,17 @@ from zoo.data.audio import (  # noqa: F401  (read_wav: the API's name)
     resample,
 )
 from zoo.data.espeak import ACCENTS, Synthesizer
+from zoo.data.synthesizers import FAMILIES, synthesized, telephone_band
 from zoo.data.transcripts import normalize_transcript, random_transcript, vocabulary_words
 from zoo.data.tsv import DataFileError, read_utf8_text
 
 SPOKEN_NUMBERS = "spoken-numbers"
 ASTERISK = "asterisk-prompts"
-SPEECH_DATASETS = (SPOKEN_NUMBERS, ASTERISK)
+# Test sets beside spoken-numbers' own: another synthesizer family's voices, and its espeak-ng
+# test utterances through an 8 kHz telephone band.
+SYNTHESIZER_TESTS = {f"{SPOKEN_NUMBERS}-{family}": family for family in FAMILIES}
+TELEPHONE_TEST = f"{SPOKEN_NUMBERS}-8khz"
+SPEECH_DATASETS = (SPOKEN_NUMBERS, ASTERISK, *SYNTHESIZER_TESTS, TELEPHONE_TEST)
 TRANSCRIPTS = "transcripts.tsv"
 
 # -- corpora ------------------------------------------------------------------------------------
@@ -77,17 +82,53 @@ def cache_dir() -> Path:
 
 
 def load_spoken_numbers(
-    sizes: SpokenNumbersSizes = SpokenNumbersSizes(), seed: int = 0
+    sizes: SpokenNumbersSizes = SpokenNumbersSizes(),
+    seed: int = 0,
+    other_synthesizers: Sequence[str] = (),
+    other_utterances: int = 0,
 ) -> SpeechCorpus:
-    """The synthetic corpus of `sizes` utterances, generated once and cached."""
+    """The synthetic corpus of `sizes` espeak-ng utterances, and `other_utterances` more for
+    training spoken by the `other_synthesizers` families' voices; generated once and cached."""
     key = f"v1-{sizes.train}-{sizes.validation}-{sizes.test}-{seed}"
+    corpus = _cached(key, lambda: generate_spoken_numbers(sizes, seed))
+    if other_utterances and other_synthesizers:
+        families = sorted(other_synthesizers)
+        key = f"{'+'.join(families)}-{other_utterances}-{seed}"
+        extra = _cached(key, lambda: _train_only(synthesized(families, other_utterances, seed + 1)))
+        corpus.train += extra.train
+        corpus.notes.append(
+            f"{other_utterances} of the training utterances are spoken by {' and '.join(families)}"
+        )
+    return corpus
+
+
+def load_speech_test_set(
+    name: str, sizes: SpokenNumbersSizes = SpokenNumbersSizes(), seed: int = 0
+) -> list:
+    """The test utterances of one of the generated sets (`SPEECH_DATASETS`, Asterisk aside)."""
+    if name == TELEPHONE_TEST:
+        return telephone_band(load_spoken_numbers(sizes, seed).test)
+    if name in SYNTHESIZER_TESTS:
+        family = SYNTHESIZER_TESTS[name]
+        key = f"{family}-test-{sizes.test}-{seed}"
+        # Another seed than training's: other transcripts, if a run trained on this family.
+        return _cached(key, lambda: _train_only(synthesized([family], sizes.test, seed + 2))).train
+    return load_spoken_numbers(sizes, seed).test
+
+
+def _train_only(utterances: list) -> SpeechCorpus:
+    return SpeechCorpus(SPOKEN_NUMBERS, utterances, [], [])
+
+
+def _cached(key: str, make) -> SpeechCorpus:
+    """The corpus cached under `key`, made by `make()` the first time."""
     path = cache_dir() / f"{SPOKEN_NUMBERS}-{key}.npz"
     if path.is_file():
         try:
             return _read_cache(path)
         except (OSError, ValueError, KeyError):
             path.unlink(missing_ok=True)  # damaged: regenerated (another process may be first)
-    corpus = generate_spoken_numbers(sizes, seed)
+    corpus = make()
     _write_cache(path, corpus)
     return corpus
 

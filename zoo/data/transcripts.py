@@ -94,6 +94,9 @@ PHONETIC = [
     "zulu",
 ]
 LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+# How a letter is read out, for synthesizers that would read a lone "a" as the article.
+_NAMES = "ay bee see dee ee eff gee aitch eye jay kay ell em en oh pee cue are ess tee you vee"
+LETTER_NAMES = dict(zip(LETTERS, [*_NAMES.split(), "double-you", "ex", "why", "zee"], strict=True))
 ANSWERS = ["yes", "no", "star", "pound", "operator", "repeat", "cancel", "help"]
 
 
@@ -153,6 +156,11 @@ def random_transcript(rng: np.random.Generator) -> str:
     if kind == "phonetic":
         return " ".join(rng.choice(PHONETIC, size=int(rng.integers(1, 4))))
     return str(rng.choice(ANSWERS))
+
+
+def spoken_text(text: str) -> str:
+    """`text` with its single letters written as their names ("b c" -> "bee see")."""
+    return " ".join(LETTER_NAMES.get(word, word) for word in text.split())
 
 
 def normalize_transcript(text: str) -> str:

@@ -3,6 +3,8 @@
 Both run in `keras.ops` (every backend) so an exported recognizer takes audio, not features.
 """
 
+import math
+
 import keras
 from keras import ops
 
@@ -14,15 +16,27 @@ class LogMelFeatures(keras.layers.Layer):
     """Log-mel filterbanks of padded waveforms, normalized per utterance.
 
     Frames are `frame_length_ms` long every `frame_step_ms` (centred, so a waveform of `n`
-    samples has `1 + n // step` frames); each mel bin is normalized to zero mean and unit
-    variance over the utterance's own frames (padding excluded), which removes the recording
-    level and channel colour that differ between a synthetic voice and a telephone.
+    samples has `1 + n // step` frames). Each mel bin is normalized over the utterance's own
+    frames (padding excluded): its mean is subtracted and it is divided by
+    `sqrt(variance + variance_floor)`, which removes the recording level and channel colour
+    that differ between a synthetic voice and a telephone.
+
+    Empty bands are not blown up: log-mels are first floored at `floor_db` below the
+    utterance's loudest value, so the 4-8 kHz bands of 8 kHz audio resampled to 16 kHz (only
+    filter leakage and rounding noise) become constant, and the variance floor keeps a band
+    that barely varies from being stretched to unit variance. `floor_db=None` and
+    `variance_floor=1e-5` give plain per-band standardization (recognizers saved before these
+    arguments existed load with it).
 
     Args:
         sample_rate: Sampling rate of the waveforms, in Hz.
         num_mel_bins: Number of mel bands.
         frame_length_ms: Analysis window length.
         frame_step_ms: Hop between frames.
+        floor_db: Dynamic range kept below the utterance's loudest mel value, in dB, or
+            `None` for no floor.
+        variance_floor: Added to each band's variance (in squared natural-log units of
+            power; 1.0 is a standard deviation of about 4.3 dB) before dividing by its root.
 
     Call arguments:
         audio: `float32[batch, samples]` waveforms in [-1, 1], zero-padded.
@@ -33,9 +47,22 @@ class LogMelFeatures(keras.layers.Layer):
     """
 
     def __init__(
-        self, sample_rate=16000, num_mel_bins=40, frame_length_ms=25, frame_step_ms=10, **kwargs
+        self,
+        sample_rate=16000,
+        num_mel_bins=40,
+        frame_length_ms=25,
+        frame_step_ms=10,
+        floor_db=60.0,
+        variance_floor=1.0,
+        **kwargs,
     ):
         super().__init__(**kwargs)
+        if floor_db is not None and not (isinstance(floor_db, (int, float)) and floor_db > 0):
+            raise ValueError(f"`floor_db` must be > 0 or None, received floor_db={floor_db!r}.")
+        if not (isinstance(variance_floor, (int, float)) and variance_floor > 0):
+            raise ValueError(
+                f"`variance_floor` must be > 0, received variance_floor={variance_floor!r}."
+            )
         for name, value in (
             ("sample_rate", sample_rate),
             ("num_mel_bins", num_mel_bins),
@@ -47,6 +74,8 @@ class LogMelFeatures(keras.layers.Layer):
         self.num_mel_bins = num_mel_bins
         self.frame_length_ms = frame_length_ms
         self.frame_step_ms = frame_step_ms
+        self.floor_db = None if floor_db is None else float(floor_db)
+        self.variance_floor = float(variance_floor)
         self.step = sample_rate * frame_step_ms // 1000
         length = sample_rate * frame_length_ms // 1000
         fft_length = 1 << (length - 1).bit_length()  # next power of two
@@ -79,10 +108,14 @@ class LogMelFeatures(keras.layers.Layer):
         log_mel = ops.log(mel + 1e-6)
         mask = ops.arange(ops.shape(log_mel)[1])[None, :] < self.frames(audio_length)[:, None]
         weight = ops.cast(mask, "float32")[:, :, None]
+        if self.floor_db is not None:
+            # ln(power) units: floor_db dB is floor_db / 10 * ln(10).
+            loudest = ops.max(ops.where(weight > 0, log_mel, -1e9), axis=(1, 2), keepdims=True)
+            log_mel = ops.maximum(log_mel, loudest - self.floor_db / 10.0 * math.log(10.0))
         count = ops.maximum(ops.sum(weight, axis=1, keepdims=True), 1.0)
         mean = ops.sum(log_mel * weight, axis=1, keepdims=True) / count
         variance = ops.sum(ops.square(log_mel - mean) * weight, axis=1, keepdims=True) / count
-        normalized = (log_mel - mean) / ops.sqrt(variance + 1e-5) * weight
+        normalized = (log_mel - mean) / ops.sqrt(variance + self.variance_floor) * weight
         return ops.cast(normalized, self.compute_dtype), mask
 
     def compute_output_spec(self, audio, audio_length):
@@ -101,9 +134,18 @@ class LogMelFeatures(keras.layers.Layer):
                 "num_mel_bins": self.num_mel_bins,
                 "frame_length_ms": self.frame_length_ms,
                 "frame_step_ms": self.frame_step_ms,
+                "floor_db": self.floor_db,
+                "variance_floor": self.variance_floor,
             }
         )
         return config
+
+    @classmethod
+    def from_config(cls, config):
+        # Saved before the floors existed: plain per-band standardization, as trained.
+        if "variance_floor" not in config:
+            config = {**config, "floor_db": None, "variance_floor": 1e-5}
+        return cls(**config)
 
 
 @keras.saving.register_keras_serializable(package="lstm_zoo")

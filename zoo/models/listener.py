@@ -18,7 +18,15 @@ class Listener:
     """Log-mel front end + pyramidal BiLSTM, shared by both recognizers (a mixin)."""
 
     def _init_listener(
-        self, sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
+        self,
+        sample_rate,
+        num_mel_bins,
+        units,
+        num_layers,
+        reductions,
+        dropout,
+        spec_augment,
+        feature_floors,
     ):
         for name, value in (
             ("sample_rate", sample_rate),
@@ -43,7 +51,10 @@ class Listener:
         self.reductions = reductions
         self.dropout = float(dropout)
         self.spec_augment = bool(spec_augment)
-        self.features = LogMelFeatures(sample_rate, num_mel_bins, name="log_mel")
+        self.feature_floors = bool(feature_floors)
+        # Without the floors: plain per-band standardization (recognizers saved before them).
+        floors = {} if self.feature_floors else {"floor_db": None, "variance_floor": 1e-5}
+        self.features = LogMelFeatures(sample_rate, num_mel_bins, name="log_mel", **floors)
         self.augment = SpecAugment(name="spec_augment") if self.spec_augment else None
         self.listener_layers = [
             bidirectional_lstm(
@@ -109,6 +120,7 @@ class Listener:
             "reductions": self.reductions,
             "dropout": self.dropout,
             "spec_augment": self.spec_augment,
+            "feature_floors": self.feature_floors,
         }
 
 

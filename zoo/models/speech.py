@@ -61,6 +61,10 @@ class CTCRecognizer(Listener, keras.Model):
         reductions: How many of the first layers halve the frame rate.
         dropout: Dropout between layers and before the output layer.
         spec_augment: Whether SpecAugment masks the features in training.
+        feature_floors: Whether the log-mels are floored 60 dB below the utterance's peak
+            and each band's variance floored before normalizing (`LogMelFeatures`), so the
+            empty upper bands of telephone audio stay flat; `False` is plain per-band
+            standardization, what recognizers saved before this argument were trained with.
 
     Call arguments:
         inputs: Dict with `"audio"` (`float32[batch, samples]`) and `"audio_length"`
@@ -83,13 +87,21 @@ class CTCRecognizer(Listener, keras.Model):
         reductions,
         dropout,
         spec_augment,
+        feature_floors,
         **kwargs,
     ):
         super().__init__(**kwargs)
         check_positive_int("vocab_size", vocab_size)
         self.vocab_size = vocab_size
         self._init_listener(
-            sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
+            sample_rate,
+            num_mel_bins,
+            units,
+            num_layers,
+            reductions,
+            dropout,
+            spec_augment,
+            feature_floors,
         )
         self.output_dropout = keras.layers.Dropout(
             dropout, name="output_dropout", dtype=self.dtype_policy
@@ -129,7 +141,8 @@ class CTCRecognizer(Listener, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # Saved before the feature floors existed: trained without them.
+        return cls(**{"feature_floors": False, **config})
 
 
 @keras.saving.register_keras_serializable(package="lstm_zoo")
@@ -160,6 +173,7 @@ class ListenAttendSpell(Listener, keras.Model):
             character) from a linear layer over the deepest listener layer at no more than 4x
             reduction (CTC needs about a frame per character). It shapes the listener's
             alignments early; decoding uses the speller alone. 0 turns it off.
+        feature_floors: The listener's, as for `CTCRecognizer`.
 
     Call arguments:
         inputs: Dict with `"audio"`, `"audio_length"` and `"target_in"` (`int[batch, Tt]`,
@@ -187,6 +201,7 @@ class ListenAttendSpell(Listener, keras.Model):
         location_filters,
         location_kernel,
         ctc_weight,
+        feature_floors,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -209,7 +224,14 @@ class ListenAttendSpell(Listener, keras.Model):
         self.location_kernel = location_kernel
         self.ctc_weight = float(ctc_weight)
         self._init_listener(
-            sample_rate, num_mel_bins, units, num_layers, reductions, dropout, spec_augment
+            sample_rate,
+            num_mel_bins,
+            units,
+            num_layers,
+            reductions,
+            dropout,
+            spec_augment,
+            feature_floors,
         )
         self.embedding = keras.layers.Embedding(
             vocab_size, embedding_dim, name="character_embedding", dtype=self.dtype_policy
@@ -354,4 +376,5 @@ class ListenAttendSpell(Listener, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        return cls(**config)
+        # Saved before the feature floors existed: trained without them.
+        return cls(**{"feature_floors": False, **config})

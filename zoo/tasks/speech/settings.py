@@ -16,7 +16,13 @@ SETTINGS = TaskSettings(
         "train_utterances": 3000,
         "validation_utterances": 400,
         "test_utterances": 600,
+        # ... and more training utterances spoken by other synthesizer families' voices
+        # (Debian packages: scripts/install_speech_data.sh); 0: espeak-ng alone.
+        "other_synthesizers": "festival",
+        "other_utterances": 1000,
     },
+    choices={"other_synthesizers": ("festival", "flite", "festival,flite")},
+    may_be_zero=frozenset({"other_utterances"}),
     sized_by_data={
         "vocab_size": "the characters are read from the training transcripts.",
         "sample_rate": "the zoo's audio is 16 kHz; other rates are resampled on reading.",

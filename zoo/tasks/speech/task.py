@@ -21,6 +21,7 @@ from zoo.data.speech import (
     SpeechCorpus,
     SpokenNumbersSizes,
     load_asterisk_prompts,
+    load_speech_test_set,
     load_spoken_numbers,
     resample,
     split_utterances,
@@ -57,20 +58,23 @@ class SpeechTask(Task):
     def load_data(
         self, data: str, settings: Mapping[str, Any], validation=None, test=None
     ) -> SpeechCorpus:
-        if data == ASTERISK:
+        if data in SPEECH_DATASETS and data != SPOKEN_NUMBERS:
             raise DataFileError(
-                f"{ASTERISK} is a test set of real recordings: train on {SPOKEN_NUMBERS}, then "
-                f"`zoo evaluate RUN --data {ASTERISK}`."
+                f"{data} is a test set only: train on {SPOKEN_NUMBERS}, then "
+                f"`zoo evaluate RUN --data {data}`."
             )
         if data == SPOKEN_NUMBERS:
             if validation is not None or test is not None:
                 raise DataFileError(f"{SPOKEN_NUMBERS} has its own held-out speakers.")
-            sizes = SpokenNumbersSizes(
-                settings["train_utterances"],
-                settings["validation_utterances"],
-                settings["test_utterances"],
+            corpus = load_spoken_numbers(
+                self._sizes(settings),
+                seed=settings["split_seed"],
+                other_synthesizers=settings["other_synthesizers"].split(","),
+                other_utterances=settings["other_utterances"],
             )
-            return load_spoken_numbers(sizes, seed=settings["split_seed"])
+            for note in corpus.notes:
+                print(f"note: {note}")
+            return corpus
         if not Path(data).exists():
             raise DataFileError(
                 f"Unknown speech dataset {data!r}. Use one of {list(SPEECH_DATASETS)}, a folder "
@@ -93,11 +97,19 @@ class SpeechTask(Task):
             print(f"note: {note}")
         return corpus
 
+    @staticmethod
+    def _sizes(settings: Mapping[str, Any]) -> SpokenNumbersSizes:
+        return SpokenNumbersSizes(
+            settings["train_utterances"],
+            settings["validation_utterances"],
+            settings["test_utterances"],
+        )
+
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> list:
-        if data == SPOKEN_NUMBERS:
-            return self.load_data(data, settings).test
         if data == ASTERISK:
             return load_asterisk_prompts()
+        if data in SPEECH_DATASETS:
+            return load_speech_test_set(data, self._sizes(settings), settings["split_seed"])
         notes: list[str] = []
         utterances = read_speech_data(data, notes)
         for note in notes:
