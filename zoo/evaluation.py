@@ -51,6 +51,7 @@ def evaluate(
     data = data or config["data"]
     training = {"split_seed": config["training"]["seed"], **config["training"]}
     training["include_training_span"] = include_training_span
+    training["trained_on"] = config["data"]  # e.g. which half of a corpus split by text
     examples = task.load_test_set(data, training)
     out = run / "evaluations" / (Path(data).stem or "data")
     try:

@@ -25,22 +25,34 @@ APT = (
 )
 
 
-def speak_all(requests: Sequence[tuple[str, str, int]]) -> list[np.ndarray]:
-    """int16 waveforms at 16 kHz of `(text, voice, words per minute)` requests."""
+def speak_all(requests: Sequence[tuple[str, str, int, float]]) -> list[np.ndarray]:
+    """int16 waveforms at 16 kHz of `(text, voice, words per minute, pitch shift in
+    semitones)` requests. The HTS voice keeps its own pitch (Festival's HTS engine module
+    ignores the engine's half-tone option); the diphone voices shift theirs."""
     if shutil.which("festival") is None:
         raise DataFileError(
             "Festival is not installed; it and its voices are Debian packages: "
             f"`bash scripts/install_speech_data.sh` (or {APT})."
         )
     with tempfile.TemporaryDirectory() as folder:
-        lines = []
-        for i, (text, voice, rate) in enumerate(requests):
+        lines: list[str] = []
+        for i, (text, voice, rate, semitones) in enumerate(requests):
             words = spoken_text(text).replace("\\", "").replace('"', "")
-            lines += [
-                f"(voice_{voice})",
-                f"(Parameter.set 'Duration_Stretch {NORMAL_RATE / rate:.3f})",
-                f'(utt.save.wave (utt.synth (Utterance Text "{words}")) "{folder}/{i}.wav" \'riff)',
-            ]
+            stretch = NORMAL_RATE / rate
+            # Selecting the voice resets its intonation and HTS engine parameters.
+            lines += [f"(voice_{voice})", f"(Parameter.set 'Duration_Stretch {stretch:.3f})"]
+            if voice.endswith("_hts"):  # HTS ignores both; its engine takes a speed factor
+                speed = f'(list (list "-r" {1 / stretch:.3f}))'
+                lines.append(f"(set! hts_engine_params (append hts_engine_params {speed}))")
+            elif semitones:  # diphone voices: the mean of the F0 targets (105 Hz for both)
+                f0 = 105 * 2 ** (semitones / 12)
+                lines.append(
+                    f"(set! int_lr_params '((target_f0_mean {f0:.1f}) (target_f0_std 14) "
+                    "(model_f0_mean 170) (model_f0_std 34)))"
+                )
+            lines.append(
+                f'(utt.save.wave (utt.synth (Utterance Text "{words}")) "{folder}/{i}.wav" \'riff)'
+            )
         script = Path(folder) / "speak.scm"
         script.write_text("\n".join(lines) + "\n")
         result = subprocess.run(

@@ -22,8 +22,9 @@ NORMAL_RATE = 175  # words per minute at duration_stretch 1, as espeak-ng's defa
 APT = "apt-get install -y --no-install-recommends flite"
 
 
-def speak_all(requests: Sequence[tuple[str, str, int]]) -> list[np.ndarray]:
-    """int16 waveforms at 16 kHz of `(text, voice, words per minute)` requests."""
+def speak_all(requests: Sequence[tuple[str, str, int, float]]) -> list[np.ndarray]:
+    """int16 waveforms at 16 kHz of `(text, voice, words per minute, pitch shift)` requests;
+    flite's voices speak at their own pitch (the shift must be 0)."""
     if shutil.which("flite") is None:
         raise DataFileError(
             "flite is not installed; it is a Debian package: `bash scripts/install_speech_data.sh` "
@@ -32,7 +33,9 @@ def speak_all(requests: Sequence[tuple[str, str, int]]) -> list[np.ndarray]:
     out = []
     with tempfile.TemporaryDirectory() as folder:
         wav = Path(folder) / "out.wav"
-        for text, voice, rate in requests:
+        for text, voice, rate, semitones in requests:
+            if semitones:
+                raise ValueError("flite's voices speak at their own pitch: give a shift of 0.")
             stretch = f"duration_stretch={NORMAL_RATE / rate:.3f}"
             command = ["flite", "-voice", voice, "--setf", stretch, "-t", spoken_text(text)]
             subprocess.run([*command, "-o", str(wav)], check=True, capture_output=True)

@@ -94,7 +94,9 @@ def load_spoken_numbers(
     if other_utterances and other_synthesizers:
         families = sorted(other_synthesizers)
         key = f"{'+'.join(families)}-{other_utterances}-{seed}"
-        extra = _cached(key, lambda: _train_only(synthesized(families, other_utterances, seed + 1)))
+        extra = _cached(
+            key, lambda: _train_only(synthesized(families, other_utterances, seed + 1, True))
+        )
         corpus.train += extra.train
         corpus.notes.append(
             f"{other_utterances} of the training utterances are spoken by {' and '.join(families)}"
@@ -239,6 +241,23 @@ ASTERISK_TEXT = Path("/usr/share/doc/asterisk-core-sounds-en/core-sounds-en.txt.
 ASTERISK_APT = (
     "apt-get install -y --no-install-recommends asterisk-core-sounds-en asterisk-core-sounds-en-wav"
 )
+
+
+def split_by_prompt(utterances: list, seed: int, name: str = ASTERISK) -> SpeechCorpus:
+    """Half of the distinct texts to adapt on (one in eight of them for validation), the other
+    half to test: recordings of one text never end up on both sides."""
+    texts = sorted({u[1] for u in utterances})
+    if len(texts) < 4:
+        raise DataFileError(f"{name} holds {len(texts)} distinct texts; 4 are needed to split.")
+    order = np.random.default_rng(seed).permutation(len(texts))
+    tune = {texts[i] for i in order[: len(texts) // 2]}
+    validate = {texts[i] for i in order[: max(1, len(texts) // 16)]}
+    return SpeechCorpus(
+        name,
+        [u for u in utterances if u[1] in tune - validate],
+        [u for u in utterances if u[1] in validate],
+        [u for u in utterances if u[1] not in tune],
+    )
 
 
 def load_asterisk_prompts() -> list:

@@ -15,10 +15,12 @@ from zoo.data import festival, flite
 from zoo.data.audio import SAMPLE_RATE, resample
 from zoo.data.transcripts import random_transcript
 
-FAMILIES: dict[str, tuple[tuple[str, ...], Callable]] = {
-    "flite": (flite.VOICES, flite.speak_all),
-    "festival": (festival.VOICES, festival.speak_all),
+# family: (voices, speak_all, whether it shifts pitch)
+FAMILIES: dict[str, tuple[tuple[str, ...], Callable, bool]] = {
+    "flite": (flite.VOICES, flite.speak_all, False),
+    "festival": (festival.VOICES, festival.speak_all, True),
 }
+PITCH_SEMITONES = 4.0  # training voices are shifted up to this much, either way
 TELEPHONE_RATE = 8_000
 
 
@@ -30,9 +32,11 @@ def check_families(families: Sequence[str]) -> None:
         )
 
 
-def synthesized(families: Sequence[str], count: int, seed: int) -> list:
+def synthesized(families: Sequence[str], count: int, seed: int, vary_pitch: bool = False) -> list:
     """`count` utterances `(int16 audio, transcript, "family:voice")`, each spoken by a voice
-    drawn from all of `families`' voices, at 120-230 words per minute (espeak-ng's range)."""
+    drawn from all of `families`' voices, at 120-230 words per minute (espeak-ng's range);
+    with `vary_pitch`, shifted up to `PITCH_SEMITONES` where the family can (more voices to
+    train on; test sets keep the voices as they ship)."""
     check_families(families)
     rng = np.random.default_rng(seed)
     voices = [(family, voice) for family in families for voice in FAMILIES[family][0]]
@@ -41,7 +45,11 @@ def synthesized(families: Sequence[str], count: int, seed: int) -> list:
     for _ in range(count):
         family, voice = voices[int(rng.integers(len(voices)))]
         text = random_transcript(rng)
-        requests[family].append((text, voice, int(rng.integers(120, 231))))
+        rate = int(rng.integers(120, 231))
+        shift = float(rng.uniform(-PITCH_SEMITONES, PITCH_SEMITONES))  # drawn either way
+        requests[family].append(
+            (text, voice, rate, shift if vary_pitch and FAMILIES[family][2] else 0.0)
+        )
         order.append((family, len(requests[family]) - 1))
     spoken = {family: FAMILIES[family][1](asked) for family, asked in requests.items() if asked}
     return [

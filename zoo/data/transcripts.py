@@ -163,6 +163,33 @@ def spoken_text(text: str) -> str:
     return " ".join(LETTER_NAMES.get(word, word) for word in text.split())
 
 
+KINDS = ("number", "digits", "date", "ordinal", "day or month", "letters", "phonetic", "answer")
+
+
+def utterance_kind(text: str) -> str:
+    """Which of `random_transcript`'s kinds `text` is (one of `KINDS`, or "other"); a single
+    digit counts as a number."""
+    words = text.split()
+    ordinals = set(ORDINAL_ONES[1:] + ORDINAL_TEENS + ORDINAL_TENS[2:])
+    if not words:
+        return "other"
+    if all(len(w) == 1 for w in words):
+        return "letters"
+    if all(w in PHONETIC for w in words):
+        return "phonetic"
+    if words[0] in MONTHS and len(words) > 1:
+        return "date"
+    if len(words) == 1 and words[0] in DAYS + MONTHS:
+        return "day or month"
+    if words[-1] in ordinals:
+        return "ordinal"
+    if len(words) > 1 and all(w in ONES for w in words):
+        return "digits"
+    if all(w in ONES + TEENS + TENS[2:] + ["hundred", "thousand"] for w in words):
+        return "number"
+    return "answer" if len(words) == 1 and words[0] in ANSWERS else "other"
+
+
 def normalize_transcript(text: str) -> str:
     """Lower case, letters, digits, apostrophes and single spaces (what the models spell)."""
     text = re.sub(r"\[.*?\]", " ", text.lower())  # Asterisk notes like "dash [-]"

@@ -24,6 +24,7 @@ from zoo.data.speech import (
     load_speech_test_set,
     load_spoken_numbers,
     resample,
+    split_by_prompt,
     split_utterances,
 )
 from zoo.data.speech_corpora import read_speech_data
@@ -58,6 +59,10 @@ class SpeechTask(Task):
     def load_data(
         self, data: str, settings: Mapping[str, Any], validation=None, test=None
     ) -> SpeechCorpus:
+        if data == ASTERISK:  # fine-tuning on one real speaker: half her prompts, by text
+            if validation is not None or test is not None:
+                raise DataFileError(f"{ASTERISK} is split by prompt text on its own.")
+            return split_by_prompt(load_asterisk_prompts(), settings["split_seed"])
         if data in SPEECH_DATASETS and data != SPOKEN_NUMBERS:
             raise DataFileError(
                 f"{data} is a test set only: train on {SPOKEN_NUMBERS}, then "
@@ -107,6 +112,9 @@ class SpeechTask(Task):
 
     def load_test_set(self, data: str, settings: Mapping[str, Any]) -> list:
         if data == ASTERISK:
+            if settings.get("trained_on") == ASTERISK:  # her other prompts, never trained on
+                print(f"note: the {ASTERISK} this run did not train on (split by text)")
+                return self.load_data(ASTERISK, settings).test
             return load_asterisk_prompts()
         if data in SPEECH_DATASETS:
             return load_speech_test_set(data, self._sizes(settings), settings["split_seed"])
