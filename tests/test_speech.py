@@ -130,8 +130,8 @@ def test_bad_speech_data_is_named(tmp_path):
         speech.read_speech_folder(tmp_path / "a.wav")
     with pytest.raises(DataFileError, match="Unknown speech dataset"):
         TASK.load_data("no-such-data", {"split_seed": 0})
-    with pytest.raises(DataFileError, match="test set only"):
-        TASK.load_data("asterisk-prompts", {"split_seed": 0})
+    with pytest.raises(DataFileError, match="split by prompt text on its own"):
+        TASK.load_data("asterisk-prompts", {"split_seed": 0}, validation="elsewhere")
 
 
 def test_asterisk_prompts_or_the_apt_command():
@@ -143,6 +143,10 @@ def test_asterisk_prompts_or_the_apt_command():
     texts = {u[1] for u in prompts}
     assert {"seven", "twenty", "monday", "march", "b", "third"} <= texts
     assert all(u[0].dtype == np.int16 for u in prompts)
+    corpus = TASK.load_data("asterisk-prompts", {"split_seed": 0})  # fine-tuning: by text
+    tuned = {u[1] for u in corpus.train + corpus.validation}
+    assert not tuned & {u[1] for u in corpus.test}
+    assert abs(len(tuned) - len(texts) / 2) <= 1 and len(corpus.validation) >= 4
 
 
 # -- front end ---------------------------------------------------------------------------------
@@ -393,7 +397,8 @@ def test_a_speech_run_writes_transcripts_metrics_and_alignments(trained_run):
     metrics = json.loads((trained_run / "metrics.json").read_text())
     assert metrics["count"] == 2 and set(metrics) >= {"cer", "wer", "by_length", "exact_match"}
     rows = (trained_run / "test_transcripts.tsv").read_text().splitlines()
-    assert rows[0] == "utterance\treference\ttranscript" and len(rows) == 3
+    assert rows[0] == "utterance\treference\ttranscript\tconfident" and len(rows) == 3
+    assert set(metrics["confidence"]) == {"flagged_of_wrong", "flagged_of_right", "threshold"}
     assert (trained_run / "attention" / "example_0.png").is_file()
     assert (trained_run / "characters.txt").is_file()
 
@@ -688,6 +693,39 @@ def test_a_clip_without_speech_gets_an_empty_answer_not_a_guess():
     out = recognizer.transcribe(list(clips.values()), with_alignment=False)
     assert out["transcript"] == ["", "", "", "ab a"]  # the scripted speller's answer, if any
     assert list(out["speech"]) == [False, False, False, True]
+
+
+def test_answers_below_the_calibrated_log_probability_are_not_confident():
+    loud = (8000 * np.sin(np.arange(8000) / 5.0)).astype(np.int16)
+    plain = SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), beam_size=3)
+    out = plain.transcribe([loud, np.zeros(8000, np.int16)], with_alignment=False)
+    assert list(out["confident"]) == [True, False]  # no threshold: speech is enough
+    per_character = out["log_prob"][0] / (len("ab a") + 1)
+    for margin, expected in ((-0.01, True), (0.01, False)):
+        pipeline = SpeechPipeline(CHARS, min_log_prob=float(per_character + margin))
+        recognizer = SpeechRecognizer(ScriptedSpeller(), pipeline, beam_size=3)
+        out = recognizer.transcribe([loud, np.zeros(8000, np.int16)], with_alignment=False)
+        assert list(out["confident"]) == [expected, False]
+
+
+def test_the_confidence_threshold_is_a_percentile_of_the_right_answers():
+    from zoo.tasks.speech.predictor import confidence_threshold
+
+    # 21 right answers of 3 characters (4 with the end) at log-probs -4, -8, ..., -84, and one
+    # wrong answer far lower, which must not count.
+    texts = ["abc"] * 22
+    log_probs = [-4.0 * (i + 1) for i in range(21)] + [-400.0]
+    references = ["abc"] * 21 + ["xyz"]
+    # per character: -1 ... -21; the 5th percentile of 21 values (linear): -21 + 0.05 * 20 = -20
+    assert confidence_threshold(texts, log_probs, references) == pytest.approx(-20.0)
+    assert confidence_threshold(texts[:19], log_probs[:19], references[:19]) is None
+
+
+def test_a_calibrated_threshold_is_saved_with_the_pipeline(tmp_path):
+    SpeechPipeline(CHARS, min_log_prob=-0.75).save(tmp_path)
+    assert SpeechPipeline.load(tmp_path).min_log_prob == -0.75
+    (tmp_path / "confidence.json").unlink()  # a run calibrated before the threshold existed
+    assert SpeechPipeline.load(tmp_path).min_log_prob is None
 
 
 def test_minutes_of_audio_are_refused_with_the_limit():

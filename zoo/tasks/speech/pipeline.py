@@ -5,6 +5,7 @@ CTC model drops the `</s>`).
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,14 +20,18 @@ from zoo.data.vocabulary import BOS_ID, EOS_ID, SPECIAL_TOKENS, Vocabulary
 from zoo.tasks.speech.augmentation import perturb
 
 CHARACTERS = "characters.txt"
+CONFIDENCE = "confidence.json"
 
 
 @dataclass
 class SpeechPipeline:
-    """The character vocabulary (from the training transcripts) and the audio rate."""
+    """The character vocabulary (from the training transcripts), the audio rate, and the
+    confidence threshold calibrated after training (`min_log_prob`: the least log-probability
+    per output character of an answer called confident; `None` before calibration)."""
 
     characters: Vocabulary
     sample_rate: int = SAMPLE_RATE
+    min_log_prob: float | None = None
 
     @classmethod
     def fit(cls, corpus: SpeechCorpus) -> SpeechPipeline:
@@ -34,10 +39,19 @@ class SpeechPipeline:
 
     def save(self, directory: str | Path) -> None:
         self.characters.save(Path(directory) / CHARACTERS)
+        if self.min_log_prob is not None:
+            threshold = {"min_log_prob_per_character": self.min_log_prob}
+            (Path(directory) / CONFIDENCE).write_text(json.dumps(threshold) + "\n")
 
     @classmethod
     def load(cls, directory: str | Path) -> SpeechPipeline:
-        return cls(Vocabulary.load(Path(directory) / CHARACTERS))
+        confidence = Path(directory) / CONFIDENCE
+        threshold = (
+            json.loads(confidence.read_text())["min_log_prob_per_character"]
+            if confidence.is_file()
+            else None  # runs calibrated before the threshold existed
+        )
+        return cls(Vocabulary.load(Path(directory) / CHARACTERS), min_log_prob=threshold)
 
     def ids(self, text: str) -> list[int]:
         return [self.characters.id(c) for c in text]

@@ -17,7 +17,9 @@ class SpeechServing:
 
     serving_default: {"wav": string[batch]} (PCM WAV files of 8 to 32 bits or float, any
                      rate, mono or not) -> {"transcript": string[batch], "log_prob":
-                     float32[batch], "speech": bool[batch] (false: no speech, empty transcript)}
+                     float32[batch], "speech": bool[batch] (false: no speech, empty transcript),
+                     "confident": bool[batch] (false: no speech, or below the run's
+                     calibrated threshold of log-probability per character)}
     waveform:        {"audio": float32[batch, samples] in [-1, 1] at the model's rate,
                       "audio_length": int32[batch]} -> the same outputs
     """
@@ -64,4 +66,4 @@ class SpeechServing:
 
     def serve_waveform(self, audio, audio_length):
         out = self.recognizer.run(audio, audio_length, with_alignment=False)
-        return {key: out[key] for key in ("transcript", "log_prob", "speech")}
+        return {key: out[key] for key in ("transcript", "log_prob", "speech", "confident")}

@@ -37,6 +37,7 @@ from zoo.tasks.speech.pipeline import SpeechPipeline
 from zoo.tasks.speech.predictor import (
     ExportedRecognizer,
     SpeechRecognizer,
+    confidence_threshold,
     pad_waveforms,
 )
 from zoo.tasks.speech.serving import SpeechServing
@@ -164,6 +165,15 @@ class SpeechTask(Task):
     # -- evaluation ----------------------------------------------------------------------
 
     def evaluate(self, run: Path, model, pipeline: SpeechPipeline, corpus, training) -> dict:
+        # The confidence threshold, from the validation answers, before the test is scored.
+        pipeline.min_log_prob = None
+        validation = self.predictor(model, pipeline, training).transcribe_scored(
+            [u[0] for u in corpus.validation]
+        )
+        pipeline.min_log_prob = confidence_threshold(
+            validation["transcript"], validation["log_prob"], [u[1] for u in corpus.validation]
+        )
+        pipeline.save(run)
         recognizer = self.predictor(model, pipeline, training)
         metrics = self.score(recognizer, corpus.test, run / self.predictions_file)
         for i, utterance in enumerate(corpus.test[: training["attention_examples"]]):
@@ -173,16 +183,28 @@ class SpeechTask(Task):
     def score(self, recognizer, utterances: list, predictions: Path | None = None) -> dict:
         if not utterances:
             raise DataFileError("There are no utterances to score.")
-        hypotheses = recognizer.transcribe_all([u[0] for u in utterances])
+        out = recognizer.transcribe_scored([u[0] for u in utterances])
+        hypotheses, confident = out["transcript"], [bool(c) for c in out["confident"]]
         references = [u[1] for u in utterances]
         if predictions is not None:
             predictions.parent.mkdir(parents=True, exist_ok=True)
             write_table(
                 predictions,
-                ("utterance", "reference", "transcript"),
-                ((u[2], u[1], h) for u, h in zip(utterances, hypotheses, strict=True)),
+                ("utterance", "reference", "transcript", "confident"),
+                (
+                    (u[2], u[1], h, str(c).lower())
+                    for u, h, c in zip(utterances, hypotheses, confident, strict=True)
+                ),
             )
-        return speech_metrics(hypotheses, references)
+        metrics = speech_metrics(hypotheses, references)
+        right = [h == r for h, r in zip(hypotheses, references, strict=True)]
+        flags = list(zip(confident, right, strict=True))
+        metrics["confidence"] = {  # how well `confident` separates right from wrong answers
+            "flagged_of_wrong": _share([not c for c, right in flags if not right]),
+            "flagged_of_right": _share([not c for c, right in flags if right]),
+            "threshold": getattr(getattr(recognizer, "pipeline", None), "min_log_prob", None),
+        }
+        return metrics
 
     def format_metrics(self, metrics: dict) -> str:
         lines = [
@@ -227,16 +249,23 @@ class SpeechTask(Task):
                 "transcript": text,
                 "log_prob": float(log_prob),
                 "speech": bool(speech),
+                "confident": bool(confident),
             }  # fmt: skip
-            for path, text, log_prob, speech in zip(
-                inputs, out["transcript"], out["log_prob"], out["speech"], strict=False
-            )
+            for path, text, log_prob, speech, confident in zip(
+                inputs,
+                out["transcript"],
+                out["log_prob"],
+                out["speech"],
+                out["confident"],
+                strict=False,
+            )  # fmt: skip
         ]
 
     def format_row(self, row: dict) -> str:
         if not row.get("speech", True):
             return f"{row['file']}\t\t(no speech)"
-        return f"{row['file']}\t{row['transcript']}\t(log-prob {row['log_prob']:.2f})"
+        doubt = "" if row.get("confident", True) else ", low confidence"
+        return f"{row['file']}\t{row['transcript']}\t(log-prob {row['log_prob']:.2f}{doubt})"
 
     def plot_attention(self, recognizer, item: Any, path: Path) -> Path | None:
         """The speller's alignment (characters x frames), or CTC's frame posteriors, under
@@ -278,6 +307,10 @@ class SpeechTask(Task):
 
     def warmup_inputs(self, examples: list) -> list[dict[str, Any]]:
         return [{"wav": np.array([base64.b64decode(e)], dtype=object)} for e in examples]
+
+
+def _share(flags: list[bool]) -> float | None:
+    return sum(flags) / len(flags) if flags else None
 
 
 TASK = SpeechTask()
