@@ -49,6 +49,22 @@ def by_kind(transcripts: Path) -> dict:
     return out
 
 
+def by_voice(transcripts: Path) -> dict:
+    """CER per voice of a generated set (its `utterance` column is `family:voice`)."""
+    from zoo.metrics import speech_metrics
+
+    groups: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
+    with open(transcripts, newline="", encoding="utf-8") as f:
+        for row in csv.DictReader(f, delimiter="\t"):
+            hypotheses, references = groups[row["utterance"]]
+            hypotheses.append(row["transcript"] or "")
+            references.append(row["reference"])
+    return {
+        voice: speech_metrics(hypotheses, references)["cer"]
+        for voice, (hypotheses, references) in sorted(groups.items())
+    }
+
+
 def score(run: Path) -> dict:
     """The run's metrics per source, with the kinds."""
     import zoo
@@ -66,17 +82,16 @@ def score(run: Path) -> dict:
             print(f"{run.name}: {source} skipped: {error}", flush=True)
             continue
         family = source.removeprefix("spoken-numbers-")
-        rows[source] = {
-            **pick(metrics),
-            "by_kind": by_kind(Path(metrics["written_to"]) / "test_transcripts.tsv"),
-            "in_training": family in heard,
-        }
+        transcripts = Path(metrics["written_to"]) / "test_transcripts.tsv"
+        rows[source] = {**pick(metrics), "by_kind": by_kind(transcripts)}
+        if source in SOURCES[1:]:  # another synthesizer: which voices, and was it heard
+            rows[source].update(by_voice=by_voice(transcripts), in_training=family in heard)
         print(f"{run.name}: {source}: CER {metrics['cer']:.1%}", flush=True)
     return rows
 
 
 def pick(metrics: dict) -> dict:
-    return {k: metrics[k] for k in ("cer", "wer", "exact_match", "count")}
+    return {k: metrics[k] for k in ("cer", "wer", "exact_match", "count", "confidence")}
 
 
 def fine_tune(run: Path, seed: int, runs_root: Path) -> dict:
@@ -147,7 +162,10 @@ def print_table(results: dict) -> None:
                 rows["asterisk held-out half, after fine-tuning"].append(metrics["after"])
             else:
                 rows[source].append(metrics)
-    print("\n| source | CER | WER | CER by kind (mean) |\n|---|---|---|---|")
+    print(
+        "\n| source | CER | WER | low confidence: of wrong / of right | CER by kind (mean) |"
+        "\n|---|---|---|---|---|"
+    )
     for source, metrics in rows.items():
         cer = summary([m["cer"] for m in metrics])
         wer = summary([m["wer"] for m in metrics])
@@ -156,10 +174,20 @@ def print_table(results: dict) -> None:
             for kind, values in m.get("by_kind", {}).items():
                 kinds[kind].append(values["cer"])
         kind_text = ", ".join(f"{k} {100 * statistics.mean(v):.0f}" for k, v in kinds.items())
+        wrong = statistics.mean(m["confidence"]["flagged_of_wrong"] or 0.0 for m in metrics)
+        right = statistics.mean(m["confidence"]["flagged_of_right"] or 0.0 for m in metrics)
         print(
             f"| {source} | {100 * cer['mean']:.1f} % ({100 * cer['min']:.1f}-"
-            f"{100 * cer['max']:.1f}) | {100 * wer['mean']:.1f} % | {kind_text} |"
+            f"{100 * cer['max']:.1f}) | {100 * wer['mean']:.1f} % | {100 * wrong:.0f} / "
+            f"{100 * right:.0f} % | {kind_text} |"
         )
+    voices = defaultdict(list)
+    for per_source in results.values():
+        for voice, cer in per_source.get("spoken-numbers-flite", {}).get("by_voice", {}).items():
+            voices[voice].append(cer)
+    if voices:
+        shares = [f"{voice} {100 * statistics.mean(v):.1f} %" for voice, v in voices.items()]
+        print("\nflite, CER by voice (mean): " + ", ".join(shares))
 
 
 if __name__ == "__main__":

@@ -72,12 +72,17 @@ class SpeechTask(Task):
         if data == SPOKEN_NUMBERS:
             if validation is not None or test is not None:
                 raise DataFileError(f"{SPOKEN_NUMBERS} has its own held-out speakers.")
-            corpus = load_spoken_numbers(
-                self._sizes(settings),
-                seed=settings["split_seed"],
-                other_synthesizers=settings["other_synthesizers"].split(","),
-                other_utterances=settings["other_utterances"],
-            )
+            try:
+                corpus = load_spoken_numbers(
+                    self._sizes(settings),
+                    seed=settings["split_seed"],
+                    other_synthesizers=settings["other_synthesizers"].split(","),
+                    other_utterances=settings["other_utterances"],
+                )
+            except DataFileError as error:  # flite or Festival missing
+                raise DataFileError(
+                    f"{error} Or train on espeak-ng's voices alone: --set other_utterances=0."
+                ) from None
             for note in corpus.notes:
                 print(f"note: {note}")
             return corpus
@@ -165,14 +170,16 @@ class SpeechTask(Task):
     # -- evaluation ----------------------------------------------------------------------
 
     def evaluate(self, run: Path, model, pipeline: SpeechPipeline, corpus, training) -> dict:
-        # The confidence threshold, from the validation answers, before the test is scored.
-        pipeline.min_log_prob = None
+        # The confidence threshold, from the validation answers, before the test is scored
+        # (a fine-tuned run's few validation answers may not give one: it keeps its source's).
+        before, pipeline.min_log_prob = pipeline.min_log_prob, None
         validation = self.predictor(model, pipeline, training).transcribe_scored(
             [u[0] for u in corpus.validation]
         )
-        pipeline.min_log_prob = confidence_threshold(
+        threshold = confidence_threshold(
             validation["transcript"], validation["log_prob"], [u[1] for u in corpus.validation]
         )
+        pipeline.min_log_prob = before if threshold is None else threshold
         pipeline.save(run)
         recognizer = self.predictor(model, pipeline, training)
         metrics = self.score(recognizer, corpus.test, run / self.predictions_file)
