@@ -2,6 +2,7 @@
 
     python benchmarks/speech_sources.py                      # trains lstm_las_asr, seeds 0-2
     python benchmarks/speech_sources.py --runs runs/lstm_las_asr/A runs/lstm_las_asr/B
+    python benchmarks/speech_sources.py --merge a.json b.json   # runs scored by two processes
 
 Each run (`recipes/<model>.py --seed S`, or finished runs given with `--runs`) is scored on its
 own test set (held-out espeak-ng voices), the same utterances through an 8 kHz telephone band
@@ -131,8 +132,19 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--runs", nargs="+", type=Path, help="finished runs (no training)")
     parser.add_argument("--keep-runs", type=Path, help="folder for the runs (default: deleted)")
+    parser.add_argument("--out", type=Path, default=OUT, help=f"JSON results (default {OUT})")
+    parser.add_argument(
+        "--merge", nargs="+", type=Path, help="only merge these results files into --out"
+    )
     args = parser.parse_args()
     from zoo.runs import read_run_config
+
+    if args.merge:  # e.g. seeds scored by separate processes at once
+        parts = [json.loads(path.read_text()) for path in args.merge]
+        report = {**parts[0], "seeds": {k: v for part in parts for k, v in part["seeds"].items()}}
+        args.out.write_text(json.dumps(report, indent=2) + "\n")
+        print_table(report["seeds"])
+        return
 
     with tempfile.TemporaryDirectory() as scratch:
         root = args.keep_runs or Path(scratch)
@@ -148,8 +160,8 @@ def main() -> None:
         "training": read_run_config(runs[0])["training"],
         "seeds": results,
     }
-    OUT.parent.mkdir(parents=True, exist_ok=True)
-    OUT.write_text(json.dumps(report, indent=2) + "\n")
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    args.out.write_text(json.dumps(report, indent=2) + "\n")
     print_table(results)
 
 

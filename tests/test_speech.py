@@ -426,7 +426,8 @@ loaded = tf.saved_model.load(sys.argv[1])
 files = json.loads(sys.argv[2])
 wavs = [open(f, "rb").read() for f in files]
 out = loaded.signatures["serving_default"](wav=tf.constant(wavs))
-print(json.dumps([t.decode() for t in out["transcript"].numpy()]))
+texts = [t.decode() for t in out["transcript"].numpy()]
+print(json.dumps([texts, out["confident"].numpy().tolist()]))
 """
 
 
@@ -437,11 +438,11 @@ print(json.dumps([t.decode() for t in out["transcript"].numpy()]))
 )
 def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir, tmp_path):
     if name == "lstm_las_asr":
-        run = trained_run
+        run = tmp_path / "run"  # a copy: its confidence threshold is set by hand below
+        shutil.copytree(trained_run, run)
     else:
         run = train(name, str(speech_dir), runs_root=tmp_path, epochs=1, verbose=0, **TINY)
-    export_dir = zoo.export(run, root=tmp_path / "models")
-    files = [str(speech_dir / f"u{i:02d}.wav") for i in (0, 3, 5)]  # u03 is 8 kHz
+    files = [str(speech_dir / f"u{i:02d}.wav") for i in range(8)]  # u03 is 8 kHz
     # Clips shorter than the spectrogram's mirror padding (256 samples) crashed both before.
     for samples in (1, 200):
         clip = tmp_path / f"clip{samples}.wav"
@@ -460,18 +461,25 @@ def test_export_takes_wav_bytes_in_a_fresh_process(name, trained_run, speech_dir
     resampled = tmp_path / "u05_44k.wav"
     resampled.write_bytes(wav_bytes(resample(speech, 16000, 44100), 44100))
     files.append(str(resampled))
+    # A threshold between the answers' log-probabilities per character: some confident.
+    rows = TASK.predict(TASK.load_predictor(run), files)
+    per_character = [r["log_prob"] / (len(r["transcript"]) + 1) for r in rows if r["speech"]]
+    threshold = float(np.median(per_character))
+    (run / "confidence.json").write_text(json.dumps({"min_log_prob_per_character": threshold}))
+    export_dir = zoo.export(run, root=tmp_path / "models")
     out = subprocess.run(
         [sys.executable, "-c", EXPORT_CHECK, str(export_dir), json.dumps(files)],
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
-    exported = json.loads(out.stdout.strip().splitlines()[-1])
-    predictor = TASK.load_predictor(run)
-    expected = [r["transcript"] for r in TASK.predict(predictor, files)]
+    exported, confident = json.loads(out.stdout.strip().splitlines()[-1])
+    rows = TASK.predict(TASK.load_predictor(run), files)
     # Every file, 8 and 44.1 kHz included: the graph resamples as the library does.
-    assert exported == expected
-    assert len(exported) == 8
+    assert exported == [r["transcript"] for r in rows]
+    assert len(exported) == 13
     assert all(isinstance(t, str) for t in exported)
+    assert confident == [r["confident"] for r in rows]
+    assert 0 < sum(confident) < sum(r["speech"] for r in rows)  # the threshold splits them
     assert (export_dir / "assets.extra" / "tf_serving_warmup_requests").is_file()
 
 
