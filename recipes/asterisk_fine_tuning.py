@@ -3,7 +3,7 @@
 The Asterisk PBX prompts (Debian packages asterisk-core-sounds-en and -wav, installed by
 `scripts/install_speech_data.sh`) are one professional speaker on 8 kHz telephone audio; 126 of
 them say words the synthetic set speaks. They are split by text (`zoo.data.speech.
-split_by_prompt`, by `--split-seed`): half of the texts to adapt on (one in eight of those for
+split_by_prompt`, by `--split-seed`): half of the texts to adapt on (about one in eight of those for
 validation), the other half to test, so no recording of a test text is ever trained on. The
 run starts from a finished `spoken-numbers` run's weights and keeps its architecture and
 characters (`zoo train NAME --init-from RUN --data asterisk-prompts` is the same run), and is

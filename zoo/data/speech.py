@@ -244,8 +244,8 @@ ASTERISK_APT = (
 
 
 def split_by_prompt(utterances: list, seed: int, name: str = ASTERISK) -> SpeechCorpus:
-    """Half of the distinct texts to adapt on (one in eight of them for validation), the other
-    half to test: recordings of one text never end up on both sides."""
+    """Half of the distinct texts to adapt on (about one in eight of them for validation),
+    the other half to test: recordings of one text never end up on both sides."""
     texts = sorted({u[1] for u in utterances})
     if len(texts) < 4:
         raise DataFileError(f"{name} holds {len(texts)} distinct texts; 4 are needed to split.")
