@@ -210,16 +210,12 @@ class ExportedRecognizer:
 
     def transcribe_wav(self, contents: list[bytes]) -> dict:
         result = self.loaded.signatures["serving_default"](wav=tf.constant(contents))
+        # Exports made before the no-speech check answer every clip.
+        speech = result["speech"].numpy() if "speech" in result else [True] * len(contents)
         return {
             "transcript": [t.decode("utf-8") for t in result["transcript"].numpy()],
             "log_prob": result["log_prob"].numpy(),
-            # Exports made before the no-speech check answer every clip.
-            "speech": result["speech"].numpy() if "speech" in result else [True] * len(contents),
-            "confident": (
-                result["confident"].numpy()
-                if "confident" in result
-                else result["speech"].numpy()
-                if "speech" in result
-                else [True] * len(contents)
-            ),
+            "speech": speech,
+            # Exports made before the threshold: every answer with speech counts as confident.
+            "confident": result["confident"].numpy() if "confident" in result else speech,
         }

@@ -76,8 +76,9 @@ class SpeechTask(Task):
                 corpus = load_spoken_numbers(
                     self._sizes(settings),
                     seed=settings["split_seed"],
-                    other_synthesizers=settings["other_synthesizers"].split(","),
-                    other_utterances=settings["other_utterances"],
+                    # Runs from before these settings (fine-tuned, resumed) had espeak-ng only.
+                    other_synthesizers=settings.get("other_synthesizers", "").split(","),
+                    other_utterances=settings.get("other_utterances", 0),
                 )
             except DataFileError as error:  # flite or Festival missing
                 raise DataFileError(
