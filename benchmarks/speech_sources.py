@@ -31,39 +31,32 @@ OUT = ROOT / "benchmarks" / "results" / "speech_sources.json"
 SOURCES = ("spoken-numbers-8khz", "spoken-numbers-flite", "spoken-numbers-festival")
 
 
-def by_kind(transcripts: Path) -> dict:
-    """CER / WER per kind of utterance (`zoo.data.transcripts.utterance_kind`) of a run's
-    `test_transcripts.tsv`."""
-    from zoo.data.transcripts import utterance_kind
+def grouped_metrics(transcripts: Path, group) -> dict:
+    """`zoo.metrics.speech_metrics` per group of a `test_transcripts.tsv`'s rows, `group(row)`
+    naming each row's group."""
     from zoo.metrics import speech_metrics
 
     groups: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
     with open(transcripts, newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f, delimiter="\t"):
-            hypotheses, references = groups[utterance_kind(row["reference"])]
+            hypotheses, references = groups[group(row)]
             hypotheses.append(row["transcript"] or "")
             references.append(row["reference"])
-    out = {}
-    for kind, (hypotheses, references) in sorted(groups.items()):
-        metrics = speech_metrics(hypotheses, references)
-        out[kind] = {k: metrics[k] for k in ("cer", "wer", "count")}
-    return out
+    return {name: speech_metrics(*pair) for name, pair in sorted(groups.items())}
+
+
+def by_kind(transcripts: Path) -> dict:
+    """CER / WER per kind of utterance (`zoo.data.transcripts.utterance_kind`)."""
+    from zoo.data.transcripts import utterance_kind
+
+    metrics = grouped_metrics(transcripts, lambda row: utterance_kind(row["reference"]))
+    return {kind: {k: m[k] for k in ("cer", "wer", "count")} for kind, m in metrics.items()}
 
 
 def by_voice(transcripts: Path) -> dict:
     """CER per voice of a generated set (its `utterance` column is `family:voice`)."""
-    from zoo.metrics import speech_metrics
-
-    groups: dict[str, tuple[list, list]] = defaultdict(lambda: ([], []))
-    with open(transcripts, newline="", encoding="utf-8") as f:
-        for row in csv.DictReader(f, delimiter="\t"):
-            hypotheses, references = groups[row["utterance"]]
-            hypotheses.append(row["transcript"] or "")
-            references.append(row["reference"])
-    return {
-        voice: speech_metrics(hypotheses, references)["cer"]
-        for voice, (hypotheses, references) in sorted(groups.items())
-    }
+    metrics = grouped_metrics(transcripts, lambda row: row["utterance"])
+    return {voice: m["cer"] for voice, m in metrics.items()}
 
 
 def score(run: Path) -> dict:
