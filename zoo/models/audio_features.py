@@ -33,6 +33,9 @@ class LogMelFeatures(keras.layers.Layer):
         num_mel_bins: Number of mel bands.
         frame_length_ms: Analysis window length.
         frame_step_ms: Hop between frames.
+        max_frequency: Upper edge of the highest mel band, in Hz (at most half the sampling
+            rate; `None`: half the sampling rate). 4000 makes a telephone-band front end:
+            8 kHz audio then gives the features wideband audio gives.
         floor_db: Dynamic range kept below the utterance's loudest mel value, in dB, or
             `None` for no floor.
         variance_floor: Added to each band's variance (in squared natural-log units of
@@ -52,6 +55,7 @@ class LogMelFeatures(keras.layers.Layer):
         num_mel_bins=40,
         frame_length_ms=25,
         frame_step_ms=10,
+        max_frequency=None,
         floor_db=60.0,
         variance_floor=1.0,
         **kwargs,
@@ -70,10 +74,20 @@ class LogMelFeatures(keras.layers.Layer):
             ("frame_step_ms", frame_step_ms),
         ):
             check_positive_int(name, value)
+        if max_frequency is not None and not (
+            isinstance(max_frequency, (int, float))
+            and not isinstance(max_frequency, bool)
+            and 0 < max_frequency <= sample_rate / 2
+        ):
+            raise ValueError(
+                f"`max_frequency` must be in (0, sample_rate / 2 = {sample_rate / 2:g}] Hz or "
+                f"None, received max_frequency={max_frequency!r}."
+            )
         self.sample_rate = sample_rate
         self.num_mel_bins = num_mel_bins
         self.frame_length_ms = frame_length_ms
         self.frame_step_ms = frame_step_ms
+        self.max_frequency = None if max_frequency is None else float(max_frequency)
         self.floor_db = None if floor_db is None else float(floor_db)
         self.variance_floor = float(variance_floor)
         self.step = sample_rate * frame_step_ms // 1000
@@ -88,6 +102,7 @@ class LogMelFeatures(keras.layers.Layer):
             sequence_length=length,
             sampling_rate=sample_rate,
             num_mel_bins=num_mel_bins,
+            max_freq=self.max_frequency,
             power_to_db=False,  # its dB scale is relative to the batch's maximum
             dtype="float32",
         )
@@ -134,6 +149,7 @@ class LogMelFeatures(keras.layers.Layer):
                 "num_mel_bins": self.num_mel_bins,
                 "frame_length_ms": self.frame_length_ms,
                 "frame_step_ms": self.frame_step_ms,
+                "max_frequency": self.max_frequency,
                 "floor_db": self.floor_db,
                 "variance_floor": self.variance_floor,
             }

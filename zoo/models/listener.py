@@ -27,6 +27,7 @@ class Listener:
         dropout,
         spec_augment,
         feature_floors,
+        max_frequency,
     ):
         for name, value in (
             ("sample_rate", sample_rate),
@@ -52,9 +53,12 @@ class Listener:
         self.dropout = float(dropout)
         self.spec_augment = bool(spec_augment)
         self.feature_floors = bool(feature_floors)
+        self.max_frequency = max_frequency
         # Without the floors: plain per-band standardization (recognizers saved before them).
         floors = {} if self.feature_floors else {"floor_db": None, "variance_floor": 1e-5}
-        self.features = LogMelFeatures(sample_rate, num_mel_bins, name="log_mel", **floors)
+        self.features = LogMelFeatures(
+            sample_rate, num_mel_bins, max_frequency=max_frequency, name="log_mel", **floors
+        )
         self.augment = SpecAugment(name="spec_augment") if self.spec_augment else None
         self.listener_layers = [
             bidirectional_lstm(
@@ -121,6 +125,7 @@ class Listener:
             "dropout": self.dropout,
             "spec_augment": self.spec_augment,
             "feature_floors": self.feature_floors,
+            "max_frequency": self.max_frequency,
         }
 
 

@@ -65,6 +65,9 @@ class CTCRecognizer(Listener, keras.Model):
             and each band's variance floored before normalizing (`LogMelFeatures`), so the
             empty upper bands of telephone audio stay flat; `False` is plain per-band
             standardization, what recognizers saved before this argument were trained with.
+        max_frequency: Upper edge of the front end's mel bands in Hz (`None`: half the
+            sampling rate); 4000 hears only the telephone band, so 8 kHz audio and wideband
+            audio give the same features.
 
     Call arguments:
         inputs: Dict with `"audio"` (`float32[batch, samples]`) and `"audio_length"`
@@ -88,6 +91,7 @@ class CTCRecognizer(Listener, keras.Model):
         dropout,
         spec_augment,
         feature_floors,
+        max_frequency,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -102,6 +106,7 @@ class CTCRecognizer(Listener, keras.Model):
             dropout,
             spec_augment,
             feature_floors,
+            max_frequency,
         )
         self.output_dropout = keras.layers.Dropout(
             dropout, name="output_dropout", dtype=self.dtype_policy
@@ -141,8 +146,8 @@ class CTCRecognizer(Listener, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        # Saved before the feature floors existed: trained without them.
-        return cls(**{"feature_floors": False, **config})
+        # Saved before the feature floors / the band edge existed: trained without them.
+        return cls(**{"feature_floors": False, "max_frequency": None, **config})
 
 
 @keras.saving.register_keras_serializable(package="lstm_zoo")
@@ -174,6 +179,7 @@ class ListenAttendSpell(Listener, keras.Model):
             reduction (CTC needs about a frame per character). It shapes the listener's
             alignments early; decoding uses the speller alone. 0 turns it off.
         feature_floors: The listener's, as for `CTCRecognizer`.
+        max_frequency: The listener's, as for `CTCRecognizer`.
 
     Call arguments:
         inputs: Dict with `"audio"`, `"audio_length"` and `"target_in"` (`int[batch, Tt]`,
@@ -202,6 +208,7 @@ class ListenAttendSpell(Listener, keras.Model):
         location_kernel,
         ctc_weight,
         feature_floors,
+        max_frequency,
         **kwargs,
     ):
         super().__init__(**kwargs)
@@ -232,6 +239,7 @@ class ListenAttendSpell(Listener, keras.Model):
             dropout,
             spec_augment,
             feature_floors,
+            max_frequency,
         )
         self.embedding = keras.layers.Embedding(
             vocab_size, embedding_dim, name="character_embedding", dtype=self.dtype_policy
@@ -376,5 +384,5 @@ class ListenAttendSpell(Listener, keras.Model):
 
     @classmethod
     def from_config(cls, config):
-        # Saved before the feature floors existed: trained without them.
-        return cls(**{"feature_floors": False, **config})
+        # Saved before the feature floors / the band edge existed: trained without them.
+        return cls(**{"feature_floors": False, "max_frequency": None, **config})
