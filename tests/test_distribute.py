@@ -7,6 +7,7 @@ import re
 import socket
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -31,7 +32,14 @@ FORECASTER = {
 
 
 def run_job(*args, env=None, timeout=400):
-    environment = {**os.environ, "PYTHONPATH": str(ROOT), **(env or {})}
+    """Runs a job of `tests/jobs/distributed.py`; one that hangs ends itself 30 s before
+    `timeout`, printing its threads' stacks (see `hung`)."""
+    environment = {
+        **os.environ,
+        "PYTHONPATH": str(ROOT),
+        "ZOO_JOB_STACKS_AFTER": str(timeout - 30),
+        **(env or {}),
+    }
     return subprocess.run(
         [sys.executable, str(JOBS), *args],
         capture_output=True,
@@ -39,6 +47,11 @@ def run_job(*args, env=None, timeout=400):
         timeout=timeout,
         env=environment,
     )
+
+
+def hung(result) -> bool:
+    """Whether a job ended itself hung (faulthandler's timeout dump)."""
+    return result.returncode != 0 and "Timeout (" in result.stderr
 
 
 def last_json(result):
@@ -156,9 +169,17 @@ def test_mirrored_replicas_follow_the_one_device_loss_trajectory(load_csv, tmp_p
     global batch, half the steps) are 10-15 % off after one epoch.
     """
     settings = {**FORECASTER, "stride": 1, "epochs": 2}
-    result = last_json(
-        run_job("compare", "lstm_forecaster", str(load_csv), json.dumps(settings), str(tmp_path))
-    )
+    job = ("compare", "lstm_forecaster", str(load_csv), json.dumps(settings))
+    attempt = run_job(*job, str(tmp_path / "first"))
+    if hung(attempt):
+        # Once in about 25 CI runs, on a 2-core machine beside another mirrored job, the
+        # two-replica fit never finished (a 17 s job, killed at 400 s; not reproduced since).
+        # It is run again once, and the stacks of the hang are kept in the test's warnings.
+        stacks = attempt.stderr[-6000:]
+        warnings.warn(f"the mirrored job hung, rerun once; its stacks: {stacks}", stacklevel=1)
+        attempt = run_job(*job, str(tmp_path / "second"))
+    result = last_json(attempt)
+    tmp_path = tmp_path / ("second" if (tmp_path / "second").exists() else "first")
     one, two = result["one"], result["two"]
     assert len(one) == len(two) == 2
     for epoch, (a, b, tolerance) in enumerate(zip(one, two, (2e-5, 1e-3), strict=True), 1):

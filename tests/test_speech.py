@@ -542,11 +542,11 @@ def test_synthesizer_without_its_library_says_how_to_install_it(monkeypatch):
         espeak.Synthesizer.get()
 
 
-def numpy_log_mel(audio, rate=16000, bins=20, fft=512, window=400, hop=160):
+def numpy_log_mel(audio, rate=16000, bins=20, fft=512, window=400, hop=160, top=None):
     """Log-mel features the textbook way: centred frames (mirrored ends), periodic Hann window
-    in the middle of each FFT frame, power spectrum, HTK mel triangles from 20 Hz to Nyquist,
-    log floored 60 dB below the peak, then zero mean per band, divided by the root of the
-    band's variance + 1."""
+    in the middle of each FFT frame, power spectrum, HTK mel triangles from 20 Hz to `top` Hz
+    (Nyquist by default), log floored 60 dB below the peak, then zero mean per band, divided
+    by the root of the band's variance + 1."""
     padded = np.pad(audio, fft // 2, mode="reflect")
     frames = 1 + (len(padded) - fft) // hop
     hann = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(window) / window)
@@ -560,7 +560,7 @@ def numpy_log_mel(audio, rate=16000, bins=20, fft=512, window=400, hop=160):
     def mel(hz):
         return 2595 * np.log10(1 + hz / 700)
 
-    edges = np.linspace(mel(20.0), mel(rate / 2), bins + 2)
+    edges = np.linspace(mel(20.0), mel(top or rate / 2), bins + 2)
     linear = mel(np.linspace(0, rate / 2, fft // 2 + 1))
     lower, centre, upper = edges[:-2], edges[1:-1], edges[2:]
     weights = np.maximum(
@@ -583,6 +583,46 @@ def test_log_mel_features_match_a_numpy_reference():
     expected = numpy_log_mel(audio)
     assert features.shape == (1, *expected.shape)
     np.testing.assert_allclose(to_numpy(features)[0], expected, atol=2e-3)
+    telephone, _ = LogMelFeatures(16000, 20, max_frequency=4000)(
+        audio[None].astype("float32"), np.array([6000])
+    )
+    np.testing.assert_allclose(to_numpy(telephone)[0], numpy_log_mel(audio, top=4000), atol=2e-3)
+
+
+def test_a_telephone_band_front_end_hears_8khz_audio_as_wideband():
+    """With the mel bands below 4 kHz, the same speech-like sound through an 8 kHz channel and
+    back gives nearly the features the wideband sound gives; with bands up to 8 kHz it does
+    not (its upper bands lose their content)."""
+    rng = np.random.default_rng(3)
+    t = np.arange(16000) / 16000
+    envelope = 0.5 + 0.5 * np.sin(2 * np.pi * 3 * t)  # syllable-like loudness changes
+    tones = sum(np.sin(2 * np.pi * f * t) / k for k, f in enumerate((300, 900, 2200, 5500), 1))
+    wideband = (envelope * (0.2 * tones + rng.normal(0, 0.05, t.size))).astype("float32")
+    pcm = (wideband * 32767).astype(np.int16)
+    narrowband = resample(resample(pcm, 16000, 8000), 8000, 16000).astype("float32") / 32767
+    wideband = pcm.astype("float32") / 32767
+    length = np.array([t.size])
+
+    def gap(max_frequency):
+        layer = LogMelFeatures(16000, 40, max_frequency=max_frequency)
+        a, _ = layer(wideband[None], length)
+        b, _ = layer(narrowband[None], length)
+        return np.abs(to_numpy(a) - to_numpy(b)).mean()
+
+    assert gap(4000) < 0.01 < 0.1 < gap(8000)
+    with pytest.raises(ValueError, match="max_frequency"):
+        LogMelFeatures(16000, 40, max_frequency=9000)
+
+
+@pytest.mark.parametrize("name", ["lstm_ctc_asr", "lstm_las_asr"])
+def test_recognizers_saved_before_the_floors_and_band_edge_load_as_trained(name):
+    model = zoo.get(name, units=8, num_mel_bins=16, max_frequency=4000)
+    config = model.get_config()
+    assert config["max_frequency"] == 4000 and config["feature_floors"] is True
+    assert type(model).from_config(config).features.max_frequency == 4000
+    old = {k: v for k, v in config.items() if k not in ("feature_floors", "max_frequency")}
+    restored = type(model).from_config(old)
+    assert restored.features.max_frequency is None and restored.features.floor_db is None
 
 
 # -- decoding through the recognizer, on scripted models ------------------------------------------

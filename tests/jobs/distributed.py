@@ -17,6 +17,7 @@ Devices and the cluster are fixed when the backend starts, so each job starts it
 """
 
 import csv
+import faulthandler
 import json
 import os
 import signal
@@ -78,6 +79,10 @@ def fit_on(name: str, data: str, settings: dict, devices: tuple[str, ...]) -> di
 
 
 def main(job: str, name: str, data: str, settings: str, out: str, die_at: str = "") -> None:
+    # A job that hangs prints every thread's Python stack and ends before the test's timeout
+    # would kill it silently: the failure then shows where it stood.
+    if hang_seconds := float(os.environ.get("ZOO_JOB_STACKS_AFTER", 0)):
+        faulthandler.dump_traceback_later(hang_seconds, exit=True)
     settings = json.loads(settings)
     if job == "compare":
         distribute.configure("mirrored", "cpu:2")  # first: the devices are fixed at start
