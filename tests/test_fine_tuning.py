@@ -98,3 +98,36 @@ def test_a_forecaster_fine_tuned_on_another_meter_keeps_its_scaling_and_windows(
     for key in ("mean", "std", "lookback", "horizon", "naive_period"):
         assert tuned[key] == original[key], key
     assert json.loads((run / "metrics.json").read_text())["count"] > 0
+
+
+def test_frozen_layers_keep_the_source_weights_and_the_others_learn(source_run, tmp_path):
+    import keras
+
+    data = other_pairs(tmp_path / "other.tsv")
+    frozen = ["source_embedding", "encoder"]
+    run = train("lstm_luong_nmt", str(data), runs_root=tmp_path, init_from=source_run,
+                epochs=1, learning_rate=1e-2, verbose=0, freeze=frozen)  # fmt: skip
+    tuned, source = (keras.saving.load_model(r / "model.keras", compile=False)
+                     for r in (run, source_run))  # fmt: skip
+    moved = {}
+    for layer in source.layers:
+        before = layer.get_weights()
+        after = tuned.get_layer(layer.name).get_weights()
+        if before:
+            moved[layer.name] = any(
+                not np.array_equal(a, b) for a, b in zip(after, before, strict=True)
+            )
+    assert sorted(name for name, changed in moved.items() if not changed) == sorted(
+        name for name in moved if name.startswith(tuple(frozen))
+    )
+    assert any(moved.values())  # the rest learned
+    assert json.loads((run / "config.json").read_text())["training"]["freeze"] == frozen
+
+
+def test_freezing_names_the_layers_it_can_freeze(source_run, tmp_path):
+    data = other_pairs(tmp_path / "other.tsv")
+    with pytest.raises(ValueError, match="no layer of lstm_luong_nmt is named 'speller'.*encoder"):
+        train("lstm_luong_nmt", str(data), runs_root=tmp_path, init_from=source_run,
+              epochs=1, verbose=0, freeze=["speller"])  # fmt: skip
+    with pytest.raises(ValueError, match="give that run with --init-from"):
+        train("lstm_luong_nmt", str(data), runs_root=tmp_path, freeze=["encoder"], **TINY)

@@ -7,7 +7,9 @@ arguments), its pipeline (vocabularies, feature and series scaling: the new data
 through them, never refitted) and its data-derived settings (a forecaster's lookback and
 horizon). Training settings (epochs, learning rate, batch size, seed...) are the source's
 unless given again. The weights start as the source's; nothing re-initializes them (no output
-bias from the new data's frequencies).
+bias from the new data's frequencies). `freeze` keeps some of them as they are: with a few
+recordings, adapting a recognizer's listener alone leaves its speller's knowledge of the
+language intact.
 """
 
 from __future__ import annotations
@@ -71,3 +73,25 @@ def load_source_model(init_from: str | Path) -> Any:
     import keras
 
     return keras.saving.load_model(Path(init_from) / MODEL_FILE, compile=False)
+
+
+def freeze(model: Any, prefixes: list[str]) -> list[str]:
+    """Makes the model's layers whose names start with one of `prefixes` untrainable (before
+    compiling); returns their names.
+
+    Raises:
+        ValueError: when a prefix names no layer (the message lists the layers).
+    """
+    names = [layer.name for layer in model.layers]
+    frozen = []
+    for prefix in prefixes:
+        matched = [layer for layer in model.layers if layer.name.startswith(prefix)]
+        if not matched:
+            raise ValueError(
+                f"freeze: no layer of {model.name} is named {prefix!r}...; its layers: "
+                f"{', '.join(names)}."
+            )
+        for layer in matched:
+            layer.trainable = False
+            frozen.append(layer.name)
+    return sorted(set(frozen))

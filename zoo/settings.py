@@ -32,6 +32,8 @@ COMMON_SETTINGS: dict[str, Any] = {
     "lr_schedule": "constant",
     # Seconds of training after which the run finishes (0: no budget; `--time-budget 30m`).
     "time_budget": 0.0,
+    # Fine-tuning (`--init-from`): layers (name prefixes) kept as the source run trained them.
+    "freeze": [],
 }
 CHOICES = {
     "precision": ("float32", "mixed_bfloat16", "mixed_float16"),

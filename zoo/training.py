@@ -128,6 +128,11 @@ def train(
     held_out = {"validation_data": validation_data, "test_data": test_data}
     held_out = {k: v for k, v in held_out.items() if v is not None}  # recorded only if given
     model_args, training = resolve_settings(spec, data, settings)
+    if training["freeze"] and init_from is None:
+        raise ValueError(
+            "`freeze` keeps layers as a source run trained them: give that run with "
+            "--init-from RUN (init_from=...), or drop the setting."
+        )
     if init_from is not None:
         source = fine_tuning.source_run(init_from, spec)
         model_args, training = fine_tuning.fine_tuning_settings(source, spec, settings)
@@ -249,6 +254,7 @@ def _train_model(
     with cluster.scope():
         if training.get("init_from"):  # the source's weights, compiled for this run
             model = fine_tuning.load_source_model(training["init_from"])
+            fine_tuning.freeze(model, training.get("freeze", []))
             task.compile(model, training)
         else:
             model = build_compiled(spec, model_args, training, pipeline)
