@@ -28,6 +28,7 @@ CHANGES = {
     "epochs": 60,
     "patience": 15,
 }
+FREEZE: list[str] = []
 
 
 def main(argv=None) -> None:
@@ -37,6 +38,10 @@ def main(argv=None) -> None:
     parser.add_argument("--init-from", required=True, help="a finished spoken-numbers run")
     parser.add_argument("--seed", type=int, default=0, help="initialization seed (default 0)")
     parser.add_argument("--split-seed", type=int, default=0, help="seed of the split by text")
+    parser.add_argument(
+        "--freeze", nargs="*", default=FREEZE, metavar="PREFIX",
+        help=f"layers kept as the source trained them (default: {' '.join(FREEZE) or 'none'})",
+    )  # fmt: skip
     parser.add_argument("--runs-root", default="runs")
     args = parser.parse_args(argv)
 
@@ -50,7 +55,7 @@ def main(argv=None) -> None:
 
     name = read_run_config(args.init_from)["model"]
     task = get_task("speech")
-    settings = {**CHANGES, "seed": args.seed, "split_seed": args.split_seed}
+    settings = {**CHANGES, "seed": args.seed, "split_seed": args.split_seed, "freeze": args.freeze}
     run = zoo.train(
         name, ASTERISK, init_from=args.init_from, runs_root=args.runs_root, resume=False,
         **settings,
