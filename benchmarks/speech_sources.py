@@ -150,6 +150,7 @@ def main() -> None:
     report = {
         "note": "benchmarks/speech_sources.py; CER / WER per source and kind of utterance",
         "model": read_run_config(runs[0])["model"],
+        "model_args": read_run_config(runs[0])["model_args"],
         "training": read_run_config(runs[0])["training"],
         "seeds": results,
     }
