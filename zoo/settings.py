@@ -96,8 +96,9 @@ def check_setting(
 ) -> Any:
     """`value` as the type of `default`; a `ValueError` naming the setting if it cannot be.
 
-    `choices`: the values allowed (default: `CHOICES[key]`); `may_be_zero`: whether an integer
-    setting may be 0 (default: whether `key` is in `MAY_BE_ZERO`).
+    `choices`: the values allowed (of a list setting: its items; default: `CHOICES[key]`);
+    `may_be_zero`: whether an integer setting may be 0 (default: whether `key` is in
+    `MAY_BE_ZERO`).
     """
     choices = CHOICES.get(key) if choices is None else choices
     may_be_zero = key in MAY_BE_ZERO if may_be_zero is None else may_be_zero
@@ -126,6 +127,8 @@ def check_setting(
     if isinstance(default, (list, tuple)):
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise fail("a list of non-empty strings")
+        if choices is not None and not set(value) <= set(choices):
+            raise fail(f"a list of items from {list(choices)}")
         return list(value)
     if choices is not None and value not in choices:
         raise fail(f"one of {list(choices)}")

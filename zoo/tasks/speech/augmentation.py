@@ -1,37 +1,97 @@
-"""Training audio augmented on the fly inside the input pipeline (speed, telephone band, noise),
-and resampling in the graph. SpecAugment runs inside the model.
+"""Training audio augmented on the fly inside the input pipeline (speed, room, telephone band,
+codec, noise), and resampling in the graph. SpecAugment runs inside the model.
 """
 
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 
 import tensorflow as tf
 
 from zoo.data.speech import (
     SAMPLE_RATE,
 )
+from zoo.tasks.speech.settings import AUGMENTATIONS, DEFAULT_AUGMENTATIONS
 
 
-def perturb(waveform, seed, sample_rate: int = SAMPLE_RATE):
-    """Training augmentation of one waveform (stateless, from a `[2]` int64 seed): speed
-    0.9-1.1 (30 %), telephone band 300-3400 Hz (30 %), noise at 10-30 dB SNR (50 %)."""
+def perturb(
+    waveform,
+    seed,
+    sample_rate: int = SAMPLE_RATE,
+    kinds: Sequence[str] = DEFAULT_AUGMENTATIONS,
+):
+    """Training augmentation of one waveform (stateless, from a `[2]` int64 seed), each of
+    `kinds` (`AUGMENTATIONS`) drawn independently: speed 0.9-1.1 (30 %); a synthetic room,
+    RT60 0.2-0.8 s with the direct sound 0-10 dB above the reverberation (30 %); telephone band
+    300-3400 Hz (30 %); 8-bit mu-law companding, as G.711 telephone lines carry speech
+    (30 %); noise at 10-30 dB SNR (50 %)."""
+    unknown = sorted(set(kinds) - set(AUGMENTATIONS))
+    if unknown:
+        raise ValueError(f"Unknown augmentation(s) {unknown}; known: {list(AUGMENTATIONS)}.")
     seed = tf.cast(seed, tf.int64)
     draws = tf.random.stateless_uniform([6], seed=seed)
     if_speed, speed, if_phone, if_noise, snr = draws[0], draws[1], draws[2], draws[3], draws[4]
-    factor = 0.9 + 0.2 * speed
-    waveform = tf.cond(
-        if_speed < 0.3, lambda: change_rate(waveform, factor), lambda: tf.identity(waveform)
-    )
-    waveform = tf.cond(
-        if_phone < 0.3,
-        lambda: band_limit(waveform, 300.0, 3400.0, sample_rate),
-        lambda: tf.identity(waveform),
-    )
+    # The later additions draw from their own seed, so the default's draws stay as they were.
+    extra = tf.random.stateless_uniform([4], seed=seed + 2)
+    if_reverb, rt60, if_mulaw, ratio = extra[0], extra[1], extra[2], extra[3]
+    if "speed" in kinds:
+        factor = 0.9 + 0.2 * speed
+        waveform = tf.cond(
+            if_speed < 0.3, lambda: change_rate(waveform, factor), lambda: tf.identity(waveform)
+        )
+    if "reverb" in kinds:
+        waveform = tf.cond(
+            if_reverb < 0.3,
+            lambda: reverberate(waveform, 0.2 + 0.6 * rt60, 10.0 * ratio, seed + 3, sample_rate),
+            lambda: tf.identity(waveform),
+        )
+    if "telephone" in kinds:
+        waveform = tf.cond(
+            if_phone < 0.3,
+            lambda: band_limit(waveform, 300.0, 3400.0, sample_rate),
+            lambda: tf.identity(waveform),
+        )
+    if "mulaw" in kinds:
+        waveform = tf.cond(if_mulaw < 0.3, lambda: mu_law(waveform), lambda: tf.identity(waveform))
+    if "noise" not in kinds:
+        return waveform
     rms = tf.sqrt(tf.reduce_mean(tf.square(waveform)) + 1e-9)
     noise = tf.random.stateless_normal(tf.shape(waveform), seed=seed + 1)
     scale = rms / tf.pow(10.0, (10.0 + 20.0 * snr) / 20.0)
     return tf.cond(if_noise < 0.5, lambda: waveform + noise * scale, lambda: waveform)
+
+
+def mu_law(waveform, levels: int = 256):
+    """`waveform` (in [-1, 1]) through mu-law companding to `levels` levels and back, as a
+    G.711 telephone line quantizes it: fine steps for quiet samples, coarse for loud ones."""
+    mu = float(levels - 1)
+    x = tf.clip_by_value(waveform, -1.0, 1.0)
+    compressed = tf.sign(x) * tf.math.log1p(mu * tf.abs(x)) / math.log1p(mu)
+    code = tf.round((compressed + 1.0) / 2.0 * mu)  # 0 .. levels - 1
+    y = code / mu * 2.0 - 1.0
+    return tf.sign(y) * (tf.pow(1.0 + mu, tf.abs(y)) - 1.0) / mu
+
+
+def reverberate(
+    waveform, rt60, direct_db, seed, sample_rate: int = SAMPLE_RATE, seconds: float = 0.5
+):
+    """`waveform` heard in a synthetic room: convolved with a direct path and a tail of noise
+    decaying 60 dB over `rt60` seconds (`seconds` long) whose energy is `direct_db` below the
+    direct path's; scaled back to the waveform's RMS."""
+    taps = int(seconds * sample_rate)
+    t = tf.range(1, taps, dtype=tf.float32) / sample_rate
+    tail = tf.random.stateless_normal([taps - 1], seed=seed) * tf.pow(10.0, -3.0 * t / rt60)
+    tail *= tf.pow(10.0, -direct_db / 20.0) / tf.sqrt(tf.reduce_sum(tf.square(tail)))
+    response = tf.concat([[1.0], tail], 0)
+    length = tf.shape(waveform)[0]
+    # Linear, not circular, convolution: both padded to a power of two past length + taps.
+    size = tf.cast(length + taps - 1, tf.float32)
+    fft_length = tf.cast(2.0 ** tf.math.ceil(tf.math.log(size) / math.log(2.0)), tf.int32)
+    spectrum = tf.signal.rfft(waveform, [fft_length]) * tf.signal.rfft(response, [fft_length])
+    wet = tf.signal.irfft(spectrum, [fft_length])[:length]
+    rms = tf.sqrt(tf.reduce_mean(tf.square(waveform)) + 1e-9)
+    return wet * rms / tf.sqrt(tf.reduce_mean(tf.square(wet)) + 1e-9)
 
 
 def change_rate(waveform, factor):

@@ -6,6 +6,7 @@ CTC model drops the `</s>`).
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from zoo.data.speech import (
 )
 from zoo.data.vocabulary import BOS_ID, EOS_ID, SPECIAL_TOKENS, Vocabulary
 from zoo.tasks.speech.augmentation import perturb
+from zoo.tasks.speech.settings import DEFAULT_AUGMENTATIONS
 
 CHARACTERS = "characters.txt"
 CONFIDENCE = "confidence.json"
@@ -72,8 +74,10 @@ class SpeechPipeline:
         shuffle: bool = False,
         seed: int = 0,
         augment: bool = False,
+        augmentations: Sequence[str] = DEFAULT_AUGMENTATIONS,
     ) -> tf.data.Dataset:
-        """`(inputs, target_out)` batches; `target_out` is the character ids and `</s>`."""
+        """`(inputs, target_out)` batches; `target_out` is the character ids and `</s>`. With
+        `augment`, each waveform goes through `augmentations` (`perturb`'s kinds)."""
         audio = tf.RaggedTensor.from_row_lengths(
             np.concatenate([u[0] for u in utterances]).astype(np.float32) / 32768.0,
             [len(u[0]) for u in utterances],
@@ -82,10 +86,11 @@ class SpeechPipeline:
         data = tf.data.Dataset.from_tensor_slices((audio, targets))
         if shuffle:
             data = data.shuffle(len(utterances), seed=seed, reshuffle_each_iteration=True)
-        if augment:
+        kinds = tuple(augmentations)
+        if augment and kinds:
             seeds = tf.data.Dataset.random(seed=seed, rerandomize_each_iteration=True).batch(2)
             data = tf.data.Dataset.zip((data, seeds)).map(
-                lambda pair, s: (perturb(pair[0], s, self.sample_rate), pair[1]),
+                lambda pair, s: (perturb(pair[0], s, self.sample_rate, kinds), pair[1]),
                 num_parallel_calls=tf.data.AUTOTUNE,
             )
 

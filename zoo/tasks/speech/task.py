@@ -41,7 +41,7 @@ from zoo.tasks.speech.predictor import (
     pad_waveforms,
 )
 from zoo.tasks.speech.serving import SpeechServing
-from zoo.tasks.speech.settings import SETTINGS
+from zoo.tasks.speech.settings import DEFAULT_AUGMENTATIONS, SETTINGS
 
 
 class SpeechTask(Task):
@@ -164,6 +164,8 @@ class SpeechTask(Task):
             pipeline.dataset(
                 corpus.train, batch, shuffle=True, seed=training["seed"],
                 augment=training["augment"],
+                # runs from before the setting (resumed, fine-tuned) had the default three
+                augmentations=training.get("augmentations", DEFAULT_AUGMENTATIONS),
             ),
             pipeline.dataset(corpus.validation, batch),
         )  # fmt: skip
