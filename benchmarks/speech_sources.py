@@ -9,7 +9,8 @@ own test set (held-out espeak-ng voices), the same utterances through an 8 kHz t
 (`spoken-numbers-8khz`), each other synthesizer family (`spoken-numbers-flite`,
 `spoken-numbers-festival`; "in training" when the run trained on it) and the real Asterisk
 prompts, all with `zoo evaluate`; then it is fine-tuned on half of the Asterisk prompts' texts
-(`recipes/asterisk_fine_tuning.py`, same seed) and scored on the other half, before and after.
+(`recipes/asterisk_fine_tuning.py`, same seed; every layer, then `--listener-only`) and scored
+on the other half, before and after.
 CER / WER per source and per kind of utterance go to `benchmarks/results/speech_sources.json`;
 a Markdown table (mean and range over the runs) is printed.
 """
@@ -88,10 +89,12 @@ def pick(metrics: dict) -> dict:
     return {k: metrics[k] for k in ("cer", "wer", "exact_match", "count", "confidence")}
 
 
-def fine_tune(run: Path, seed: int, runs_root: Path) -> dict:
+def fine_tune(run: Path, seed: int, runs_root: Path, *flags: str) -> dict:
+    """`recipes/asterisk_fine_tuning.py` from `run` (with `flags`), scored before and after."""
+    runs_root = runs_root / "-".join(["every-layer", *flags])
     subprocess.run(
         [sys.executable, str(ROOT / "recipes" / "asterisk_fine_tuning.py"), "--init-from",
-         str(run), "--seed", str(seed), "--runs-root", str(runs_root)],
+         str(run), "--seed", str(seed), "--runs-root", str(runs_root), *flags],
         check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     tuned = max((runs_root / run.parent.name).iterdir())  # the newest run
@@ -106,10 +109,11 @@ def fine_tune(run: Path, seed: int, runs_root: Path) -> dict:
     }
 
 
-def train(model: str, seed: int, runs_root: Path) -> Path:
+def train(model: str, seed: int, runs_root: Path, *flags: str) -> Path:
+    """The model's recipe, seed `seed` (with `flags`: `--hparams FILE`, `--epochs N`)."""
     subprocess.run(
         [sys.executable, str(ROOT / "recipes" / f"{model}.py"), "--seed", str(seed), "--new",
-         "--runs-root", str(runs_root)],
+         "--runs-root", str(runs_root), *flags],
         check=True, cwd=ROOT, stdout=subprocess.DEVNULL,
     )  # fmt: skip
     return max((runs_root / model).iterdir())
@@ -124,6 +128,8 @@ def main() -> None:
     parser.add_argument("--model", default="lstm_las_asr")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--runs", nargs="+", type=Path, help="finished runs (no training)")
+    parser.add_argument("--hparams", type=Path, help="the recipe's --hparams (a JSON file)")
+    parser.add_argument("--epochs", type=int, help="the recipe's --epochs")
     parser.add_argument("--keep-runs", type=Path, help="folder for the runs (default: deleted)")
     parser.add_argument("--out", type=Path, default=OUT, help=f"JSON results (default {OUT})")
     parser.add_argument(
@@ -141,12 +147,17 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as scratch:
         root = args.keep_runs or Path(scratch)
-        runs = args.runs or [train(args.model, seed, root) for seed in args.seeds]
+        flags = [*(["--hparams", str(args.hparams)] if args.hparams else []),
+                 *(["--epochs", str(args.epochs)] if args.epochs else [])]  # fmt: skip
+        runs = args.runs or [train(args.model, seed, root, *flags) for seed in args.seeds]
         results = {}
         for run in runs:
             seed = read_run_config(run)["training"]["seed"]
             results[str(seed)] = score(run)
             results[str(seed)]["asterisk fine-tuned"] = fine_tune(run, seed, root / "tuned")
+            results[str(seed)]["asterisk fine-tuned, listener only"] = fine_tune(
+                run, seed, root / "tuned", "--listener-only"
+            )
     report = {
         "note": "benchmarks/speech_sources.py; CER / WER per source and kind of utterance",
         "model": read_run_config(runs[0])["model"],
@@ -166,6 +177,10 @@ def print_table(results: dict) -> None:
             if source == "asterisk fine-tuned":
                 rows["asterisk held-out half, before"].append(metrics["before"])
                 rows["asterisk held-out half, after fine-tuning"].append(metrics["after"])
+            elif source == "asterisk fine-tuned, listener only":
+                rows["asterisk held-out half, after fine-tuning the listener"].append(
+                    metrics["after"]
+                )
             else:
                 rows[source].append(metrics)
     print(
