@@ -8,6 +8,7 @@ the translation pipeline does not care which it has.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import tensorflow as tf
@@ -108,6 +109,19 @@ class TokenIds:
         """`int[batch, time]` -> `string[batch]`, stopping at the first `</s>` or `<pad>`."""
         kept = until_end(tf.cast(ids, tf.int64))
         return tf.strings.reduce_join(self.to_token.lookup(kept), axis=1, separator=separator)
+
+
+def pad_to_edge(ids: tf.Tensor, edges: Sequence[int]) -> tf.Tensor:
+    """`int[batch, time]` padded with zeros up to the first of `edges` (sorted) that holds
+    `time` (unchanged past the last): the few shapes a compiled (XLA) step sees
+    (`zoo.data.padding` chooses the edges)."""
+    if not edges:
+        return ids
+    length = tf.shape(ids)[1]
+    bounds = tf.constant(edges, tf.int32)
+    edge = tf.reduce_min(tf.where(bounds >= length, bounds, tf.int32.max))
+    length_to = tf.where(edge == tf.int32.max, length, edge)
+    return tf.pad(ids, [[0, 0], [0, length_to - length]])
 
 
 def until_end(ids: tf.Tensor) -> tf.RaggedTensor:

@@ -44,7 +44,7 @@ def compiled_search(
 
         run = jax.jit(run)
     else:
-        run = _without_gradients(run)
+        run = without_gradients(run)
 
     def decode(source_ids) -> Decoded:
         source_ids = np.asarray(source_ids, "int32")
@@ -68,7 +68,7 @@ def compiled_search(
     return decode
 
 
-def _without_gradients(function: Callable) -> Callable:
+def without_gradients(function: Callable) -> Callable:
     """`function` run under `torch.no_grad()` (the PyTorch backend)."""
     import torch  # only on the PyTorch backend
 

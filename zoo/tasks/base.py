@@ -234,6 +234,13 @@ def _why_unloadable(run_dir: Path, model_path: Path) -> str:
     return f"the file is damaged, or its classes differ from lstm-zoo {zoo_version}'s."
 
 
+def compiles_steps(training: Mapping[str, Any]) -> bool:
+    """Whether the training step is XLA-compiled: `jit_compile`, and always on JAX, whose
+    Keras trainer runs an uncompiled step op by op (an epoch of `dates` took over 10 minutes
+    instead of under one)."""
+    return bool(training.get("jit_compile", False)) or keras.backend.backend() == "jax"
+
+
 class TextTask(Task):
     """What text tasks share: text inputs, batches from the pipeline, Adam with clipping.
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import html
 from pathlib import Path
 
+import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from zoo import plots
 from zoo.layers.base_attention import padding_mask
@@ -30,28 +32,59 @@ def integrated_gradients(
     Returns:
         One `float32[len(tokens)]` array per text.
     """
-    model = classifier.model
     ids = classifier.text.encode(texts)
-    mask = padding_mask(ids)  # as the model masks
-    embedded = model.embedding(ids)  # [B, T, E]
-    logits, _ = model.classify(ids)
-    label = tf.argmax(logits, axis=-1)
-    alphas = (tf.range(steps, dtype=embedded.dtype) + 0.5) / steps
-    batch = tf.shape(ids)[0]
-    path = alphas[:, None, None, None] * embedded[None]  # [steps, B, T, E]
-    path = tf.reshape(path, tf.concat([[steps * batch], tf.shape(embedded)[1:]], 0))
-    path_mask = tf.tile(mask, [steps, 1])
-    path_label = tf.tile(label, [steps])
-    with tf.GradientTape() as tape:
-        tape.watch(path)
-        path_logits, _ = model.classify_embedded(path, path_mask)
-        probability = tf.gather(tf.nn.softmax(path_logits, -1), path_label, batch_dims=1)
-    gradients = tf.reshape(
-        tape.gradient(probability, path), tf.concat([[steps], tf.shape(embedded)], 0)
-    )
-    scores = tf.reduce_sum(embedded * tf.reduce_mean(gradients, axis=0), axis=-1).numpy()
+    backend = keras.backend.backend()
+    path_gradients = {"tensorflow": _path_gradients_tf, "jax": _path_gradients_jax}
+    if backend not in path_gradients:
+        raise NotImplementedError(
+            f"Integrated gradients run on the TensorFlow and JAX backends, not {backend!r}: "
+            "set KERAS_BACKEND=tensorflow or jax."
+        )
+    embedded, gradients = path_gradients[backend](classifier.model, ids.numpy(), steps)
+    scores = np.sum(embedded * gradients.mean(axis=0), axis=-1)
     lengths = classifier.text.tokens(texts).row_lengths().numpy()
     return [scores[i, :n] for i, n in enumerate(lengths)]
+
+
+def _path(model, ids, steps: int):
+    """The embeddings `[B, T, E]`, the predicted labels, and the scaled embeddings along the
+    path `[steps * B, T, E]` with their masks and labels."""
+    mask = padding_mask(ids)  # as the model masks
+    embedded = model.embedding(ids)
+    logits, _ = model.classify(ids)
+    label = ops.argmax(logits, axis=-1)
+    alphas = (ops.arange(steps, dtype=embedded.dtype) + 0.5) / steps
+    batch, length, width = ops.shape(embedded)
+    path = ops.reshape(alphas[:, None, None, None] * embedded[None], (-1, length, width))
+    return embedded, path, ops.tile(mask, [steps, 1]), ops.tile(label, [steps])
+
+
+def _label_probability(model, path, path_mask, path_label):
+    path_logits, _ = model.classify_embedded(path, path_mask)
+    probabilities = ops.softmax(ops.cast(path_logits, "float32"), axis=-1)
+    return ops.take_along_axis(probabilities, path_label[:, None], axis=1)[:, 0]
+
+
+def _path_gradients_tf(model, ids: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """`(embeddings [B, T, E], gradients [steps, B, T, E])` on TensorFlow."""
+    embedded, path, path_mask, path_label = _path(model, tf.constant(ids), steps)
+    with tf.GradientTape() as tape:
+        tape.watch(path)
+        probability = _label_probability(model, path, path_mask, path_label)
+    gradients = tape.gradient(probability, path)
+    return embedded.numpy(), np.reshape(gradients.numpy(), (steps, *embedded.shape))
+
+
+def _path_gradients_jax(model, ids: np.ndarray, steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """The same on JAX: the rows are independent, so the gradient of their sum is each one's."""
+    import jax  # only on the JAX backend
+
+    embedded, path, path_mask, path_label = _path(model, ids, steps)
+    gradients = jax.grad(lambda p: ops.sum(_label_probability(model, p, path_mask, path_label)))(
+        path
+    )
+    embedded = np.asarray(embedded)
+    return embedded, np.reshape(np.asarray(gradients), (steps, *embedded.shape))
 
 
 def explanation_html(

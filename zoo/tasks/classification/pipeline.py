@@ -5,6 +5,7 @@ training, `predict` and the exported SavedModel.
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import tensorflow as tf
 from zoo.data import (
     DataFileError,
 )
-from zoo.data.tokenization import TokenIds, Tokenizer
+from zoo.data.padding import batch_maxima, choose_edges
+from zoo.data.tokenization import TokenIds, Tokenizer, pad_to_edge
 from zoo.data.vocabulary import Vocabulary
 from zoo.runs import read_json
 
@@ -93,16 +95,42 @@ class LabelPipeline:
             )
         return np.array([self._label_ids[label] for label in labels], dtype="int32")
 
+    def lengths(self, texts: list[str]) -> np.ndarray:
+        """`int[n]`: the columns `encode` gives each text alone (its tokens, up to
+        `max_length`, and the padding column)."""
+        return self.tokens(tf.constant(texts)).row_lengths().numpy() + 1
+
+    def padding_edges(
+        self, examples: list[tuple[str, str]], batch_size: int, seed: int = 0
+    ) -> tuple[int, ...]:
+        """For a compiled (XLA) step: the few lengths batches of `examples` are padded up to,
+        chosen from the longest rows of simulated shuffled batches (`zoo.data.padding`)."""
+        if not examples:
+            return ()
+        lengths = self.lengths([text for text, _ in examples])
+        return choose_edges(batch_maxima(lengths, batch_size, seed))
+
     def dataset(
-        self, examples: list[tuple[str, str]], batch_size: int, shuffle=False, seed: int = 0
+        self,
+        examples: list[tuple[str, str]],
+        batch_size: int,
+        shuffle=False,
+        seed: int = 0,
+        edges: Sequence[int] = (),
     ) -> tf.data.Dataset:
+        """`(token ids, label ids)` batches, each padded to its longest row or, with `edges`
+        (`padding_edges`), up to the next edge."""
         texts = tf.constant([text for text, _ in examples])
         labels = tf.constant(self.label_ids([label for _, label in examples]))
         data = tf.data.Dataset.from_tensor_slices((texts, labels))
         if shuffle:
             data = data.shuffle(len(examples), seed=seed, reshuffle_each_iteration=True)
+        edges = tuple(edges)
         return (
             data.batch(batch_size)
-            .map(lambda t, y: (self.encode(t), y), num_parallel_calls=tf.data.AUTOTUNE)
+            .map(
+                lambda t, y: (pad_to_edge(self.encode(t), edges), y),
+                num_parallel_calls=tf.data.AUTOTUNE,
+            )
             .prefetch(2)
         )

@@ -10,7 +10,9 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
+from zoo.decoding.compiled import without_gradients
 from zoo.tasks.base import load_trained_model
 from zoo.tasks.classification.pipeline import LabelPipeline
 
@@ -23,8 +25,11 @@ class Classifier:
     def __init__(self, model: keras.Model, text: LabelPipeline):
         self.model = model
         self.text = text
-        ids = tf.TensorSpec([None, None], tf.int32)  # one trace for every shape
-        self._run = tf.function(self.run_ids, input_signature=[ids])
+        if keras.backend.backend() == "tensorflow":
+            ids = tf.TensorSpec([None, None], tf.int32)  # one trace for every shape
+            self._run = tf.function(self.run_ids, input_signature=[ids])
+        else:  # the model in the backend's own compiled function, the text ops in TF
+            self._scores = compiled_scores(model)
 
     @classmethod
     def load(cls, run_dir: str | Path) -> Classifier:
@@ -48,6 +53,13 @@ class Classifier:
             weights = tf.zeros([tf.shape(token_ids)[0], 0, tf.shape(token_ids)[1]])
         return {"label": label, "probabilities": probabilities, "weights": weights}
 
+    def scores(self, token_ids) -> tuple[np.ndarray, np.ndarray]:
+        """`(probabilities [B, classes], attention [B, heads, T])` of `int32[B, T]` ids."""
+        if keras.backend.backend() == "tensorflow":
+            out = self._run(token_ids)
+            return out["probabilities"].numpy(), out["weights"].numpy()
+        return self._scores(np.asarray(token_ids, "int32"))
+
     def classify(self, texts: list[str] | str) -> dict:
         """Labels, probabilities and, per text, its tokens and attention `[heads, tokens]`."""
         if isinstance(texts, str):
@@ -56,11 +68,10 @@ class Classifier:
             if not isinstance(text, str) or not text.strip():
                 raise ValueError(f"Text {i} is empty: give a text to classify, received {text!r}.")
         tokens = [[t.decode("utf-8") for t in row] for row in self.text.tokens(texts).to_list()]
-        out = self._run(self.text.encode(texts))
-        weights = out["weights"].numpy()
+        probabilities, weights = self.scores(self.text.encode(texts))
         return {
-            "label": [label.decode("utf-8") for label in out["label"].numpy()],
-            "probabilities": out["probabilities"].numpy(),
+            "label": [self.labels[i] for i in probabilities.argmax(axis=-1)],
+            "probabilities": probabilities,
             "tokens": tokens,
             "attention": [weights[i, :, : len(tokens[i])] for i in range(len(texts))],
         }
@@ -68,9 +79,44 @@ class Classifier:
     def classify_all(self, texts: list[str], batch_size: int = 256) -> list[str]:
         labels: list[str] = []
         for start in range(0, len(texts), batch_size):
-            out = self._run(self.text.encode(texts[start : start + batch_size]))
-            labels += [label.decode("utf-8") for label in out["label"].numpy()]
+            probabilities, _ = self.scores(self.text.encode(texts[start : start + batch_size]))
+            labels += [self.labels[i] for i in probabilities.argmax(axis=-1)]
         return labels
+
+
+def compiled_scores(model: keras.Model):
+    """`model.classify` as the JAX or PyTorch backend runs it fast: a function from `int32[B,
+    T]` ids (numpy) to `(probabilities, attention weights)` (numpy). Under JAX it is
+    `jax.jit`-compiled over batches padded to a power of two and columns to a multiple of 8
+    (a few shapes, not one per call; padding changes no answer, it is masked and dropped);
+    under PyTorch it runs eagerly without gradients."""
+    backend = keras.backend.backend()
+
+    def run(ids):
+        logits, weights = model.classify(ids)
+        probabilities = ops.softmax(ops.cast(logits, "float32"), axis=-1)
+        if weights is None:  # no attention: no weights, one shape for every model
+            weights = ops.zeros((ops.shape(ids)[0], 0, ops.shape(ids)[1]))
+        return probabilities, ops.cast(weights, "float32")
+
+    if backend == "jax":
+        import jax  # only on the JAX backend
+
+        run = jax.jit(run)
+    else:
+        run = without_gradients(run)
+
+    def scores(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        batch, columns = ids.shape
+        if backend == "jax":
+            rows = 1 << max(batch - 1, 0).bit_length()  # the next power of two
+            padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
+            padded[:batch, :columns] = ids
+            ids = padded
+        probabilities, weights = (ops.convert_to_numpy(x)[:batch] for x in run(ids))
+        return probabilities, weights[..., :columns]
+
+    return scores
 
 
 class ExportedClassifier:

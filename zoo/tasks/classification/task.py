@@ -17,7 +17,7 @@ from zoo.data import (
     load_classification,
     read_labelled_file,
 )
-from zoo.tasks.base import TextTask
+from zoo.tasks.base import TextTask, compiles_steps
 from zoo.tasks.classification.explanations import integrated_gradients, save_explanations
 from zoo.tasks.classification.pipeline import LabelPipeline
 from zoo.tasks.classification.predictor import Classifier, ExportedClassifier
@@ -68,13 +68,29 @@ class ClassificationTask(TextTask):
     def model_sizes(self, text: LabelPipeline) -> dict:
         return {"vocab_size": len(text.vocab), "num_classes": len(text.labels)}
 
+    def datasets(self, text: LabelPipeline, corpus: LabelledCorpus, training: dict) -> tuple:
+        """Shuffled training batches and validation batches; for a compiled step (JAX, or
+        `jit_compile`) padded to a few lengths chosen from the training texts, so that it
+        compiles a few times rather than once per batch length."""
+        batch_size = training["batch_size"]
+        edges = ()
+        if compiles_steps(training):
+            edges = text.padding_edges(corpus.train, batch_size, training["seed"])
+            print(f"Padding from the data: texts padded to {list(edges)} tokens")
+        return (
+            text.dataset(
+                corpus.train, batch_size, shuffle=True, seed=training["seed"], edges=edges
+            ),
+            text.dataset(corpus.validation, batch_size, edges=edges),
+        )
+
     def compile(self, model: keras.Model, training: dict) -> None:
         self.compile_with(
             model,
             training,
             loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
             metrics=[keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
-        )
+        )  # jit_compile "auto": XLA on JAX (and on TensorFlow with a GPU)
 
     def evaluate(
         self, run: Path, model: keras.Model, text: LabelPipeline, corpus: LabelledCorpus, training

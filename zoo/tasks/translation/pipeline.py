@@ -16,7 +16,7 @@ from zoo.data.padding import PaddingPlan, plan_padding
 from zoo.data.placeholders import Placeholders
 from zoo.data.subwords import SUBWORD_LEVELS, SubwordCodec
 from zoo.data.tokenization import LEVELS as WORD_LEVELS
-from zoo.data.tokenization import WordCodec
+from zoo.data.tokenization import WordCodec, pad_to_edge
 from zoo.data.vocabulary import BOS_ID, EOS_ID, Vocabulary
 from zoo.runs import read_json
 from zoo.tasks.translation.settings import TOKEN_LEVELS
@@ -265,20 +265,11 @@ class TextPipeline:
         """
         padding = padding or PaddingPlan()
 
-        def pad(ids, edges):
-            length = tf.shape(ids)[1]
-            if edges:
-                bounds = tf.constant(edges, tf.int32)
-                edge = tf.reduce_min(tf.where(bounds >= length, bounds, tf.int32.max))
-                length_to = tf.where(edge == tf.int32.max, length, edge)
-                ids = tf.pad(ids, [[0, 0], [0, length_to - length]])
-            return ids
-
         def to_ids(source, target):
             target_in, target_out = (
-                pad(ids, padding.target_edges) for ids in self.encode_target(target)
+                pad_to_edge(ids, padding.target_edges) for ids in self.encode_target(target)
             )
-            source = pad(self.encode_source(source), padding.source_edges)
+            source = pad_to_edge(self.encode_source(source), padding.source_edges)
             return (
                 {"source": source, "target_in": target_in},
                 target_out,

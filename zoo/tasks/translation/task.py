@@ -17,19 +17,12 @@ from zoo.data import TRANSLATION_DATASETS, ParallelCorpus, load_translation, rea
 from zoo.data.padding import PaddingPlan
 from zoo.data.placeholders import resolve_patterns
 from zoo.data.tokenization import check_keep_whitespace
-from zoo.tasks.base import TextTask
+from zoo.tasks.base import TextTask, compiles_steps
 from zoo.tasks.translation.pipeline import TextPipeline, length_filter
 from zoo.tasks.translation.predictor import ExportedTranslator, Translator
 from zoo.tasks.translation.scoring import evaluate_translator, save_attention_maps
 from zoo.tasks.translation.serving import TranslationServing
 from zoo.tasks.translation.settings import SETTINGS
-
-
-def compiles_steps(training: Mapping[str, Any]) -> bool:
-    """Whether the training step is XLA-compiled: `jit_compile`, and always on JAX, whose
-    Keras trainer runs an uncompiled step op by op (an epoch of `dates` took over 10 minutes
-    instead of under one)."""
-    return bool(training.get("jit_compile", False)) or keras.backend.backend() == "jax"
 
 
 class TranslationTask(TextTask):
