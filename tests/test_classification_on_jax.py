@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,9 +59,9 @@ def test_a_classifier_trains_and_evaluates_on_jax(on_jax):
     stdout, out = on_jax
     # the compiled step saw a few padded lengths, chosen from the training texts
     assert "Padding from the data: texts padded to [" in stdout
-    metrics = json.loads(open(os.path.join(out["run"], "metrics.json")).read())
+    metrics = json.loads((Path(out["run"]) / "metrics.json").read_text())
     assert metrics["accuracy"] >= 0.9, metrics  # the templated reviews are easy
-    names = set(os.listdir(os.path.join(out["run"], "attention")))
+    names = {path.name for path in (Path(out["run"]) / "attention").iterdir()}
     assert {"example_0.png", "example_0.html", "example_1.png", "example_1.html"} <= names
     assert "accuracy" in stdout  # zoo evaluate printed the run's metrics
     assert out["label"][:2] == ["fresh", "rotten"]
