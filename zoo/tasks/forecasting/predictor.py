@@ -13,6 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from zoo.decoding.compiled import without_gradients
 from zoo.tasks.forecasting.pipeline import ForecastPipeline
 
 
@@ -27,17 +28,33 @@ class ForecastPredictor:
         self.levels = list(model.quantiles)
         self.layout = pipeline.layout()
         self.mase_scale = pipeline.mase_scale
-        signature = [
-            tf.TensorSpec([None, pipeline.lookback, len(pipeline.columns)], tf.float32),
-            tf.TensorSpec([None, None, len(pipeline.covariates)], tf.float32),
-            tf.TensorSpec([None], tf.int64),
-        ]
-        self._run = tf.function(self.run_raw, input_signature=signature)
+        if keras.backend.backend() == "tensorflow":
+            signature = [
+                tf.TensorSpec([None, pipeline.lookback, len(pipeline.columns)], tf.float32),
+                tf.TensorSpec([None, None, len(pipeline.covariates)], tf.float32),
+                tf.TensorSpec([None], tf.int64),
+            ]
+            self._run = tf.function(self.run_raw, input_signature=signature)
+        else:  # the model compiled by the backend between the pipeline's TF ops, run eagerly
+            self._model = compiled_forecast(model)
+            self._run = self._run_between
 
     def run_raw(self, history, future, forecast_start):
-        """The graph every prediction goes through (also the export's)."""
+        """The graph every prediction goes through on TensorFlow (also the export's)."""
         inputs = self.pipeline.prepare(history, future, forecast_start)
-        quantiles, input_weights, temporal_weights = self.model.forecast_with_attention(*inputs)
+        return self.finish(self.model.forecast_with_attention(*inputs), inputs)
+
+    def _run_between(self, history, future, forecast_start):
+        """`run_raw` on another backend: the same pipeline ops, the model compiled apart."""
+        inputs = self.pipeline.prepare(history, future, forecast_start)
+        outputs = self._model(*(np.asarray(x) for x in inputs))
+        return self.finish([tf.constant(x) for x in outputs], inputs)
+
+    def finish(self, outputs, inputs) -> dict:
+        """Raw-unit quantiles (shrunk towards the naive forecast, widened as calibrated) and
+        the attention weights of the model's `(scaled quantiles, input and temporal
+        attention)` for `inputs`."""
+        quantiles, input_weights, temporal_weights = outputs
         quantiles = tf.cast(quantiles, tf.float32)
         quantiles = self.pipeline.shrink(quantiles, inputs[1], self.model.median_index)
         quantiles = self.pipeline.widen(quantiles, self.levels, inputs[0])
@@ -64,6 +81,25 @@ class ForecastPredictor:
                 for i in range(0, len(history), batch_size)
             ]
         return {key: np.concatenate([p[key].numpy() for p in parts]) for key in parts[0]}
+
+
+def compiled_forecast(model: keras.Model):
+    """`model.forecast_with_attention` as the JAX backend compiles it (`jax.jit`, one
+    compilation per batch size) or PyTorch runs it (eagerly, without gradients): numpy
+    `(history, future)` in, numpy `(quantiles, input attention, temporal attention)` out."""
+
+    def run(history, future):
+        return tuple(model.forecast_with_attention(history, future))
+
+    if keras.backend.backend() == "jax":
+        import jax  # only on the JAX backend
+
+        run = jax.jit(run)
+    else:
+        run = without_gradients(run)
+    return lambda history, future: tuple(
+        keras.ops.convert_to_numpy(x) for x in run(history, future)
+    )
 
 
 class ExportedForecaster:

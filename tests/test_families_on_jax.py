@@ -1,0 +1,139 @@
+"""Text classification and forecasting end to end on the JAX backend: `zoo train` (compiled
+steps; a classifier's over a few padded lengths), evaluation with attention (and integrated
+gradients), `zoo evaluate`; the run's model.keras answers alike on TensorFlow. (Translation's
+is in test_training.py.)"""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from zoo.data.series_csv import read_series_csv
+from zoo.tasks.classification.explanations import integrated_gradients
+from zoo.tasks.classification.predictor import Classifier
+from zoo.tasks.forecasting.task import TASK
+
+# JAX trainings in subprocesses: minutes on a 2-core machine
+pytestmark = [pytest.mark.slow, pytest.mark.filterwarnings("ignore::DeprecationWarning")]
+pytest.importorskip("jax")
+
+TINY_CLASSIFIER = {"units": 16, "embedding_dim": 16, "hidden_units": 16, "batch_size": 16}
+TEXTS = ["the film is wonderful , scene 3", "the plot is dull , scene 9", "a fine cast"]
+CLASSIFY = """
+import json, sys
+from zoo.cli import main
+from zoo.tasks.classification.explanations import integrated_gradients
+from zoo.tasks.classification.predictor import Classifier
+from zoo.data.series_csv import read_series_csv
+from zoo.tasks.forecasting.task import TASK
+from zoo.training import train
+
+data, runs, texts, tiny = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
+run = train("lstm_selfattn_classifier", data, runs_root=runs, epochs=3, verbose=0,
+            learning_rate=1e-2, attention_examples=2, **tiny)
+assert main(["evaluate", str(run)]) == 0
+classifier = Classifier.load(run)
+out = classifier.classify(texts)
+print(json.dumps({
+    "run": str(run),
+    "label": out["label"],
+    "probabilities": out["probabilities"].tolist(),
+    "attention": [a.tolist() for a in out["attention"]],
+    "attributions": [a.tolist() for a in integrated_gradients(classifier, texts)],
+}))
+"""
+
+
+@pytest.fixture(scope="module")
+def on_jax(reviews_csv, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    result = subprocess.run(
+        [sys.executable, "-c", CLASSIFY, str(reviews_csv), str(runs), json.dumps(TEXTS),
+         json.dumps(TINY_CLASSIFIER)],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_classifier_trains_and_evaluates_on_jax(on_jax):
+    stdout, out = on_jax
+    # the compiled step saw a few padded lengths, chosen from the training texts
+    assert "Padding from the data: texts padded to [" in stdout
+    metrics = json.loads((Path(out["run"]) / "metrics.json").read_text())
+    assert metrics["accuracy"] >= 0.9, metrics  # the templated reviews are easy
+    assert metrics["keras_backend"] == "jax"
+    names = {path.name for path in (Path(out["run"]) / "attention").iterdir()}
+    assert {"example_0.png", "example_0.html", "example_1.png", "example_1.html"} <= names
+    assert "accuracy" in stdout  # zoo evaluate printed the run's metrics
+    assert out["label"][:2] == ["fresh", "rotten"]
+
+
+def test_tensorflow_answers_as_jax_did_from_the_same_file(on_jax):
+    _, out = on_jax
+    classifier = Classifier.load(out["run"])
+    here = classifier.classify(TEXTS)
+    assert here["label"] == out["label"]
+    np.testing.assert_allclose(here["probabilities"], out["probabilities"], atol=1e-5)
+    for mine, theirs in zip(here["attention"], out["attention"], strict=True):
+        np.testing.assert_allclose(mine, np.asarray(theirs), atol=1e-5)
+    for mine, theirs in zip(integrated_gradients(classifier, TEXTS), out["attributions"],
+                            strict=True):  # fmt: skip
+        np.testing.assert_allclose(mine, np.asarray(theirs), atol=1e-4)
+
+
+ORIGINS = [200, 500, 900]  # forecast origins (rows of the hourly load CSV)
+TINY_FORECASTER = {
+    "units": 8, "attention_units": 8, "head_units": 8, "lookback": 24, "horizon": 12,
+    "stride": 2, "batch_size": 32, "epochs": 2,
+}  # fmt: skip
+FORECAST = f"""
+import json, sys
+from zoo.cli import main
+from zoo.data.series_csv import read_series_csv
+from zoo.tasks.forecasting.task import TASK
+from zoo.training import train
+
+data, runs, tiny = sys.argv[1], sys.argv[2], json.loads(sys.argv[3])
+run = train("lstm_attention_forecaster", data, runs_root=runs, verbose=0, target="load", **tiny)
+assert main(["evaluate", str(run)]) == 0
+predictor = TASK.load_predictor(run)
+windows = predictor.pipeline.windows(read_series_csv(data, target="load")[0], {ORIGINS})
+out = predictor.forecast(windows["history"], windows["future"], windows["forecast_start"])
+print(json.dumps({{"run": str(run), **{{k: v.tolist() for k, v in out.items()}}}}))
+"""
+
+
+@pytest.fixture(scope="module")
+def forecaster_on_jax(load_csv, tmp_path_factory):
+    runs = tmp_path_factory.mktemp("runs")
+    result = subprocess.run(
+        [sys.executable, "-c", FORECAST, str(load_csv), str(runs), json.dumps(TINY_FORECASTER)],
+        capture_output=True, text=True, timeout=900,
+        env={**os.environ, "KERAS_BACKEND": "jax"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    return result.stdout, json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def test_a_forecaster_trains_and_evaluates_on_jax(forecaster_on_jax):
+    stdout, out = forecaster_on_jax
+    metrics = json.loads((Path(out["run"]) / "metrics.json").read_text())
+    assert metrics["count"] > 0 and np.isfinite(metrics["mae"]), metrics
+    assert metrics["keras_backend"] == "jax"
+    assert "LightGBM" in stdout and "MASE" in stdout  # zoo evaluate's table
+
+
+def test_tensorflow_forecasts_as_jax_did_from_the_same_file(forecaster_on_jax, load_csv):
+    _, out = forecaster_on_jax
+    predictor = TASK.load_predictor(Path(out["run"]))
+    windows = predictor.pipeline.windows(read_series_csv(load_csv, target="load")[0], ORIGINS)
+    here = predictor.forecast(windows["history"], windows["future"], windows["forecast_start"])
+    assert set(here) == set(out) - {"run"}
+    for key, values in here.items():
+        np.testing.assert_allclose(values, np.asarray(out[key]), rtol=1e-4, atol=1e-4)
