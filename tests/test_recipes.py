@@ -163,3 +163,15 @@ def test_describe_prints_a_presets_settings_and_refuses_another_tasks(capsys):
     assert "is for translation models" in capsys.readouterr().err
     assert main(["describe", "lstm_nmt", "--preset", "bible"]) == 2
     assert "Did you mean 'bible-es-en'" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("name", ["lstm_las_asr", "lstm_ctc_asr"])
+def test_the_telephone_preset_gives_both_recognizers_the_telephone_band(name, capsys):
+    from zoo.cli import main
+
+    assert main(["describe", name, "--preset", "telephone"]) == 0
+    described = json.loads(capsys.readouterr().out)
+    assert described["model"]["max_frequency"] == 4000  # the registry's default: 8000
+    assert described["training"]["epochs"] == 24
+    assert main(["describe", name]) == 0
+    assert json.loads(capsys.readouterr().out)["model"]["max_frequency"] == 8000

@@ -102,7 +102,23 @@ BIBLE_ES_EN = Preset(
     per_model={"lstm_bahdanau_nmt": {"output_bias": "unigram"}},
 )
 
-PRESETS = {preset.name: preset for preset in (BIBLE_ES_EN,)}
+TELEPHONE = Preset(
+    name="telephone",
+    task="speech",
+    description="For 8 kHz telephone audio: mel bands up to 4 kHz, trained longer.",
+    data="spoken-numbers",
+    settings={
+        # The band an 8 kHz recording holds: telephone and wideband audio give the same
+        # features, so 8 kHz input costs no accuracy (wideband features: 1.8x the CER).
+        "max_frequency": 4000,
+        # Fewer bands above 4 kHz to tell fricatives apart: 18 epochs left it behind the
+        # wideband front end on 16 kHz audio (CER 5.2 against 3.6 %); its validation loss
+        # still fell at the end of the cosine schedule.
+        "epochs": 24,
+    },
+)
+
+PRESETS = {preset.name: preset for preset in (BIBLE_ES_EN, TELEPHONE)}
 
 
 def get_preset(name: str) -> Preset:
