@@ -352,3 +352,14 @@ def test_cli_predict_labels_an_exported_classifiers_probabilities(tmp_path, caps
     assert "Text 2 is empty: give a non-empty text to a classification model" in (
         capsys.readouterr().err
     )
+
+
+def test_exporting_on_another_backend_says_to_use_tensorflow(tmp_path):
+    pytest.importorskip("jax")
+    result = subprocess.run(
+        [sys.executable, "-m", "zoo.cli", "export", str(tmp_path / "run")],
+        capture_output=True, text=True, timeout=300, env={**os.environ, "KERAS_BACKEND": "jax"},
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr[-2000:]
+    assert "Export with KERAS_BACKEND=tensorflow" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -61,6 +61,12 @@ def export(
         **options: Predictor options of the task (e.g. `beam_size=1` for translation;
             default: the run's).
     """
+    if keras.backend.backend() != "tensorflow":
+        raise ValueError(
+            "A TF Serving export is a TensorFlow SavedModel, traced on the TensorFlow backend; "
+            f"this is {keras.backend.backend()!r}. Export with KERAS_BACKEND=tensorflow (a run "
+            "trained on JAX exports from its model.keras as it is)."
+        )
     # The task comes from the run's config or from the predictor's own kind, never from the
     # Keras model's name (which a user may have chosen).
     if isinstance(run_or_predictor, (str, os.PathLike)):
