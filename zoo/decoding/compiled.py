@@ -50,10 +50,7 @@ def compiled_search(
         source_ids = np.asarray(source_ids, "int32")
         batch, columns = source_ids.shape
         if backend == "jax":
-            rows = 1 << max(batch - 1, 0).bit_length()  # the next power of two
-            padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
-            padded[:batch, :columns] = source_ids
-            source_ids = padded
+            source_ids = padded_for_compilation(source_ids)
         tokens, log_prob, length, attention, score = (
             ops.convert_to_numpy(x)[:batch] for x in run(source_ids)
         )
@@ -66,6 +63,16 @@ def compiled_search(
         )
 
     return decode
+
+
+def padded_for_compilation(ids: np.ndarray) -> np.ndarray:
+    """`int32[batch, columns]` ids padded with zeros to a power of two of rows and a multiple
+    of 8 columns: the few shapes a `jax.jit`-compiled function compiles for."""
+    batch, columns = ids.shape
+    rows = 1 << max(batch - 1, 0).bit_length()  # the next power of two
+    padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
+    padded[:batch, :columns] = ids
+    return padded
 
 
 def without_gradients(function: Callable) -> Callable:

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.decoding.compiled import without_gradients
+from zoo.decoding.compiled import padded_for_compilation, without_gradients
 from zoo.tasks.base import load_trained_model
 from zoo.tasks.classification.pipeline import LabelPipeline
 
@@ -109,10 +109,7 @@ def compiled_scores(model: keras.Model):
     def scores(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         batch, columns = ids.shape
         if backend == "jax":
-            rows = 1 << max(batch - 1, 0).bit_length()  # the next power of two
-            padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
-            padded[:batch, :columns] = ids
-            ids = padded
+            ids = padded_for_compilation(ids)
         probabilities, weights = (ops.convert_to_numpy(x)[:batch] for x in run(ids))
         return probabilities, weights[..., :columns]
 
