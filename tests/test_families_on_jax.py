@@ -28,8 +28,6 @@ import json, sys
 from zoo.cli import main
 from zoo.tasks.classification.explanations import integrated_gradients
 from zoo.tasks.classification.predictor import Classifier
-from zoo.data.series_csv import read_series_csv
-from zoo.tasks.forecasting.task import TASK
 from zoo.training import train
 
 data, runs, texts, tiny = sys.argv[1], sys.argv[2], json.loads(sys.argv[3]), json.loads(sys.argv[4])
@@ -49,11 +47,15 @@ print(json.dumps({
 
 
 @pytest.fixture(scope="module")
-def on_jax(reviews_csv, tmp_path_factory):
+def classifier_on_jax(reviews_csv, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
+    return run_on_jax(CLASSIFY, reviews_csv, runs, json.dumps(TEXTS), json.dumps(TINY_CLASSIFIER))
+
+
+def run_on_jax(script: str, *args) -> tuple[str, dict]:
+    """`(stdout, its last line as JSON)` of `script` run with `args` on the JAX backend."""
     result = subprocess.run(
-        [sys.executable, "-c", CLASSIFY, str(reviews_csv), str(runs), json.dumps(TEXTS),
-         json.dumps(TINY_CLASSIFIER)],
+        [sys.executable, "-c", script, *map(str, args)],
         capture_output=True, text=True, timeout=900,
         env={**os.environ, "KERAS_BACKEND": "jax"},
     )  # fmt: skip
@@ -61,8 +63,8 @@ def on_jax(reviews_csv, tmp_path_factory):
     return result.stdout, json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_a_classifier_trains_and_evaluates_on_jax(on_jax):
-    stdout, out = on_jax
+def test_a_classifier_trains_and_evaluates_on_jax(classifier_on_jax):
+    stdout, out = classifier_on_jax
     # the compiled step saw a few padded lengths, chosen from the training texts
     assert "Padding from the data: texts padded to [" in stdout
     metrics = json.loads((Path(out["run"]) / "metrics.json").read_text())
@@ -74,8 +76,8 @@ def test_a_classifier_trains_and_evaluates_on_jax(on_jax):
     assert out["label"][:2] == ["fresh", "rotten"]
 
 
-def test_tensorflow_answers_as_jax_did_from_the_same_file(on_jax):
-    _, out = on_jax
+def test_tensorflow_answers_as_jax_did_from_the_same_file(classifier_on_jax):
+    _, out = classifier_on_jax
     classifier = Classifier.load(out["run"])
     here = classifier.classify(TEXTS)
     assert here["label"] == out["label"]
@@ -112,13 +114,7 @@ print(json.dumps({{"run": str(run), **{{k: v.tolist() for k, v in out.items()}}}
 @pytest.fixture(scope="module")
 def forecaster_on_jax(load_csv, tmp_path_factory):
     runs = tmp_path_factory.mktemp("runs")
-    result = subprocess.run(
-        [sys.executable, "-c", FORECAST, str(load_csv), str(runs), json.dumps(TINY_FORECASTER)],
-        capture_output=True, text=True, timeout=900,
-        env={**os.environ, "KERAS_BACKEND": "jax"},
-    )  # fmt: skip
-    assert result.returncode == 0, result.stderr[-3000:]
-    return result.stdout, json.loads(result.stdout.strip().splitlines()[-1])
+    return run_on_jax(FORECAST, load_csv, runs, json.dumps(TINY_FORECASTER))
 
 
 def test_a_forecaster_trains_and_evaluates_on_jax(forecaster_on_jax):

@@ -39,12 +39,7 @@ def compiled_search(
         attention = out.attention if return_attention else ops.zeros_like(out.log_prob)
         return out.tokens, out.log_prob, out.length, attention, out.score
 
-    if backend == "jax":
-        import jax  # only on the JAX backend
-
-        run = jax.jit(run)
-    else:
-        run = without_gradients(run)
+    run = backend_compiled(run)
 
     def decode(source_ids) -> Decoded:
         source_ids = np.asarray(source_ids, "int32")
@@ -73,6 +68,16 @@ def padded_for_compilation(ids: np.ndarray) -> np.ndarray:
     padded = np.zeros((rows, max(8, columns + -columns % 8)), "int32")
     padded[:batch, :columns] = ids
     return padded
+
+
+def backend_compiled(function: Callable) -> Callable:
+    """`function` as the backend runs it fast: `jax.jit`-compiled on JAX, eager without
+    gradients on PyTorch (TensorFlow callers use `tf.function`)."""
+    if keras.backend.backend() == "jax":
+        import jax  # only on the JAX backend
+
+        return jax.jit(function)
+    return without_gradients(function)
 
 
 def without_gradients(function: Callable) -> Callable:

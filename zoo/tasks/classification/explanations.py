@@ -54,7 +54,7 @@ def _path(model, ids, steps: int):
     logits, _ = model.classify(ids)
     label = ops.argmax(logits, axis=-1)
     alphas = (ops.arange(steps, dtype=embedded.dtype) + 0.5) / steps
-    batch, length, width = ops.shape(embedded)
+    _, length, width = ops.shape(embedded)
     path = ops.reshape(alphas[:, None, None, None] * embedded[None], (-1, length, width))
     return embedded, path, ops.tile(mask, [steps, 1]), ops.tile(label, [steps])
 

@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-from zoo.decoding.compiled import padded_for_compilation, without_gradients
+from zoo.decoding.compiled import backend_compiled, padded_for_compilation
 from zoo.tasks.base import load_trained_model
 from zoo.tasks.classification.pipeline import LabelPipeline
 
@@ -27,7 +27,10 @@ class Classifier:
         self.text = text
         if keras.backend.backend() == "tensorflow":
             ids = tf.TensorSpec([None, None], tf.int32)  # one trace for every shape
-            self._run = tf.function(self.run_ids, input_signature=[ids])
+            run = tf.function(self.run_ids, input_signature=[ids])
+            self._scores = lambda token_ids: tuple(
+                run(token_ids)[key].numpy() for key in ("probabilities", "weights")
+            )
         else:  # the model in the backend's own compiled function, the text ops in TF
             self._scores = compiled_scores(model)
 
@@ -55,9 +58,6 @@ class Classifier:
 
     def scores(self, token_ids) -> tuple[np.ndarray, np.ndarray]:
         """`(probabilities [B, classes], attention [B, heads, T])` of `int32[B, T]` ids."""
-        if keras.backend.backend() == "tensorflow":
-            out = self._run(token_ids)
-            return out["probabilities"].numpy(), out["weights"].numpy()
         return self._scores(np.asarray(token_ids, "int32"))
 
     def classify(self, texts: list[str] | str) -> dict:
@@ -99,12 +99,7 @@ def compiled_scores(model: keras.Model):
             weights = ops.zeros((ops.shape(ids)[0], 0, ops.shape(ids)[1]))
         return probabilities, ops.cast(weights, "float32")
 
-    if backend == "jax":
-        import jax  # only on the JAX backend
-
-        run = jax.jit(run)
-    else:
-        run = without_gradients(run)
+    run = backend_compiled(run)
 
     def scores(ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         batch, columns = ids.shape

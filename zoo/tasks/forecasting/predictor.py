@@ -13,7 +13,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from zoo.decoding.compiled import without_gradients
+from zoo.decoding.compiled import backend_compiled
 from zoo.tasks.forecasting.pipeline import ForecastPipeline
 
 
@@ -91,12 +91,7 @@ def compiled_forecast(model: keras.Model):
     def run(history, future):
         return tuple(model.forecast_with_attention(history, future))
 
-    if keras.backend.backend() == "jax":
-        import jax  # only on the JAX backend
-
-        run = jax.jit(run)
-    else:
-        run = without_gradients(run)
+    run = backend_compiled(run)
     return lambda history, future: tuple(
         keras.ops.convert_to_numpy(x) for x in run(history, future)
     )
