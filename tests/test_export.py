@@ -176,7 +176,7 @@ def test_classification_export_answers_in_a_fresh_process_like_the_library(name,
     path = export(classifier, root=tmp_path)
     served = run_fresh(path, BATCH)
     assert served["label"] == classifier.classify_all(BATCH)
-    expected = classifier._run(classifier.text.encode(BATCH))["probabilities"].numpy()
+    expected, _ = classifier.scores(classifier.text.encode(BATCH))
     np.testing.assert_allclose(served["probabilities"], expected, rtol=1e-5, atol=1e-7)
     if classifier.model.attention is None:
         assert "attention_shape" not in served
