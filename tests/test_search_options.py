@@ -13,6 +13,7 @@ from test_decoding import OUTPUTS, VOCAB, A, B, C, ScriptedModel, random_tables
 from zoo.data.vocabulary import BOS_ID, EOS_ID
 from zoo.decoding import beam_search, sample
 from zoo.decoding.constraints import repeated_ngrams
+from zoo.decoding.lexicon import lexicon_table
 
 SOURCE = np.array([[4, 5, 6]])  # three real source tokens
 
@@ -247,3 +248,68 @@ def test_a_bad_prefix_is_named():
         beam_search(model, SOURCE, prefix=[[9]])
     with pytest.raises(ValueError, match="2 rows for a batch of 1"):
         beam_search(model, SOURCE, prefix=[[A], [B]])
+
+
+# -- a lexicon ------------------------------------------------------------------------------
+
+WORDS = [(A,), (A, B), (B, B)]  # C separates words
+
+
+def spelled_from_words(body):
+    """Whether `body` is lexicon words joined by single separators (C)."""
+    if not body:
+        return False
+    words, word = [], []
+    for token in (*body, C):
+        if token == C:
+            words.append(tuple(word))
+            word = []
+        else:
+            word.append(token)
+    return all(w in WORDS for w in words)
+
+
+def test_the_lexicon_table_by_hand():
+    table = lexicon_table(WORDS, separator_id=C, vocab_size=VOCAB)
+    # States: 0 start, 1 "a" (a word), 2 "ab" (a word), 3 "b", 4 "bb" (a word).
+    expected = np.full((5, VOCAB), -1)
+    expected[0, A], expected[0, B], expected[1, B], expected[3, B] = 1, 3, 2, 4
+    for done in (1, 2, 4):
+        expected[done, C], expected[done, EOS_ID] = 0, done
+    np.testing.assert_array_equal(table, expected)
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_a_lexicon_gives_the_best_of_exhaustive_search_among_what_its_words_spell(seed):
+    model = ScriptedModel(random_tables(seed), depth=5)
+    table = lexicon_table(WORDS, separator_id=C, vocab_size=VOCAB)
+    result = run(model, 5, beam_size=VOCAB**2, n_best=3, lexicon=table)
+    allowed = all_hypotheses(5, keep=spelled_from_words)
+    ranked = sorted(allowed, key=lambda y: -model.log_prob(y) / penalty(len(y), 0.6))[:3]
+    assert hypotheses_of(result) == ranked
+    np.testing.assert_allclose(
+        to_numpy(result.log_prob)[0], [model.log_prob(y) for y in ranked], rtol=1e-4
+    )
+    # Without the lexicon the best answer is not always spelled from words: the rule bites.
+    if seed == 0:
+        free = hypotheses_of(run(model, 5, beam_size=VOCAB**2, n_best=3))
+        assert not all(spelled_from_words(y[:-1]) for y in free)
+
+
+def test_greedy_search_follows_the_lexicon_too():
+    model = ScriptedModel(random_tables(1), depth=5)
+    table = lexicon_table(WORDS, separator_id=C, vocab_size=VOCAB)
+    tokens = to_numpy(run(model, 5, beam_size=1, lexicon=table).tokens)[0]
+    body = tuple(int(t) for t in tokens[: list(tokens).index(EOS_ID)])
+    assert spelled_from_words(body)
+
+
+def test_a_bad_lexicon_is_named():
+    with pytest.raises(ValueError, match="empty word"):
+        lexicon_table([(A,), ()], separator_id=C, vocab_size=VOCAB)
+    with pytest.raises(ValueError, match="may not hold token 6"):
+        lexicon_table([(A, C)], separator_id=C, vocab_size=VOCAB)
+    with pytest.raises(ValueError, match="lexicon is empty"):
+        lexicon_table([], separator_id=C, vocab_size=VOCAB)
+    with pytest.raises(ValueError, match=r"\[states, 7\]"):
+        run(ScriptedModel(random_tables(0), depth=2), 2, lexicon=np.zeros((3, 5), "int32"))

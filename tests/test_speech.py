@@ -410,6 +410,11 @@ def test_evaluate_scores_the_whole_folder_and_predict_reads_wavs(trained_run, sp
     )  # fmt: skip
     assert out.returncode == 0, out.stderr[-2000:]
     assert "scored 24 examples" in out.stdout
+    # A word list holds a barely trained speller to its words.
+    words = ["one", "two", "three"]
+    with_words = TASK.load_predictor(trained_run, beam_size=2, words=words)
+    rows = TASK.predict(with_words, [str(speech_dir / f"u{i:02d}.wav") for i in range(4)])
+    assert all(set(r["transcript"].split()) <= set(words) for r in rows), rows
     predictor = TASK.load_predictor(trained_run, beam_size=2)
     rows = TASK.predict(predictor, [str(speech_dir / "u00.wav"), str(speech_dir / "u03.wav")])
     assert [r["file"] for r in rows] == [str(speech_dir / f) for f in ("u00.wav", "u03.wav")]
@@ -820,3 +825,30 @@ def test_the_asterisk_recipes_listener_only_freezes_the_speller_not_the_listener
     assert not any(layer.startswith("listener") for layer in frozen)
     assert all(w.trainable for w in model.get_layer("listener_bilstm_0").weights)
     assert not any(w.trainable for w in model.get_layer("speller_lstm").weights)
+
+
+def test_a_word_list_keeps_the_speller_to_its_words(tmp_path):
+    loud = (8000 * np.sin(np.arange(8000) / 5.0)).astype(np.int16)
+    # The scripted speller wants "ab a"; with the words "ab" and "b" it may write "ab" (an
+    # early </s>), "ab b" or "ab ab": one unwanted token (-20) each, so the longest ranks
+    # best under the length penalty ((5 + length) / 6) ** 0.6.
+    words = tmp_path / "words.txt"
+    words.write_text("AB b\nab\n", encoding="utf-8")  # normalized, repeats dropped
+    recognizer = SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), words=str(words))
+    assert recognizer.words == ["ab", "b"]
+    out = recognizer.transcribe([loud], with_alignment=False)
+    assert out["transcript"] == ["ab ab"]
+    assert out["log_prob"][0] == pytest.approx(-20.0, abs=1e-3)
+    for bad, message in (
+        (["abc"], r"1 words hold characters this run never wrote: 'abc' \(c\)"),
+        (["", " "], "word list is empty"),
+        (str(tmp_path / "missing.txt"), "No word list at"),
+    ):
+        with pytest.raises((ValueError, FileNotFoundError), match=message):
+            SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), words=bad)
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\xe9".encode("latin-1"))
+    with pytest.raises(ValueError, match="not UTF-8"):
+        SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), words=str(latin1))
+    with pytest.raises(ValueError, match="applies to spellers"):
+        SpeechRecognizer(ScriptedCTC(_frames((0.1, 0.8, 0.1))), SpeechPipeline(CHARS), words=["a"])

@@ -162,7 +162,17 @@ def cmd_tune(args: argparse.Namespace) -> None:
 
 
 def predict_options(args: argparse.Namespace) -> dict:
-    return {} if args.beam_size is None else {"beam_size": args.beam_size}
+    """The predictor options given on the command line (`--beam-size`, `--words`)."""
+    options = {"beam_size": args.beam_size, "words": getattr(args, "words", None)}
+    return {key: value for key, value in options.items() if value is not None}
+
+
+def refuse_options_for_export(args: argparse.Namespace) -> None:
+    if predict_options(args):
+        raise ValueError(
+            "--beam-size and --words apply to run directories; an export fixes its own "
+            "(export again with them)."
+        )
 
 
 def cmd_evaluate(args: argparse.Namespace) -> None:
@@ -189,8 +199,7 @@ def cmd_translate(args: argparse.Namespace) -> None:
 
     path = Path(args.run_dir)
     if is_saved_model(path):
-        if args.beam_size is not None:
-            raise ValueError("--beam-size applies to run directories; an export fixes its own.")
+        refuse_options_for_export(args)
         task, translator = exported_predictor(path)
     else:
         task = run_task(path)
@@ -223,8 +232,7 @@ def cmd_predict(args: argparse.Namespace) -> None:
 
     path = Path(args.run_dir)
     if is_saved_model(path):
-        if args.beam_size is not None:
-            raise ValueError("--beam-size applies to run directories; an export fixes its own.")
+        refuse_options_for_export(args)
         task, predictor = exported_predictor(path)
     else:
         task = run_task(path)

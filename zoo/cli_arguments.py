@@ -71,6 +71,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--beam-size", type=int, help="beam width (models that search)")
     p.add_argument(
+        "--words",
+        metavar="FILE",
+        help="recognizers that spell (lstm_las_asr): write only the words of this list",
+    )
+    p.add_argument(
         "--include-training-span",
         action="store_true",
         help="forecasters: also score the part of the run's own series it trained on",
@@ -97,6 +102,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--root", default="saved_models", help="model repository (saved_models)")
     p.add_argument("--version", type=int, help="version number (default: the next one)")
     p.add_argument("--beam-size", type=int, help="beam width served (default: the run's)")
+    p.add_argument(
+        "--words",
+        metavar="FILE",
+        help="recognizers that spell (lstm_las_asr): write only the words of this list",
+    )
 
     p = commands.add_parser("predict", help="predict with a run or an export")
     p.add_argument("run_dir", help="a run directory, or an exported SavedModel (or its model dir)")
@@ -115,6 +125,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument(
         "--beam-size", type=int, help="beam width (run directories of models that search)"
+    )
+    p.add_argument(
+        "--words",
+        metavar="FILE",
+        help="recognizers that spell (lstm_las_asr): write only the words of this list",
     )
     p.add_argument("--attention-png", help="save the first input's attention map here")
     p.add_argument("--json", action="store_true", help="print JSON instead of text")

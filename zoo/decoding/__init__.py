@@ -17,6 +17,7 @@ from zoo.decoding.beam import (
 )
 from zoo.decoding.compiled import compiled_search
 from zoo.decoding.constraints import NEVER_EMITTED
+from zoo.decoding.lexicon import lexicon_table
 from zoo.decoding.sampling import sample
 
 __all__ = [
@@ -26,6 +27,7 @@ __all__ = [
     "compiled_search",
     "greedy_search",
     "length_penalty_of",
+    "lexicon_table",
     "max_output_length",
     "sample",
 ]

@@ -36,6 +36,7 @@ from zoo.decoding.constraints import (
     with_prefix,
 )
 from zoo.decoding.greedy import greedy_loop
+from zoo.decoding.lexicon import WORD_START, check_lexicon
 
 __all__ = ["NEVER_EMITTED", "Decoded", "beam_search", "greedy_search"]
 DEAD = NEG_INF / 2  # scores below this belong to no real hypothesis
@@ -107,6 +108,7 @@ def beam_search(
     blocked_tokens: Sequence[int] = (),
     no_repeat_ngram_size: int = 0,
     prefix=None,
+    lexicon=None,
 ) -> Decoded:
     """Beam search ranking finished hypotheses by `log_prob / ((5 + length) / 6) ** alpha`
     (plus the coverage penalty, if asked).
@@ -135,6 +137,10 @@ def beam_search(
             (rows 0-padded; `None`: none), e.g. a translation's first words fixed by a user,
             or a target-language tag. They win over every other rule, their log-probability
             counts in the score, and the length limit grows to fit them and `</s>`.
+        lexicon: `int[states, V]`, the transition table of a word list
+            (`zoo.decoding.lexicon_table`): every hypothesis is spelled from its words. A
+            hypothesis that reaches the length limit inside a word is dropped. `None`: any
+            output.
     """
     if isinstance(beam_size, bool) or not isinstance(beam_size, int) or beam_size < 1:
         raise ValueError(f"`beam_size` must be an integer >= 1, received beam_size={beam_size}.")
@@ -169,10 +175,14 @@ def beam_search(
     if prefix is not None:
         prefix = tile(prefix)
         limit, steps = with_prefix(prefix, limit, steps)
+    if lexicon is not None:
+        lexicon = ops.convert_to_tensor(check_lexicon(lexicon, vocab_size))
+        flat_lexicon = ops.reshape(lexicon, [-1])
     limit_penalty = ops.reshape(length_penalty_of(limit, length_penalty), [batch, k])[:, 0]
 
     never = never_emitted(vocab_size, blocked_tokens)
-    if k == 1 and not coverage_penalty and not no_repeat_ngram_size:  # the same answer, faster
+    beam_only = coverage_penalty or no_repeat_ngram_size or lexicon is not None
+    if k == 1 and not beam_only:  # the same answer, faster
         tokens, log_prob, attention, length = greedy_loop(
             model, memory, memory_mask, state, limit, steps, never, min_length, prefix,
             return_attention,
@@ -200,6 +210,7 @@ def beam_search(
     sequences = ops.zeros([rows, steps if no_repeat_ngram_size else 0], "int32")
     coverage = ops.zeros([rows, source_steps if coverage_penalty else 0], "float32")
     source_real = ops.cast(memory_mask, "float32")
+    word_state = ops.full([rows], WORD_START, "int32")  # each row's place in the lexicon
     # The finished pool, per sentence the n best so far (score length-normalized).
     pool = (
         ops.full([batch, n], NO_SCORE, "float32"),  # score
@@ -221,13 +232,16 @@ def beam_search(
 
     def body(t, tokens, scores, state, histories, extras, pool):
         token_history, parent_history, weight_history = histories
-        sequences, coverage = extras
+        sequences, coverage, word_state = extras
         logits, state, weights = model.decode_step(tokens, state, memory, memory_mask)
         log_probs = ops.log_softmax(ops.cast(logits, "float32"), axis=-1)
         blocked = blocked_at(t, limit, never, vocab_size, min_length)
         if no_repeat_ngram_size:
             repeats = repeated_ngrams(sequences, t, no_repeat_ngram_size, vocab_size)
             blocked = ops.logical_or(blocked, repeats)
+        if lexicon is not None:
+            outside = ops.less(_take(lexicon, word_state, axis=0), 0)
+            blocked = ops.logical_or(blocked, outside)
         if prefix is not None:
             blocked = forced_at(prefix, t, vocab_size, blocked)
         log_probs = ops.where(blocked, NEG_INF, log_probs)
@@ -280,18 +294,21 @@ def beam_search(
             sequences = ops.where(written, new_tokens[:, None], sequences)
         if coverage_penalty:
             coverage = _take(coverage + ops.cast(weights, "float32"), parents, axis=0)
+        if lexicon is not None:  # dead rows may hold a blocked token: -1, clipped
+            moved = _take(flat_lexicon, _take(word_state, parents) * vocab_size + new_tokens)
+            word_state = ops.maximum(moved, WORD_START)
         return (
             t + 1,
             new_tokens,
             ops.reshape(live_scores, [-1]),
             state,
             (token_history, parent_history, weight_history),
-            (sequences, coverage),
+            (sequences, coverage, word_state),
             pool,
         )
 
     histories = (token_history, parent_history, weight_history)
-    loop_vars = (0, tokens, scores, state, histories, (sequences, coverage), pool)
+    loop_vars = (0, tokens, scores, state, histories, (sequences, coverage, word_state), pool)
     ran, _, _, _, histories, _, pool = ops.while_loop(cond, body, loop_vars)
     pool_score, pool_log_prob, pool_step, pool_row = (ops.reshape(v, [-1]) for v in pool)
     # Only the steps the search ran (it stops early) are traced back.

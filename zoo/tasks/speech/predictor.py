@@ -14,6 +14,7 @@ import tensorflow as tf
 
 from zoo import decoding
 from zoo.models.speech import BLANK_ID
+from zoo.tasks.speech.lexicon import read_words, speller_lexicon
 from zoo.tasks.speech.pipeline import SpeechPipeline
 
 # Knowing when there is nothing to transcribe: a clip whose loudest 25 ms frame is below
@@ -37,7 +38,8 @@ class SpeechRecognizer:
     search); the speller with `zoo.decoding.beam_search`. Clips without speech get an empty
     transcript (`speech` false), clips over `MAX_SECONDS` are refused, and answers below the
     pipeline's confidence threshold are marked (`confident` false; see
-    `CONFIDENCE_PERCENTILE`).
+    `CONFIDENCE_PERCENTILE`). Given `words`, the speller writes only those words
+    (`zoo.tasks.speech.lexicon`); CTC models take no word list.
     """
 
     task_name = "speech"  # what `zoo.export` exports it as
@@ -48,12 +50,22 @@ class SpeechRecognizer:
         pipeline: SpeechPipeline,
         beam_size: int = 4,
         length_penalty: float = 0.6,
+        words: Sequence[str] | None = None,
     ):
         self.model = model
         self.pipeline = pipeline
         self.beam_size = beam_size
         self.length_penalty = length_penalty
         self.attends = hasattr(model, "decode_step")
+        self.words = None if words is None else read_words(words)
+        self.lexicon = None
+        if self.words is not None:
+            if not self.attends:
+                raise ValueError(
+                    "A word list applies to spellers (lstm_las_asr): a CTC model's search "
+                    "does not take one. Leave out --words."
+                )
+            self.lexicon = speller_lexicon(pipeline, self.words)
         spec = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None], tf.int32)]
         self._run = tf.function(self.run, input_signature=spec)
         self._run_short = tf.function(
@@ -95,6 +107,7 @@ class SpeechRecognizer:
                 max_length_ratio=2.0,
                 max_length_offset=10,
                 return_attention=with_alignment,
+                lexicon=self.lexicon,
             )
             out = {"transcript": self.pipeline.decode(result.tokens), "log_prob": result.log_prob}
             if with_alignment:

@@ -53,7 +53,7 @@ class SpeechTask(Task):
     declared = SETTINGS
     objective = ("val_loss", "min")
     monitor = ("val_loss", "min")
-    predict_options = ("beam_size",)
+    predict_options = ("beam_size", "words")
 
     # -- data ----------------------------------------------------------------------------
 
@@ -236,6 +236,7 @@ class SpeechTask(Task):
             pipeline,
             beam_size=options.get("beam_size", SETTINGS.defaults["beam_size"]),
             length_penalty=options.get("length_penalty", SETTINGS.defaults["length_penalty"]),
+            words=options.get("words"),
         )
 
     def exported_predictor(self, loaded: Any, about: dict) -> ExportedRecognizer:
@@ -312,7 +313,7 @@ class SpeechTask(Task):
     def about(self, recognizer: SpeechRecognizer) -> dict:
         return {
             "sample_rate": recognizer.pipeline.sample_rate,
-            "search": {"beam_size": recognizer.beam_size},
+            "search": {"beam_size": recognizer.beam_size, "words": recognizer.words},
         }
 
     def warmup_inputs(self, examples: list) -> list[dict[str, Any]]:
