@@ -133,3 +133,48 @@ def test_tensorflow_forecasts_as_jax_did_from_the_same_file(forecaster_on_jax, l
     assert set(here) == set(out) - {"run"}
     for key, values in here.items():
         np.testing.assert_allclose(values, np.asarray(out[key]), rtol=1e-4, atol=1e-4)
+
+
+TINY_SPEECH = {"units": 8, "num_mel_bins": 16, "batch_size": 8, "attention_examples": 1}
+TINY_SPELLER = {"speller_units": 16, "attention_units": 8, "embedding_dim": 8}
+RECOGNIZE = """
+import json, sys
+import numpy as np
+from zoo.cli import main
+from zoo.data.speech_corpora import read_speech_data
+from zoo.tasks.speech.predictor import padded_audio, pad_waveforms
+from zoo.tasks.speech.task import TASK
+from zoo.training import train
+
+name, data, runs, tiny = sys.argv[1], sys.argv[2], sys.argv[3], json.loads(sys.argv[4])
+run = train(name, data, runs_root=runs, epochs=2, verbose=0, **tiny)
+assert main(["evaluate", str(run), "--data", data]) == 0
+recognizer = TASK.load_predictor(run, beam_size=2)
+waveforms = [u[0] for u in read_speech_data(data)[:6]]
+audio, lengths = padded_audio(*pad_waveforms(waveforms), 8000)
+out = recognizer.transcribe(waveforms, with_alignment=False)
+print(json.dumps({"run": str(run), "transcript": out["transcript"],
+                  "log_prob": out["log_prob"].tolist(), "width": audio.shape[1]}))
+"""
+
+
+@pytest.mark.parametrize("name", ["lstm_las_asr", "lstm_ctc_asr"])
+def test_a_recognizer_trains_evaluates_and_answers_alike_on_jax(name, speech_dir, tmp_path):
+    tiny = {**TINY_SPEECH, **(TINY_SPELLER if name == "lstm_las_asr" else {})}
+    stdout, out = run_on_jax(RECOGNIZE, name, speech_dir, tmp_path, json.dumps(tiny))
+    # the compiled step saw a few padded lengths, chosen from the training utterances
+    assert "Padding from the data: audio padded to [" in stdout
+    metrics = json.loads((Path(out["run"]) / "metrics.json").read_text())
+    assert metrics["keras_backend"] == "jax" and metrics["count"] > 0
+    assert "scored 24 examples" in stdout  # zoo evaluate on the whole folder
+    # TensorFlow, from the same model.keras and the same padded batch, answers alike.
+    from zoo.data.speech_corpora import read_speech_data
+    from zoo.tasks.speech.predictor import pad_waveforms, padded_audio
+    from zoo.tasks.speech.task import TASK as SPEECH
+
+    recognizer = SPEECH.load_predictor(Path(out["run"]), beam_size=2)
+    waveforms = [u[0] for u in read_speech_data(speech_dir)[:6]]
+    audio, lengths = padded_audio(*pad_waveforms(waveforms), out["width"])
+    here = recognizer.run(audio, lengths, with_alignment=False)
+    assert [t.decode() for t in here["transcript"].numpy()[:6]] == out["transcript"]
+    np.testing.assert_allclose(here["log_prob"].numpy()[:6], out["log_prob"], rtol=1e-3, atol=1e-3)

@@ -852,3 +852,39 @@ def test_a_word_list_keeps_the_speller_to_its_words(tmp_path):
         SpeechRecognizer(ScriptedSpeller(), SpeechPipeline(CHARS), words=str(latin1))
     with pytest.raises(ValueError, match="applies to spellers"):
         SpeechRecognizer(ScriptedCTC(_frames((0.1, 0.8, 0.1))), SpeechPipeline(CHARS), words=["a"])
+
+
+def test_compiled_steps_see_a_few_padded_shapes_that_hold_every_batch():
+    rng = np.random.default_rng(0)
+    utterances = [
+        (np.zeros(int(n), np.int16), "ab a"[: int(k)], "v")
+        for n, k in zip(rng.integers(4000, 40000, 200), rng.integers(1, 5, 200), strict=True)
+    ]
+    pipeline = SpeechPipeline(CHARS)
+    audio_edges, target_edges = pipeline.padding_edges(utterances, 16, seed=0, stretched=True)
+    assert 1 <= len(audio_edges) <= 8 and 1 <= len(target_edges) <= 4
+    longest = max(len(u[0]) for u in utterances)
+    assert audio_edges[-1] >= longest / 0.9  # the slowest speed perturbation still fits
+    assert target_edges[-1] == 5  # "ab a" and </s>
+    data = pipeline.dataset(
+        utterances, 16, shuffle=True, augment=True, edges=(audio_edges, target_edges)
+    )
+    shapes = set()
+    for inputs, target in data:
+        shapes.add((inputs["audio"].shape[1], target.shape[1]))
+        assert inputs["target_in"].shape == target.shape
+    assert {a for a, _ in shapes} <= set(audio_edges) and {t for _, t in shapes} <= set(
+        target_edges
+    )
+
+
+def test_a_compiled_search_gets_a_few_batch_shapes():
+    from zoo.tasks.speech.predictor import padded_audio
+
+    audio, lengths = pad_waveforms([np.full(n, 100 * n, np.int16) for n in (3, 5, 2)])
+    padded, padded_lengths = padded_audio(audio, lengths, 4)
+    assert padded.shape == (4, 8)  # rows: a power of two; columns: a multiple of the width
+    np.testing.assert_array_equal(padded[:3, :5], audio)
+    assert np.all(padded[:3, 5:] == 0)
+    np.testing.assert_array_equal(padded[3, :5], audio[0])  # a copy of the first, dropped after
+    assert padded_lengths.tolist() == [3, 5, 2, 3]

@@ -14,6 +14,9 @@ from zoo.data.speech import (
 )
 from zoo.tasks.speech.settings import AUGMENTATIONS, DEFAULT_AUGMENTATIONS
 
+SPEED_RANGE = (0.9, 1.1)  # speed perturbation's factors (below 1: slower, longer)
+MAX_STRETCH = 1.0 / SPEED_RANGE[0] + 1e-3  # the most a waveform's length grows (rounding)
+
 
 def perturb(
     waveform,
@@ -36,7 +39,7 @@ def perturb(
     extra = tf.random.stateless_uniform([4], seed=seed + 2)
     if_reverb, rt60, if_mulaw, ratio = extra[0], extra[1], extra[2], extra[3]
     if "speed" in kinds:
-        factor = 0.9 + 0.2 * speed
+        factor = SPEED_RANGE[0] + (SPEED_RANGE[1] - SPEED_RANGE[0]) * speed
         waveform = tf.cond(
             if_speed < 0.3, lambda: change_rate(waveform, factor), lambda: tf.identity(waveform)
         )

@@ -13,12 +13,14 @@ from pathlib import Path
 import numpy as np
 import tensorflow as tf
 
+from zoo.data.padding import batch_maxima, choose_edges
 from zoo.data.speech import (
     SAMPLE_RATE,
     SpeechCorpus,
 )
+from zoo.data.tokenization import pad_to_edge
 from zoo.data.vocabulary import BOS_ID, EOS_ID, SPECIAL_TOKENS, Vocabulary
-from zoo.tasks.speech.augmentation import perturb
+from zoo.tasks.speech.augmentation import MAX_STRETCH, perturb
 from zoo.tasks.speech.settings import DEFAULT_AUGMENTATIONS
 
 CHARACTERS = "characters.txt"
@@ -67,6 +69,23 @@ class SpeechPipeline:
         ids = tf.where(ids < 0, len(self.characters), tf.cast(ids, tf.int32))
         return tf.strings.reduce_join(tf.gather(table, ids), axis=-1)
 
+    def padding_edges(
+        self, utterances: list, batch_size: int, seed: int = 0, stretched: bool = False
+    ) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """For a compiled (XLA) step: the few audio lengths (samples) and target lengths
+        (characters and `</s>`) batches of `utterances` are padded up to, chosen from the
+        longest rows of simulated shuffled batches (`zoo.data.padding`). `stretched`: the
+        audio may be slowed down by the speed perturbation, so its edges hold
+        `MAX_STRETCH` times each length."""
+        if not utterances:
+            return (), ()
+        stretch = MAX_STRETCH if stretched else 1.0
+        lengths = np.array(
+            [(int(np.ceil(len(u[0]) * stretch)), len(u[1]) + 1) for u in utterances], "int64"
+        )
+        maxima = batch_maxima(np.maximum(lengths, 1), batch_size, seed)
+        return choose_edges(maxima[:, 0]), choose_edges(maxima[:, 1])
+
     def dataset(
         self,
         utterances: list,
@@ -75,9 +94,12 @@ class SpeechPipeline:
         seed: int = 0,
         augment: bool = False,
         augmentations: Sequence[str] = DEFAULT_AUGMENTATIONS,
+        edges: tuple[Sequence[int], Sequence[int]] = ((), ()),
     ) -> tf.data.Dataset:
         """`(inputs, target_out)` batches; `target_out` is the character ids and `</s>`. With
-        `augment`, each waveform goes through `augmentations` (`perturb`'s kinds)."""
+        `augment`, each waveform goes through `augmentations` (`perturb`'s kinds). Batches
+        are padded to their longest row or, with `edges` (`padding_edges`: audio, target),
+        up to the next edge."""
         audio = tf.RaggedTensor.from_row_lengths(
             np.concatenate([u[0] for u in utterances]).astype(np.float32) / 32768.0,
             [len(u[0]) for u in utterances],
@@ -102,5 +124,17 @@ class SpeechPipeline:
             }
             return inputs, tf.concat([target, [EOS_ID]], 0)
 
-        data = data.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE)
-        return data.padded_batch(batch_size).prefetch(2)
+        data = data.map(to_inputs, num_parallel_calls=tf.data.AUTOTUNE).padded_batch(batch_size)
+        audio_edges, target_edges = (tuple(e) for e in edges)
+        if audio_edges or target_edges:
+
+            def to_edges(inputs, target_out):
+                inputs = {
+                    **inputs,
+                    "audio": pad_to_edge(inputs["audio"], audio_edges),
+                    "target_in": pad_to_edge(inputs["target_in"], target_edges),
+                }
+                return inputs, pad_to_edge(target_out, target_edges)
+
+            data = data.map(to_edges)
+        return data.prefetch(2)

@@ -11,8 +11,11 @@ from typing import Any
 import keras
 import numpy as np
 import tensorflow as tf
+from keras import ops
 
 from zoo import decoding
+from zoo.data.padding import choose_edges, padded_to
+from zoo.decoding.compiled import backend_compiled
 from zoo.models.speech import BLANK_ID
 from zoo.tasks.speech.lexicon import read_words, speller_lexicon
 from zoo.tasks.speech.pipeline import SpeechPipeline
@@ -66,16 +69,41 @@ class SpeechRecognizer:
                     "does not take one. Leave out --words."
                 )
             self.lexicon = speller_lexicon(pipeline, self.words)
-        spec = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None], tf.int32)]
-        self._run = tf.function(self.run, input_signature=spec)
-        self._run_short = tf.function(
-            lambda audio, length: self.run(audio, length, with_alignment=False),
-            input_signature=spec,
-        )
+        if keras.backend.backend() == "tensorflow":
+            spec = [tf.TensorSpec([None, None], tf.float32), tf.TensorSpec([None], tf.int32)]
+            self._runs = {
+                flag: tf.function(
+                    lambda audio, length, flag=flag: self.run(audio, length, flag),
+                    input_signature=spec,
+                )
+                for flag in (True, False)
+            }
+        else:  # the model in the backend's own compiled function, the rest in TF, eagerly
+            self._searches = {
+                flag: backend_compiled(
+                    lambda audio, length, flag=flag: self.search(audio, length, flag)
+                )
+                for flag in (True, False)
+            }
 
     def run(self, audio, audio_length, with_alignment: bool = True):
-        """The graph every prediction goes through (also the export's)."""
-        out = self._decode(audio, audio_length, with_alignment)
+        """The graph every prediction goes through on TensorFlow (also the export's)."""
+        rate = self.pipeline.sample_rate
+        longest = tf.cast(tf.reduce_max(tf.concat([audio_length, [0]], 0)), tf.float32) / rate
+        check = tf.debugging.Assert(
+            longest <= MAX_SECONDS,
+            ["Audio over", MAX_SECONDS, "s (the longest is", longest, "s): split it into "
+             "utterances (e.g. `sox in.wav out.wav trim 0 10 : newfile : restart`)."],
+        )  # fmt: skip
+        with tf.control_dependencies([check]):
+            audio = tf.identity(audio)
+        return self.finish(self.search(audio, audio_length, with_alignment), audio, audio_length)
+
+    def finish(self, out: dict, audio, audio_length) -> dict:
+        """The search's tokens as transcripts, with `speech` and `confident` (TensorFlow ops:
+        in the graph, or eagerly after another backend's search)."""
+        out = dict(out)
+        out["transcript"] = self.pipeline.decode(out.pop("tokens"))
         speech = has_speech(audio, audio_length, self.pipeline.sample_rate)
         out["transcript"] = tf.where(speech, out["transcript"], "")
         out["speech"] = speech
@@ -87,16 +115,9 @@ class SpeechRecognizer:
             out["confident"] = speech & (per_character >= self.pipeline.min_log_prob)
         return out
 
-    def _decode(self, audio, audio_length, with_alignment: bool):
-        rate = self.pipeline.sample_rate
-        longest = tf.cast(tf.reduce_max(tf.concat([audio_length, [0]], 0)), tf.float32) / rate
-        check = tf.debugging.Assert(
-            longest <= MAX_SECONDS,
-            ["Audio over", MAX_SECONDS, "s (the longest is", longest, "s): split it into "
-             "utterances (e.g. `sox in.wav out.wav trim 0 10 : newfile : restart`)."],
-        )  # fmt: skip
-        with tf.control_dependencies([check]):
-            audio = tf.identity(audio)
+    def search(self, audio, audio_length, with_alignment: bool) -> dict:
+        """`{"tokens", "log_prob"}` (and `"alignment"`) of `float32[batch, samples]` audio,
+        in `keras.ops`: the part any backend compiles."""
         inputs = {"audio": audio, "audio_length": audio_length}
         if self.attends:
             result = decoding.beam_search(
@@ -109,24 +130,28 @@ class SpeechRecognizer:
                 return_attention=with_alignment,
                 lexicon=self.lexicon,
             )
-            out = {"transcript": self.pipeline.decode(result.tokens), "log_prob": result.log_prob}
+            out = {"tokens": result.tokens, "log_prob": result.log_prob}
             if with_alignment:
-                out["alignment"] = tf.cast(result.attention, tf.float32)
+                out["alignment"] = ops.cast(result.attention, "float32")
             return out
-        log_probs = tf.nn.log_softmax(tf.cast(self.model(inputs), tf.float32))
-        frames = tf.minimum(self.model.encoded_frames(audio_length), tf.shape(log_probs)[1])
+        log_probs = ops.log_softmax(ops.cast(self.model(inputs), "float32"))
+        frames = ops.minimum(self.model.encoded_frames(audio_length), ops.shape(log_probs)[1])
         strategy = "greedy" if self.beam_size == 1 else "beam_search"
-        tokens, scores = keras.ops.ctc_decode(
+        tokens, scores = ops.ctc_decode(
             log_probs, frames, strategy=strategy, beam_width=self.beam_size, mask_index=BLANK_ID
         )
         log_prob = -scores[:, 0] if strategy == "greedy" else scores[:, 0]
-        out = {"transcript": self.pipeline.decode(tokens[0]), "log_prob": log_prob}
+        out = {"tokens": tokens[0], "log_prob": log_prob}
         if with_alignment:
-            out["alignment"] = tf.exp(log_probs)  # per-frame posteriors
+            out["alignment"] = ops.exp(log_probs)  # per-frame posteriors
         return out
 
-    def transcribe(self, waveforms: Sequence[np.ndarray], with_alignment: bool = True) -> dict:
-        """Transcripts of int16 waveforms at the model's rate."""
+    def transcribe(
+        self, waveforms: Sequence[np.ndarray], with_alignment: bool = True, width: int = 0
+    ) -> dict:
+        """Transcripts of int16 waveforms at the model's rate. Off TensorFlow the audio is
+        padded to `width` samples (or the next half second), and the batch to a power of two
+        rows: the few shapes the compiled search compiles for."""
         audio, lengths = pad_waveforms(waveforms)
         longest = lengths.max(initial=0) / self.pipeline.sample_rate
         if longest > MAX_SECONDS:
@@ -135,9 +160,16 @@ class SpeechRecognizer:
                 "split it into utterances (e.g. `sox in.wav out.wav trim 0 10 : newfile : "
                 "restart`)."
             )
-        run = self._run if with_alignment else self._run_short
-        out = run(tf.constant(audio), tf.constant(lengths))
-        result = {key: value.numpy() for key, value in out.items()}
+        if keras.backend.backend() == "tensorflow":
+            out = self._runs[with_alignment](tf.constant(audio), tf.constant(lengths))
+        else:
+            padded, padded_lengths = padded_audio(
+                audio, lengths, width or self.pipeline.sample_rate // 2
+            )
+            searched = self._searches[with_alignment](padded, padded_lengths)
+            searched = {k: ops.convert_to_numpy(v)[: len(lengths)] for k, v in searched.items()}
+            out = self.finish(searched, tf.constant(audio), tf.constant(lengths))
+        result = {key: np.asarray(value) for key, value in out.items()}
         result["transcript"] = [t.decode("utf-8") for t in result["transcript"]]
         return result
 
@@ -149,9 +181,16 @@ class SpeechRecognizer:
         order = np.argsort([len(w) for w in waveforms])  # similar lengths: less padding
         keys = ("transcript", "log_prob", "confident")
         out: dict[str, list] = {key: [None] * len(waveforms) for key in keys}
-        for start in range(0, len(order), batch_size):
+        starts = range(0, len(order), batch_size)
+        # Off TensorFlow: a few widths, chosen from the batches' longest clips.
+        longest = [
+            max(1, len(waveforms[order[min(s + batch_size, len(order)) - 1]])) for s in starts
+        ]
+        edges = choose_edges(longest) if keras.backend.backend() != "tensorflow" else ()
+        for start in starts:
             chunk = order[start : start + batch_size]
-            result = self.transcribe([waveforms[i] for i in chunk], with_alignment=False)
+            width = padded_to(len(waveforms[chunk[-1]]), edges) if edges else 0
+            result = self.transcribe([waveforms[i] for i in chunk], False, width)
             for key in keys:
                 for i, value in zip(chunk, result[key], strict=True):
                     out[key][i] = value
@@ -185,6 +224,19 @@ def has_speech(audio, audio_length, rate: int):
     decibels = 10.0 * tf.math.log(loudest + 1e-20) / tf.math.log(10.0)
     long_enough = tf.cast(audio_length, tf.float32) >= MIN_SPEECH_SECONDS * rate
     return tf.logical_and(long_enough, decibels > NO_SPEECH_DBFS)
+
+
+def padded_audio(
+    audio: np.ndarray, lengths: np.ndarray, width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """A batch of audio for a compiled search: columns padded with zeros up to a multiple of
+    `width`, rows to a power of two (copies of the first, dropped afterwards)."""
+    batch, columns = audio.shape
+    rows = 1 << max(batch - 1, 0).bit_length()
+    padded = np.zeros((rows, columns + -columns % width), np.float32)
+    padded[:batch, :columns] = audio
+    padded[batch:, :columns] = audio[:1]
+    return padded, np.concatenate([lengths, np.repeat(lengths[:1], rows - batch)])
 
 
 def pad_waveforms(waveforms: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:

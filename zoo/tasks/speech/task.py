@@ -32,7 +32,7 @@ from zoo.data.tsv import DataFileError
 from zoo.metrics import speech_metrics
 from zoo.models.speech import BLANK_ID
 from zoo.runs import write_table
-from zoo.tasks.base import Task
+from zoo.tasks.base import Task, compiles_steps
 from zoo.tasks.speech.pipeline import SpeechPipeline
 from zoo.tasks.speech.predictor import (
     ExportedRecognizer,
@@ -159,15 +159,23 @@ class SpeechTask(Task):
             model.compile(optimizer=optimizer)
 
     def datasets(self, pipeline: SpeechPipeline, corpus: SpeechCorpus, training: dict):
-        batch = training["batch_size"]
+        batch, seed = training["batch_size"], training["seed"]
+        # runs from before the setting (resumed, fine-tuned) had the default three
+        kinds = training.get("augmentations", DEFAULT_AUGMENTATIONS)
+        edges = validation_edges = ((), ())
+        if compiles_steps(training):  # a few compiled shapes, not one per batch
+            stretched = training["augment"] and "speed" in kinds
+            edges = pipeline.padding_edges(corpus.train, batch, seed, stretched)
+            validation_edges = pipeline.padding_edges(corpus.validation, batch, seed)
+            audio, characters = (list(e) for e in edges)
+            print(f"Padding from the data: audio padded to {audio} samples, transcripts to "
+                  f"{characters} characters")  # fmt: skip
         return (
             pipeline.dataset(
-                corpus.train, batch, shuffle=True, seed=training["seed"],
-                augment=training["augment"],
-                # runs from before the setting (resumed, fine-tuned) had the default three
-                augmentations=training.get("augmentations", DEFAULT_AUGMENTATIONS),
+                corpus.train, batch, shuffle=True, seed=seed, augment=training["augment"],
+                augmentations=kinds, edges=edges,
             ),
-            pipeline.dataset(corpus.validation, batch),
+            pipeline.dataset(corpus.validation, batch, edges=validation_edges),
         )  # fmt: skip
 
     # -- evaluation ----------------------------------------------------------------------
