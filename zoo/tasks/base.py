@@ -149,8 +149,6 @@ class Task:
         for key, value in options.items():
             if key not in self.predict_options:
                 raise ValueError(f"`{key}` does not apply to {self.name} models.")
-            if key == "words":  # a word list, checked where it is read
-                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"`{key}` must be a positive integer, received {value!r}.")
 

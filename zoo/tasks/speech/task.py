@@ -247,6 +247,10 @@ class SpeechTask(Task):
             words=options.get("words"),
         )
 
+    def check_options(self, options: Mapping[str, Any]) -> None:
+        # A word list is checked where it is read (`read_words`); the rest are integers.
+        super().check_options({k: v for k, v in options.items() if k != "words"})
+
     def exported_predictor(self, loaded: Any, about: dict) -> ExportedRecognizer:
         return ExportedRecognizer(loaded)
 
