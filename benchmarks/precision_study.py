@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
-import statistics
-import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
+from recipe_runs import ROOT, RecipeRun
 from timing import chosen, machine
 
-ROOT = Path(__file__).parents[1]
 OUT = ROOT / "benchmarks" / "results" / "precision_study.json"
 # One model of each family (the twins: the same recurrent layers as the attention models, and
 # the fastest recipes), with the headline metric of its task.
@@ -36,33 +32,10 @@ MODELS = {
     "lstm_forecaster": "mae",
     "lstm_ctc_asr": "cer",
 }
-STEP_TIME = re.compile(r" - (\d+(?:\.\d+)?)(ms|s)/step")
 
 
 def train_once(name: str, precision: str, runs_root: Path) -> dict:
-    hparams = runs_root / f"{name}-{precision}.json"
-    hparams.write_text(json.dumps({"precision": precision}))
-    start = time.perf_counter()
-    out = subprocess.run(
-        [sys.executable, str(ROOT / "recipes" / f"{name}.py"), "--seed", "0", "--new",
-         "--hparams", str(hparams), "--runs-root", str(runs_root / precision)],
-        check=True, cwd=ROOT, capture_output=True, text=True,
-    )  # fmt: skip
-    seconds = time.perf_counter() - start
-    steps = [
-        float(v) * (1.0 if unit == "ms" else 1000.0) for v, unit in STEP_TIME.findall(out.stdout)
-    ]
-    if len(steps) < 2:
-        raise RuntimeError(f"{name} ({precision}) printed fewer than two epochs:\n{out.stdout}")
-    run = max((runs_root / precision / name).iterdir())
-    metrics = json.loads((run / "metrics.json").read_text())
-    return {
-        "ms_per_step": statistics.median(steps[1:]),
-        "first_epoch_ms_per_step": steps[0],
-        "epochs": len(steps),
-        "recipe_seconds": seconds,
-        "metrics": metrics,
-    }
+    return RecipeRun(name, runs_root / precision, hparams={"precision": precision}).result()
 
 
 def main() -> None:

@@ -14,13 +14,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
-import sys
 import tempfile
-import time
 from pathlib import Path
 
-ROOT = Path(__file__).parents[1]
+from recipe_runs import ROOT, RecipeRun
+
 OUT = ROOT / "benchmarks" / "results" / "recipe_seeds.json"
 HEADLINE = {  # task -> metrics.json keys shown, the first one ranked
     "translation": ["exact_match", "bleu", "chrf"],
@@ -34,18 +32,9 @@ LEAD_PLOT = ROOT / "benchmarks" / "results" / "forecast_mae_by_lead.png"
 
 
 def train_once(name: str, seed: int, runs_root: Path) -> dict:
-    start = time.perf_counter()
-    subprocess.run(
-        [sys.executable, str(ROOT / "recipes" / f"{name}.py"), "--seed", str(seed), "--new",
-         "--runs-root", str(runs_root)],
-        check=True,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-    )  # fmt: skip
-    run = max((runs_root / name).iterdir())  # the newest run
-    metrics = json.loads((run / "metrics.json").read_text())
-    metrics["seconds"] = time.perf_counter() - start  # the whole recipe: data, training, test
-    return metrics
+    result = RecipeRun(name, runs_root, seed=seed).result()
+    # seconds: the whole recipe (data, training, test)
+    return result["metrics"] | {"seconds": result["recipe_seconds"]}
 
 
 def summary(values: list[float]) -> dict:
