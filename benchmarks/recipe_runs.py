@@ -10,6 +10,7 @@ import re
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -43,17 +44,26 @@ class RecipeRun:
             path.write_text(json.dumps(hparams))
             command += ["--hparams", str(path)]
         pin = None if core is None else (lambda: os.sched_setaffinity(0, {core}))
-        self.started = time.perf_counter()
+        started = time.perf_counter()
         self.process = subprocess.Popen(
             command, cwd=ROOT, env={**os.environ, **(env or {})}, preexec_fn=pin,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )  # fmt: skip
+        # Read and timed as it ends, not when `result` is called: side by side, one run is
+        # waited for while the other is already done.
+        self._output: list[str] = []
+        self._waiter = threading.Thread(target=self._wait, args=(started,), daemon=True)
+        self._waiter.start()
+
+    def _wait(self, started: float) -> None:
+        self._output.append(self.process.communicate()[0])
+        self.seconds = time.perf_counter() - started
 
     def result(self) -> dict:
         """Waits for the recipe; its metrics.json, the median ms/step over the epochs after the
-        first (which also traces or compiles), the first epoch's, and the recipe's seconds."""
-        out, _ = self.process.communicate()
-        seconds = time.perf_counter() - self.started
+        first (which also traces or compiles), every epoch's, and the recipe's seconds."""
+        self._waiter.join()
+        out = self._output[0]
         if self.process.returncode:
             raise RuntimeError(f"{self.name} failed ({self.process.returncode}):\n{out[-3000:]}")
         steps = [float(v) * (1.0 if unit == "ms" else 1000.0) for v, unit in STEP_TIME.findall(out)]
@@ -63,7 +73,8 @@ class RecipeRun:
         return {
             "ms_per_step": statistics.median(steps[1:]),
             "first_epoch_ms_per_step": steps[0],
+            "epoch_ms_per_step": steps,
             "epochs": len(steps),
-            "recipe_seconds": seconds,
+            "recipe_seconds": self.seconds,
             "metrics": json.loads((run / "metrics.json").read_text()),
         }
