@@ -303,7 +303,7 @@ def test_a_tuning_worker_trains_its_trials_on_several_local_devices(load_csv, tm
     assert best["hyperparameters"]["batch_size"] == 32
 
 
-@pytest.mark.slow(seconds=180)  # every registered model, one epoch each
+@pytest.mark.slow(seconds=500)  # every registered model, one epoch each
 def test_every_registered_model_trains_on_mirrored_replicas(task_data, tmp_path):
     sizes = ("units", "embedding_dim", "hidden_units", "head_units", "attention_units")
     # Each model takes the ones it has, and its task's tiny settings (zoo/tasks/*/examples.py).

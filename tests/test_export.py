@@ -121,6 +121,7 @@ def test_a_twin_that_sees_the_source_its_own_way_exports_like_the_library(way, t
     np.testing.assert_allclose(served["log_prob"], expected, rtol=1e-5)
 
 
+@pytest.mark.slow(seconds=80)  # the default run stays short
 def test_the_export_copies_every_placeholder_like_the_library(tmp_path):
     # An untrained model writes anything; each directive of each source still comes out.
     messages = [("Copied %1$s of %2$s files", "%2$s fichiers : %1$s copiés"),

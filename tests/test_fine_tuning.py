@@ -9,7 +9,9 @@ import pytest
 from zoo.cli import main
 from zoo.training import train
 
-TINY = {"units": 8, "embedding_dim": 8, "batch_size": 32, "beam_size": 1, "attention_examples": 0}
+# Evaluation settings may change in a fine-tuned run: greedy, no attention plots (faster).
+QUICK_EVALUATION = {"beam_size": 1, "attention_examples": 0}
+TINY = {"units": 8, "embedding_dim": 8, "batch_size": 32, **QUICK_EVALUATION}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +40,7 @@ def test_fine_tuning_starts_from_the_source_weights_and_keeps_its_vocabulary(sou
     data = other_pairs(tmp_path / "other.tsv")
     # A learning rate too small to move a float32 weight: the new run holds where it started.
     run = train("lstm_luong_nmt", str(data), runs_root=tmp_path / "runs", init_from=source_run,
-                epochs=1, learning_rate=1e-30, verbose=0)  # fmt: skip
+                epochs=1, learning_rate=1e-30, verbose=0, **QUICK_EVALUATION)  # fmt: skip
     for kept, source in zip(weights_of(run), weights_of(source_run), strict=True):
         np.testing.assert_array_equal(kept, source)
     config = json.loads((run / "config.json").read_text())
@@ -58,7 +60,7 @@ def test_fine_tuning_starts_from_the_source_weights_and_keeps_its_vocabulary(sou
 def test_fine_tuning_learns_on_the_new_data(source_run, tmp_path):
     data = other_pairs(tmp_path / "other.tsv")
     run = train("lstm_luong_nmt", str(data), runs_root=tmp_path, init_from=source_run,
-                epochs=2, verbose=0)  # fmt: skip
+                epochs=2, verbose=0, **QUICK_EVALUATION)  # fmt: skip
     history = (run / "history.csv").read_text().splitlines()
     losses = [float(line.split(",")[1]) for line in history[1:]]
     assert losses[-1] < losses[0]
@@ -106,7 +108,8 @@ def test_frozen_layers_keep_the_source_weights_and_the_others_learn(source_run, 
     data = other_pairs(tmp_path / "other.tsv")
     frozen = ["source_embedding", "encoder"]
     run = train("lstm_luong_nmt", str(data), runs_root=tmp_path, init_from=source_run,
-                epochs=1, learning_rate=1e-2, verbose=0, freeze=frozen)  # fmt: skip
+                epochs=1, learning_rate=1e-2, verbose=0, freeze=frozen,
+                **QUICK_EVALUATION)  # fmt: skip
     tuned, source = (keras.saving.load_model(r / "model.keras", compile=False)
                      for r in (run, source_run))  # fmt: skip
     moved = {}

@@ -6,6 +6,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).parents[1]
 
 # Runs in a fresh interpreter where the TensorFlow stack and the other training-time
@@ -50,6 +52,7 @@ print(json.dumps(report))
 """
 
 
+@pytest.mark.slow(seconds=55)  # the default run stays short
 def test_zoo_builds_runs_and_decodes_without_tensorflow():
     env = {**os.environ, "KERAS_BACKEND": "jax", "PYTHONPATH": str(ROOT)}
     result = subprocess.run(

@@ -1,4 +1,5 @@
-"""The recipes learn: each attention model reaches its target on its default data."""
+"""The recipes learn: an attention model of each family reaches its target on its default data
+(speech: tests/test_speech.py's digit words)."""
 
 import importlib.util
 import json
@@ -19,25 +20,23 @@ ROOT = Path(__file__).parents[1]
 # seeds 0-2); its 80% interval, calibrated per lead time, covers 74.1-78.8% of December (the
 # holiday week, unlike any validation day, is what it misses; pooled over the leads it covered
 # 67.3-76.8%), so 0.70 guards against regressions without failing on seed noise.
-# `lstm_luong_fast_nmt` is `lstm_luong_nmt` trained through the fused loop; that the fused path
-# computes the same loss and gradients is proven in tests/models/test_seq2seq.py, so its recipe
-# (163 s of CI) is not run again here.
+# One recipe per family, to keep CI under 45 minutes: the second attention model of a family
+# trains through the same task code, and its recipe's reach is recorded over seeds 0-2 by
+# `benchmarks/recipe_seeds.py` (`lstm_bahdanau_nmt`: 888 s of CI beside another test;
+# `lstm_selfattn_classifier`: 158 s). `lstm_luong_fast_nmt` is `lstm_luong_nmt` trained through
+# the fused loop, which tests/models/test_seq2seq.py proves computes the same loss and gradients.
 TARGETS = {
     "lstm_attention_forecaster": ("mae", 0.235),
     "lstm_luong_nmt": ("exact_match", 0.99),
-    "lstm_bahdanau_nmt": ("exact_match", 0.99),
     "lstm_attention_classifier": ("accuracy", 0.75),
-    "lstm_selfattn_classifier": ("accuracy", 0.75),
 }
 
 
 # Seconds each took on our 2-core machine (beside another test): the longest run first.
 SECONDS = {
-    "lstm_bahdanau_nmt": 780,
-    "lstm_attention_forecaster": 490,
-    "lstm_luong_nmt": 220,
-    "lstm_selfattn_classifier": 125,
-    "lstm_attention_classifier": 55,
+    "lstm_luong_nmt": 440,
+    "lstm_attention_forecaster": 340,
+    "lstm_attention_classifier": 105,
 }
 
 

@@ -146,6 +146,7 @@ def test_unwritable_runs_root(dates_tsv, tmp_path):
         train("lstm_nmt", str(dates_tsv), runs_root=blocker, epochs=1, verbose=0, **TINY)
 
 
+@pytest.mark.slow(seconds=60)  # the default run stays short
 def test_killed_run_resumes_with_the_same_command(dates_tsv, tmp_path):
     command = [
         sys.executable, "-m", "zoo.cli", "train", "lstm_nmt",
@@ -318,6 +319,7 @@ def test_the_initialization_seed_does_not_move_the_data_split(dates_tsv, tmp_pat
     assert [s for s, _ in moved.validation[:5]] != examples  # split_seed is what moves it
 
 
+@pytest.mark.slow(seconds=45)  # the default run stays short
 def test_a_resume_state_cut_short_by_a_kill_is_dropped_not_fatal(dates_tsv, tmp_path, capsys):
     class Killed(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):
@@ -443,6 +445,7 @@ def test_a_fresh_process_predicts_with_a_run(trained_run):
     assert result.stdout.startswith("3 de marzo de 2015\t")
 
 
+@pytest.mark.slow(seconds=115)  # the default run stays short
 def test_translation_trains_on_jax_and_tensorflow_decodes_it_alike(dates_tsv, tmp_path):
     """`zoo train` on the JAX backend (compiled steps over bounded shapes, a jitted search)
     finishes with metrics, and TensorFlow reproduces its translations from its model.keras."""
@@ -565,6 +568,7 @@ def test_falling_back_to_the_previous_state_cuts_the_epoch_it_repeats(tmp_path, 
     assert (backup / "latest.weights.h5").read_bytes() == b"whole"
 
 
+@pytest.mark.slow(seconds=50)  # the default run stays short
 def test_a_resumed_run_after_a_fallback_counts_each_epoch_once(dates_tsv, tmp_path):
     class Stop(keras.callbacks.Callback):
         def on_epoch_begin(self, epoch, logs=None):

@@ -81,6 +81,7 @@ def test_random_points_of_the_space_build(name, task_data):
         assert model.optimizer is not None
 
 
+@pytest.mark.slow(seconds=85)  # the default run stays short
 def test_tune_writes_best_hparams_that_train_accepts(dates_tsv, tmp_path):
     best = tune(
         "lstm_luong_nmt",
@@ -123,15 +124,15 @@ def test_a_search_with_a_time_budget_shares_it_and_starts_no_trial_after_it(
     monkeypatch.setattr(
         zoo.schedules, "TimeBudget", lambda s, schedule: shares.append(s) or Budget(s, schedule)
     )
-    best = tune("lstm_nmt", str(dates_tsv), max_trials=10, epochs_per_trial=3,
-                directory=tmp_path, verbose=0, time_budget=60, **TINY)  # fmt: skip
+    best = tune("lstm_nmt", str(dates_tsv), max_trials=4, epochs_per_trial=3,
+                directory=tmp_path, verbose=0, time_budget=24, **TINY)  # fmt: skip
     out = capsys.readouterr().out
     records = trial_records(tmp_path, "lstm_nmt")
-    # A trial of 3 whole epochs takes ~80 readings: without the budget 10 would run.
-    assert 2 <= len(records) < 10 and all(r["status"] == "COMPLETED" for r in records)
-    assert f"Time budget of 60 s spent: no new trial ({len(records)} scored)." in out
-    # The first trial may train 60 s over 10 trials; each later one its share of what is left.
-    assert len(shares) == len(records) and 5.5 < shares[0] <= 6
+    # A trial of 3 whole epochs takes ~80 readings: without the budget 4 would run.
+    assert 2 <= len(records) < 4 and all(r["status"] == "COMPLETED" for r in records)
+    assert f"Time budget of 24 s spent: no new trial ({len(records)} scored)." in out
+    # The first trial may train 24 s over 4 trials; each later one its share of what is left.
+    assert len(shares) == len(records) and 5 < shares[0] <= 6
     assert all(later < earlier * 1.2 for earlier, later in itertools.pairwise(shares))
     assert json.loads(best.read_text())["hyperparameters"]["units"] == 16
     assert "time_budget" not in json.loads((tmp_path / "search.json").read_text())["fixed"]
@@ -139,6 +140,7 @@ def test_a_search_with_a_time_budget_shares_it_and_starts_no_trial_after_it(
         tune("lstm_nmt", str(dates_tsv), directory=tmp_path, time_budget="1h", **TINY)
 
 
+@pytest.mark.slow(seconds=45)  # the default run stays short
 def test_a_trial_file_cut_short_by_a_kill_is_run_again(dates_tsv, tmp_path, capsys):
     search = {"max_trials": 2, "epochs_per_trial": 1, "directory": tmp_path, "verbose": 0}
     tune("lstm_nmt", str(dates_tsv), **search, **TINY)
@@ -212,6 +214,7 @@ def zoo_tune(*args):
     return [sys.executable, "-m", "zoo.cli", "tune", *args]
 
 
+@pytest.mark.slow(seconds=70)  # the default run stays short
 def test_killed_search_continues_without_rerunning_trials(dates_tsv, tmp_path):
     command = zoo_tune(
         "lstm_nmt", "--data", str(dates_tsv), "--max-trials", "3", "--epochs-per-trial", "2",
@@ -240,6 +243,7 @@ def free_port():
         return s.getsockname()[1]
 
 
+@pytest.mark.slow(seconds=70)  # the default run stays short
 def test_distributed_search_with_a_chief_and_two_workers(dates_tsv, tmp_path):
     address = f"127.0.0.1:{free_port()}"
     common = [
@@ -275,7 +279,7 @@ def test_distributed_search_with_a_chief_and_two_workers(dates_tsv, tmp_path):
     assert (tmp_path / "best_hparams.json").is_file() and "Leaderboard" in output
 
 
-@pytest.mark.slow(seconds=200)
+@pytest.mark.slow(seconds=400)
 def test_tuning_luong_on_dates_then_training_it(tmp_path):
     subprocess.run(
         zoo_tune(
@@ -283,7 +287,7 @@ def test_tuning_luong_on_dates_then_training_it(tmp_path):
             "--data",
             "dates",
             "--max-trials",
-            "3",
+            "2",
             "--epochs-per-trial",
             "1",
             "--dir",
@@ -295,7 +299,8 @@ def test_tuning_luong_on_dates_then_training_it(tmp_path):
     best = tmp_path / "search" / "best_hparams.json"
     subprocess.run(
         [sys.executable, "-m", "zoo.cli", "train", "lstm_luong_nmt", "--hparams", str(best),
-         "--epochs", "1", "--runs-root", str(tmp_path / "runs")],
+         "--epochs", "1", "--runs-root", str(tmp_path / "runs"),
+         "--set", "beam_size=1", "--set", "attention_examples=0"],  # a quicker test
         check=True,
         timeout=1800,
     )  # fmt: skip
