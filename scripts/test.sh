@@ -13,15 +13,13 @@ NO_MKDOCS_2_WARNING=1 mkdocs build --strict  # (--quiet would hide the warnings 
 # Two test processes (pytest-xdist): a test spends most of its time in one thread (tracing,
 # Python, small ops), so two keep CI's 2 cores busy (the TensorFlow-backend tests took 703 s
 # instead of about 1,000 there); more would multiply memory. ZOO_TEST_WORKERS=0: one process.
-# `--dist loadgroup`: the tests that share a trained run go to one process (tests/conftest.py),
-# which trains it once instead of once in each.
 workers=${ZOO_TEST_WORKERS:-2}
-KERAS_BACKEND=tensorflow python -m pytest -n "$workers" --dist loadgroup "$@"
+KERAS_BACKEND=tensorflow python -m pytest -n "$workers" "$@"
 KERAS_BACKEND=tensorflow python -m pytest --doctest-modules zoo -q
-KERAS_BACKEND=jax python -m pytest -n "$workers" --dist loadgroup -q \
+KERAS_BACKEND=jax python -m pytest -n "$workers" -q \
   tests/layers tests/models tests/test_decoding.py tests/test_search_options.py
 if python -c "import torch" 2>/dev/null; then
-  KERAS_BACKEND=torch python -m pytest -n "$workers" --dist loadgroup -q \
+  KERAS_BACKEND=torch python -m pytest -n "$workers" -q \
     tests/layers tests/models tests/test_decoding.py tests/test_search_options.py
 else
   echo "torch is not installed: PyTorch-backend tests skipped (pip install torch)."

@@ -11,32 +11,11 @@ import pytest  # noqa: E402
 from zoo.tasks import TASK_NAMES, task_examples  # noqa: E402
 
 
-@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     """Runs the longest slow tests first (`@pytest.mark.slow(seconds=N)`, what each took on a
     2-core machine): pytest-xdist hands tests out in this order, so a 6-minute recipe starting
-    last no longer leaves one process working alone at the end. Other tests keep their order.
-
-    Tests that share a module-scoped fixture (a trained run, most often) form an `xdist_group`:
-    with `--dist loadgroup` one process runs them all, so the run is trained once, not once in
-    each process."""
+    last no longer leaves one process working alone at the end. Other tests keep their order."""
     items.sort(key=lambda item: -expected_seconds(item))  # a stable sort
-    for item in items:
-        shared = sorted(module_fixtures(item))
-        if shared:
-            item.add_marker(pytest.mark.xdist_group(f"{item.module.__name__}:{'+'.join(shared)}"))
-
-
-def module_fixtures(item) -> set[str]:
-    """The module-scoped fixtures `item` uses."""
-    info = getattr(item, "_fixtureinfo", None)  # pytest keeps fixture definitions there
-    if info is None:  # a doctest
-        return set()
-    return {
-        name
-        for name, definitions in info.name2fixturedefs.items()
-        if definitions and definitions[-1].scope == "module"
-    }
 
 
 def expected_seconds(item) -> float:
