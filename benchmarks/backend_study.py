@@ -16,14 +16,12 @@ to `benchmarks/results/backend_study.json` and a Markdown table is printed.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import sys
-import tempfile
 from pathlib import Path
 
-from recipe_runs import ROOT, RecipeRun
-from timing import chosen, machine
+from recipe_runs import ROOT, RecipeRun, run_study
+from timing import chosen
 
 OUT = ROOT / "benchmarks" / "results" / "backend_study.json"
 # The attention model of each family, with its task's headline metric (the README's).
@@ -61,13 +59,9 @@ def main() -> None:
     parser.add_argument("--backends", nargs="+", default=["tensorflow", "jax"])
     args = parser.parse_args()
     args.models = chosen(parser, args.models, MODELS, "models")
-    report = json.loads(OUT.read_text()) if OUT.is_file() else {}
-    report["machine"] = machine()
-    with tempfile.TemporaryDirectory() as scratch:
-        for name in args.models:
-            report[name] = side_by_side(name, args.backends, Path(scratch) / name)
-            OUT.write_text(json.dumps(report, indent=2) + "\n")
-            print(f"{name} done", file=sys.stderr, flush=True)
+    report = run_study(
+        OUT, args.models, lambda name, scratch: side_by_side(name, args.backends, scratch)
+    )
     columns = [f"{backend}: ms/step, metric, recipe s" for backend in args.backends]
     ratio = f"{args.backends[0]} / {args.backends[-1]} time per step"
     print(f"| model | metric | {' | '.join(columns)} | {ratio} |")

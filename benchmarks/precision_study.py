@@ -15,13 +15,10 @@ recipe's own test metric (`metrics.json`). Results go to
 from __future__ import annotations
 
 import argparse
-import json
-import sys
-import tempfile
 from pathlib import Path
 
-from recipe_runs import ROOT, RecipeRun
-from timing import chosen, machine
+from recipe_runs import ROOT, RecipeRun, run_study
+from timing import chosen
 
 OUT = ROOT / "benchmarks" / "results" / "precision_study.json"
 # One model of each family (the twins: the same recurrent layers as the attention models, and
@@ -44,13 +41,11 @@ def main() -> None:
     parser.add_argument("--precisions", nargs="+", default=["float32", "mixed_bfloat16"])
     args = parser.parse_args()
     args.models = chosen(parser, args.models, MODELS, "models")
-    report = json.loads(OUT.read_text()) if OUT.is_file() else {}
-    report["machine"] = machine()
-    with tempfile.TemporaryDirectory() as scratch:
-        for name in args.models:
-            report[name] = {p: train_once(name, p, Path(scratch)) for p in args.precisions}
-            OUT.write_text(json.dumps(report, indent=2) + "\n")
-            print(f"{name} done", file=sys.stderr, flush=True)
+    report = run_study(
+        OUT,
+        args.models,
+        lambda name, scratch: {p: train_once(name, p, scratch) for p in args.precisions},
+    )
     print("| model | metric | " + " | ".join(f"{p} ms/step, metric" for p in args.precisions)
           + " | speed-up |")  # fmt: skip
     print("|---|---|" + "---|" * len(args.precisions) + "---|")

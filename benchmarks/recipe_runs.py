@@ -10,9 +10,13 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+
+from timing import machine
 
 ROOT = Path(__file__).parents[1]
 # Keras' progress line for an epoch: "... - 41ms/step - loss: ..."
@@ -78,3 +82,16 @@ class RecipeRun:
             "recipe_seconds": self.seconds,
             "metrics": json.loads((run / "metrics.json").read_text()),
         }
+
+
+def run_study(out: Path, names: list[str], measure: Callable[[str, Path], dict]) -> dict:
+    """`measure(name, scratch folder)` for each model, merged into the JSON report at `out`
+    (written after each model, so a long study keeps what it finished); returns the report."""
+    report = json.loads(out.read_text()) if out.is_file() else {}
+    report["machine"] = machine()
+    with tempfile.TemporaryDirectory() as scratch:
+        for name in names:
+            report[name] = measure(name, Path(scratch) / name)
+            out.write_text(json.dumps(report, indent=2) + "\n")
+            print(f"{name} done", file=sys.stderr, flush=True)
+    return report
