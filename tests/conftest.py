@@ -1,5 +1,6 @@
 import os
 import sys
+from pathlib import Path
 
 # TensorFlow's C++ start-up chatter buries the test output.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -7,6 +8,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 sys.path.insert(0, os.path.dirname(__file__))
 
 import pytest  # noqa: E402
+from made_once import made_once  # noqa: E402
 
 from zoo.tasks import TASK_NAMES, task_examples  # noqa: E402
 
@@ -27,9 +29,16 @@ def expected_seconds(item) -> float:
 def task_data(tmp_path_factory):
     """A small data file (or folder) for each task, in the format a user gives `--data`:
     each task's `examples.write_example_data`."""
+
+    def write(folder):
+        written = {}
+        for task in TASK_NAMES:
+            (folder / task).mkdir()
+            written[task] = str(task_examples(task).write_example_data(folder / task))
+        return written
+
     return {
-        task: task_examples(task).write_example_data(tmp_path_factory.mktemp(task))
-        for task in TASK_NAMES
+        task: Path(path) for task, path in made_once(tmp_path_factory, "task-data", write).items()
     }
 
 

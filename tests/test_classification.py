@@ -2,6 +2,7 @@ import json
 
 import numpy as np
 import pytest
+from made_once import trained_once
 
 from zoo.cli import main
 from zoo.data import DataFileError
@@ -15,11 +16,10 @@ TINY = {"units": 16, "embedding_dim": 16, "hidden_units": 16, "batch_size": 16}
 
 @pytest.fixture(scope="module")
 def attention_run(reviews_csv, tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    return train(
+    return trained_once(tmp_path_factory, "classification", lambda runs: train(
         "lstm_selfattn_classifier", str(reviews_csv), runs_root=runs, epochs=6, verbose=0,
         learning_rate=1e-2, attention_examples=2, **TINY,
-    )  # fmt: skip
+    ))  # fmt: skip
 
 
 def test_metrics_by_hand():

@@ -5,6 +5,7 @@ import json
 
 import numpy as np
 import pytest
+from made_once import trained_once
 
 from zoo.cli import main
 from zoo.training import train
@@ -16,8 +17,9 @@ TINY = {"units": 8, "embedding_dim": 8, "batch_size": 32, **QUICK_EVALUATION}
 
 @pytest.fixture(scope="module")
 def source_run(dates_tsv, tmp_path_factory):
-    runs = tmp_path_factory.mktemp("source")
-    return train("lstm_luong_nmt", str(dates_tsv), runs_root=runs, epochs=2, verbose=0, **TINY)
+    return trained_once(tmp_path_factory, "fine-tuning-source", lambda runs: train(
+        "lstm_luong_nmt", str(dates_tsv), runs_root=runs, epochs=2, verbose=0, **TINY
+    ))  # fmt: skip
 
 
 def other_pairs(path, count=120):

@@ -9,6 +9,7 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
+from made_once import trained_once
 
 import zoo
 from zoo.cli import main
@@ -220,10 +221,9 @@ def test_a_recent_data_csv_gives_history_and_known_future(tmp_path, load_csv):
 
 @pytest.fixture(scope="module")
 def trained_run(load_csv, tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    return train(
+    return trained_once(tmp_path_factory, "forecasting", lambda runs: train(
         "lstm_attention_forecaster", str(load_csv), runs_root=runs, verbose=0, target="load", **TINY
-    )
+    ))  # fmt: skip
 
 
 def test_a_run_scores_the_model_beside_the_baselines(trained_run):

@@ -4,9 +4,11 @@ data and from the export."""
 
 import datetime
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
+from made_once import made_once, trained_once
 from test_forecasting import query_in_a_fresh_process
 
 from zoo.cli import main
@@ -41,10 +43,12 @@ def shop_sales(path, days=DAYS, seed=0, start="2024-01-01"):
 
 @pytest.fixture(scope="module")
 def panel_run(tmp_path_factory):
-    folder = tmp_path_factory.mktemp("panel")
-    data = shop_sales(folder / "shops.csv")
-    run = train("lstm_forecaster", str(data), runs_root=folder / "runs", verbose=0,
-                target="sales", **TINY)  # fmt: skip
+    data = Path(
+        made_once(tmp_path_factory, "shop-sales", lambda f: str(shop_sales(f / "shops.csv")))
+    )
+    run = trained_once(tmp_path_factory, "panel", lambda runs: train(
+        "lstm_forecaster", str(data), runs_root=runs, verbose=0, target="sales", **TINY
+    ))  # fmt: skip
     return run, data
 
 

@@ -3,8 +3,10 @@ and buckets, rejected settings, `zoo translate` on a file (streaming, resumable)
 
 import csv
 import json
+from pathlib import Path
 
 import pytest
+from made_once import made_once, trained_once
 
 from zoo.cli import main
 from zoo.data.dates import generate_dates
@@ -34,19 +36,22 @@ def write_split(path, pairs, start):
 @pytest.fixture(scope="module")
 def corpus_dir(tmp_path_factory):
     """train.tsv / dev.tsv / test.tsv with an id column first (3 columns)."""
-    folder = tmp_path_factory.mktemp("corpus")
-    pairs = generate_dates(330, seed=11)
-    write_split(folder / "train.tsv", pairs[:280], 0)
-    write_split(folder / "dev.tsv", pairs[280:300], 280)
-    write_split(folder / "test.tsv", pairs[300:], 300)
-    return folder
+
+    def write(folder):
+        pairs = generate_dates(330, seed=11)
+        write_split(folder / "train.tsv", pairs[:280], 0)
+        write_split(folder / "dev.tsv", pairs[280:300], 280)
+        write_split(folder / "test.tsv", pairs[300:], 300)
+        return str(folder)
+
+    return Path(made_once(tmp_path_factory, "corpus", write))
 
 
 @pytest.fixture(scope="module")
 def subword_run(corpus_dir, tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    return train("lstm_luong_nmt", str(corpus_dir), runs_root=runs, epochs=2, verbose=0,
-                 **SUBWORD_RUN)  # fmt: skip
+    return trained_once(tmp_path_factory, "subword", lambda runs: train(
+        "lstm_luong_nmt", str(corpus_dir), runs_root=runs, epochs=2, verbose=0, **SUBWORD_RUN
+    ))  # fmt: skip
 
 
 def test_a_run_on_own_splits_uses_them_whole(subword_run, corpus_dir):

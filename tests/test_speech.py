@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 from helpers import softmax, to_numpy, wav_file
+from made_once import made_once, trained_once
 
 import zoo
 from zoo.data import espeak, speech, transcripts
@@ -389,8 +390,9 @@ def test_perturbation_is_deterministic_by_seed():
 
 @pytest.fixture(scope="module")
 def trained_run(speech_dir, tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    return train("lstm_las_asr", str(speech_dir), runs_root=runs, epochs=1, verbose=0, **TINY_LAS)
+    return trained_once(tmp_path_factory, "speech", lambda runs: train(
+        "lstm_las_asr", str(speech_dir), runs_root=runs, epochs=1, verbose=0, **TINY_LAS
+    ))  # fmt: skip
 
 
 def test_a_speech_run_writes_transcripts_metrics_and_alignments(trained_run):
@@ -501,20 +503,23 @@ def test_speech_settings_are_checked():
 @pytest.fixture(scope="module")
 def digits_dir(tmp_path_factory):
     """400 utterances of one or two digit words in four voices."""
-    rng = np.random.default_rng(0)
-    synth = espeak.Synthesizer.get()
-    voices = ["en-us+m3", "en+f2", "en-us+Alex", "en-gb-x-rp+m1"]
-    folder = tmp_path_factory.mktemp("digits")
-    lines = []
-    for i in range(400):
-        text = " ".join(rng.choice(transcripts.ONES, size=int(rng.integers(1, 3))))
-        rate, pitch = int(rng.integers(140, 200)), int(rng.integers(30, 70))
-        (folder / f"d{i:03d}.wav").write_bytes(
-            wav_bytes(synth.speak(text, voices[i % 4], rate, pitch))
-        )
-        lines.append(f"d{i:03d}.wav\t{text}\n")
-    (folder / "transcripts.tsv").write_text("".join(lines), encoding="utf-8")
-    return folder
+
+    def speak(folder):
+        rng = np.random.default_rng(0)
+        synth = espeak.Synthesizer.get()
+        voices = ["en-us+m3", "en+f2", "en-us+Alex", "en-gb-x-rp+m1"]
+        lines = []
+        for i in range(400):
+            text = " ".join(rng.choice(transcripts.ONES, size=int(rng.integers(1, 3))))
+            rate, pitch = int(rng.integers(140, 200)), int(rng.integers(30, 70))
+            (folder / f"d{i:03d}.wav").write_bytes(
+                wav_bytes(synth.speak(text, voices[i % 4], rate, pitch))
+            )
+            lines.append(f"d{i:03d}.wav\t{text}\n")
+        (folder / "transcripts.tsv").write_text("".join(lines), encoding="utf-8")
+        return str(folder)
+
+    return Path(made_once(tmp_path_factory, "digits", speak))
 
 
 @pytest.mark.slow  # about a minute and a half each on a 2-core CPU

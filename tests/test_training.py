@@ -9,6 +9,7 @@ import keras
 import numpy as np
 import pytest
 from helpers import run_until_line
+from made_once import trained_once
 
 from zoo.tasks.translation.pipeline import EmptyInputError
 from zoo.tasks.translation.predictor import Translator
@@ -26,8 +27,9 @@ TINY = {
 
 @pytest.fixture(scope="module")
 def trained_run(dates_tsv, tmp_path_factory):
-    runs = tmp_path_factory.mktemp("runs")
-    return train("lstm_luong_nmt", str(dates_tsv), runs_root=runs, epochs=5, verbose=0, **TINY)
+    return trained_once(tmp_path_factory, "training", lambda runs: train(
+        "lstm_luong_nmt", str(dates_tsv), runs_root=runs, epochs=5, verbose=0, **TINY
+    ))  # fmt: skip
 
 
 def history(run):
