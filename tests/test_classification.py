@@ -134,3 +134,19 @@ def test_labels_with_line_breaks_survive_the_run(tmp_path):
 def test_a_folder_given_as_data_is_named_as_such(tmp_path):
     with pytest.raises(DataFileError, match="is a folder; give the path of a data file"):
         train("lstm_classifier", str(tmp_path), runs_root=tmp_path / "runs")
+
+
+def test_texts_are_cut_at_max_length_as_their_lengths_say():
+    from zoo.tasks.classification.pipeline import LabelPipeline
+
+    text = LabelPipeline.fit([("a b c d e f", "x"), ("a b", "y")], max_length=4)
+    texts = ["a b c d e f", "a b", "f e d c b a a a"]
+    ids = text.encode(texts).numpy()
+    assert ids.shape == (3, 5)  # 4 tokens at most, then the padding column
+    assert ids[:, -1].tolist() == [0, 0, 0]
+    assert ids[0, :4].tolist() == text.encode(["a b c d"]).numpy()[0, :4].tolist()
+    assert ids[2, :4].tolist() == text.encode(["f e d c"]).numpy()[0, :4].tolist()
+    assert (ids[1, 2:] == 0).all()
+    assert text.lengths(texts).tolist() == [5, 3, 5]
+    # Shorter than max_length: as wide as the longest text, plus the padding column.
+    assert text.encode(["a b", "a"]).shape == (2, 3)

@@ -83,7 +83,8 @@ class LabelPipeline:
 
     def encode(self, texts) -> tf.Tensor:
         """`string[batch]` -> `int32[batch, T]`; one padding column keeps T >= 1."""
-        ids = self.ids.encode(self.tokens(texts)).to_tensor()
+        # Cut after padding: slicing the ragged tokens costs ~0.15 s of tracing per graph.
+        ids = self.ids.encode(self.tokenizer.split(texts)).to_tensor()[:, : self.max_length]
         return tf.pad(ids, [[0, 0], [0, 1]])
 
     def label_ids(self, labels: list[str], where: str = "") -> np.ndarray:
