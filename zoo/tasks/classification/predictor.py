@@ -27,7 +27,7 @@ class Classifier:
         self.text = text
         if keras.backend.backend() == "tensorflow":
             ids = tf.TensorSpec([None, None], tf.int32)  # one trace for every shape
-            run = tf.function(self.run_ids, input_signature=[ids])
+            run = tf.function(self.run_ids, input_signature=[ids], autograph=False)  # as exported
             self._scores = lambda token_ids: tuple(
                 run(token_ids)[key].numpy() for key in ("probabilities", "weights")
             )

@@ -34,7 +34,7 @@ class ForecastPredictor:
                 tf.TensorSpec([None, None, len(pipeline.covariates)], tf.float32),
                 tf.TensorSpec([None], tf.int64),
             ]
-            self._run = tf.function(self.run_raw, input_signature=signature)
+            self._run = tf.function(self.run_raw, input_signature=signature, autograph=False)
         else:  # the model compiled by the backend between the pipeline's TF ops, run eagerly
             self._model = compiled_forecast(model)
             self._run = self._run_between

@@ -109,7 +109,8 @@ class Translator:
                 return finish(texts, self.decode_ids(ids, with_attention, as_text=False))
 
             # The search is keras.ops control flow throughout: autograph would only spend
-            # seconds rewriting its source (a quarter of a small run's evaluation).
+            # seconds rewriting its source (a quarter of a small run's evaluation). Keras
+            # traces the export's signatures without it too.
             return tf.function(run, input_signature=[strings], autograph=False)
         encode = tf.function(self.text.encode_source, input_signature=[strings])
         search = decoding.compiled_search(
