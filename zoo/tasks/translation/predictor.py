@@ -199,7 +199,9 @@ class Translator:
     def _n_best_decoder(self, n: int):
         if keras.backend.backend() == "tensorflow":
             ids = tf.TensorSpec([None, None], tf.int32)
-            return tf.function(lambda ids_: self.n_best_ids(ids_, n), [ids], autograph=False)
+            return tf.function(
+                lambda source_ids: self.n_best_ids(source_ids, n), [ids], autograph=False
+            )
         search = self._n_best_search(n)
         run = decoding.compiled_search(self.model, return_attention=False, n_best=n, **search)
         return lambda source_ids: self._n_best_text(run(np.asarray(source_ids)), n)
